@@ -1,0 +1,41 @@
+//! Every event in the platform: which payload message carries it and its
+//! type (`<domain>.<name>`, which is also the subject suffix). The owning
+//! service is the domain. Adding an event means adding a line here and the
+//! message beside the owner's API in `/proto`.
+
+use super::Event;
+use attend_proto::{booking, contact, ingest};
+
+macro_rules! events {
+    ($($payload:ty => $type:literal;)*) => {
+        $(impl Event for $payload {
+            const TYPE: &'static str = $type;
+        })*
+
+        /// Every event type, for documentation and tests.
+        pub const ALL: &[&str] = &[$($type),*];
+    };
+}
+
+events! {
+    ingest::v1::ExternalBookingReceived => "ingest.booking_received";
+    contact::v1::ContactCreated => "contact.created";
+    booking::v1::BookingCreated => "booking.created";
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_type_is_domain_dot_name() {
+        for t in super::ALL {
+            let parts: Vec<_> = t.split('.').collect();
+            assert_eq!(parts.len(), 2, "{t}");
+            assert!(
+                parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')),
+                "{t}"
+            );
+        }
+    }
+}

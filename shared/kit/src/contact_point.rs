@@ -1,0 +1,168 @@
+//! Phone numbers and email addresses, checked once at the edge.
+//!
+//! A [`Phone`] is always E.164 (`+61400000000`), parsed with libphonenumber's
+//! rules (the `phonenumber` crate) and the organisation's default region for
+//! numbers written locally (`0400 000 000` in Australia). An [`Email`] is
+//! trimmed and lower-cased.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// An ISO 3166-1 alpha-2 region used to read local phone numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(phonenumber::country::Id);
+
+impl Region {
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+impl FromStr for Region {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        phonenumber::country::Id::from_str(&s.trim().to_ascii_uppercase())
+            .map(Region)
+            .map_err(|_| format!("{s:?} is not a two-letter region code such as AU"))
+    }
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Region(phonenumber::country::Id::AU)
+    }
+}
+
+/// A valid phone number in E.164 form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Reads a phone number written in international form or locally for `region`.
+    pub fn parse(raw: &str, region: Region) -> Result<Self, String> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err("is empty".to_owned());
+        }
+        let number =
+            phonenumber::parse(Some(region.0), trimmed).map_err(|_| format!("{trimmed:?} is not a phone number"))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(format!(
+                "{trimmed:?} is not a valid phone number (read with default region {})",
+                region.as_str()
+            ));
+        }
+        Ok(Self(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A normalised email address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err(format!("{raw:?} has no @"));
+        };
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && email.len() <= 254
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !email.contains(char::is_whitespace)
+            && !domain.contains('@');
+        if ok {
+            Ok(Self(email))
+        } else {
+            Err(format!("{raw:?} is not an email address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn au() -> Region {
+        "AU".parse().unwrap()
+    }
+
+    #[test]
+    fn local_australian_mobiles_become_e164() {
+        assert_eq!(Phone::parse("0400 000 000", au()).unwrap().as_str(), "+61400000000");
+        assert_eq!(Phone::parse("+61 411 222 333", au()).unwrap().as_str(), "+61411222333");
+        assert_eq!(Phone::parse("(02) 9876 5432", au()).unwrap().as_str(), "+61298765432");
+    }
+
+    #[test]
+    fn international_numbers_keep_their_country() {
+        assert_eq!(Phone::parse("+1 415 555 2671", au()).unwrap().as_str(), "+14155552671");
+    }
+
+    #[test]
+    fn the_region_decides_how_local_numbers_are_read() {
+        let us: Region = "us".parse().unwrap();
+        assert_eq!(Phone::parse("(415) 555-2671", us).unwrap().as_str(), "+14155552671");
+    }
+
+    #[test]
+    fn junk_is_not_a_phone() {
+        for raw in ["", "   ", "hello", "123", "+61 4"] {
+            assert!(Phone::parse(raw, au()).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_lower_cased() {
+        assert_eq!(
+            Email::parse("  Jane@Example.COM ").unwrap().as_str(),
+            "jane@example.com"
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for raw in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "ja ne@example.com",
+            "a@b@c.com",
+            "jane@.com",
+        ] {
+            assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_regions_are_refused() {
+        assert!("ZZ".parse::<Region>().is_err());
+        assert!("Australia".parse::<Region>().is_err());
+    }
+}

@@ -1,0 +1,198 @@
+//! The one error type of service code, and the one place it becomes a gRPC
+//! [`Status`] (and back again on the calling side).
+//!
+//! Client errors carry what the caller needs to fix the request (the field
+//! and the reason). [`Error::Internal`] carries a cause chain that goes to the
+//! log and never to the caller.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// A request field that was wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `customerInfo.phone`.
+    pub field: String,
+    /// Why it was refused, in words a person can act on.
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is wrong; one entry per field at fault.
+    #[error("invalid request: {}", join(.0))]
+    Invalid(Vec<FieldError>),
+    /// The thing asked for does not exist in the caller's organisation.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The request conflicts with the current state.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A dependency is down or timed out; retrying later may succeed.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; details stay in the log.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One field at fault.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, reason)])
+    }
+
+    /// Whether retrying the same request later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Self::Unavailable(format!("database: {e}"))
+            }
+            _ => Self::Internal(anyhow::Error::new(e).context("database query failed")),
+        }
+    }
+}
+
+impl From<crate::ids::IdError> for Error {
+    fn from(e: crate::ids::IdError) -> Self {
+        Self::invalid("id", e.to_string())
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(fields) => {
+                let message = join(&fields);
+                let mut details = ErrorDetails::new();
+                for f in &fields {
+                    details.add_bad_request_violation(f.field.clone(), f.reason.clone());
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::Conflict(why) => Status::already_exists(why),
+            Error::Unauthenticated(why) => Status::unauthenticated(why),
+            Error::Forbidden(why) => Status::permission_denied(why),
+            Error::Unavailable(why) => {
+                tracing::warn!(error = %why, "dependency unavailable");
+                Status::unavailable(why)
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// What a peer's `Status` means for us, the caller. `peer` names the service
+/// called, for the messages of errors that are not the caller's fault.
+pub fn from_status(status: Status, peer: &str) -> Error {
+    match status.code() {
+        Code::InvalidArgument | Code::OutOfRange => {
+            let fields: Vec<FieldError> = status
+                .get_details_bad_request()
+                .map(|br| {
+                    br.field_violations
+                        .into_iter()
+                        .map(|v| FieldError::new(v.field, v.description))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if fields.is_empty() {
+                Error::invalid("request", status.message().to_owned())
+            } else {
+                Error::Invalid(fields)
+            }
+        }
+        Code::NotFound => Error::NotFound(
+            status
+                .message()
+                .strip_suffix(" not found")
+                .unwrap_or(status.message())
+                .to_owned(),
+        ),
+        Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => Error::Conflict(status.message().to_owned()),
+        Code::Unauthenticated => Error::Unauthenticated(status.message().to_owned()),
+        Code::PermissionDenied => Error::Forbidden(status.message().to_owned()),
+        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Cancelled => {
+            Error::Unavailable(format!("{peer}: {}", status.message()))
+        }
+        _ => Error::Internal(anyhow::anyhow!(
+            "{peer} answered {:?}: {}",
+            status.code(),
+            status.message()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_survive_a_round_trip_through_status() {
+        let status: Status = Error::Invalid(vec![
+            FieldError::new("phone", "is not a phone number"),
+            FieldError::new("email", "is missing an @"),
+        ])
+        .into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        match from_status(status, "contact") {
+            Error::Invalid(fields) => assert_eq!(
+                fields,
+                vec![
+                    FieldError::new("phone", "is not a phone number"),
+                    FieldError::new("email", "is missing an @"),
+                ]
+            ),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause_from_the_caller() {
+        let status: Status = Error::Internal(anyhow::anyhow!("password=hunter2 in a failed query")).into();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn unavailable_peers_are_transient() {
+        let err = from_status(Status::unavailable("connection refused"), "contact");
+        assert!(err.is_transient());
+        assert!(!from_status(Status::not_found("contact not found"), "contact").is_transient());
+    }
+}

@@ -1,0 +1,236 @@
+//! HTTP pieces every service shares: RFC 9457 problem responses, the ops
+//! routes (`/healthz`, `/readyz`, `/metrics`) and request observation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::StatusCode;
+use tracing::Instrument;
+
+use crate::bus::Bus;
+use crate::db::Db;
+use crate::error::{Error, FieldError};
+
+/// An RFC 9457 `application/problem+json` response with a stable `code`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code, e.g. `validation_failed`.
+    pub code: String,
+    /// The fields at fault, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extra response headers (e.g. `Retry-After`).
+    #[serde(skip)]
+    pub headers: Vec<(http::HeaderName, String)>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_uri: format!("https://attend.dev/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A 400 naming one field and why.
+    pub fn invalid_field(code: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let error = FieldError::new(field, reason);
+        let mut p = Self::new(StatusCode::BAD_REQUEST, code, error.to_string());
+        p.errors.push(error);
+        p
+    }
+
+    pub fn with_header(mut self, name: http::HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let extra = self.headers.clone();
+        let mut response = (status, Json(&self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/problem+json"),
+        );
+        for (name, value) in extra {
+            if let Ok(v) = http::HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+        response
+    }
+}
+
+/// The single mapping from a service error to an HTTP problem.
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(fields) => {
+                let detail = fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                let mut p = Problem::new(StatusCode::BAD_REQUEST, "validation_failed", detail);
+                p.errors = fields;
+                p
+            }
+            Error::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            Error::Conflict(why) => Problem::new(StatusCode::CONFLICT, "conflict", why),
+            Error::Unauthenticated(why) => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", why),
+            Error::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why),
+            Error::Unavailable(why) => {
+                tracing::warn!(error = %why, "dependency unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "a service this request needs is unavailable; try again shortly",
+                )
+                .with_header(http::header::RETRY_AFTER, "5")
+            }
+            Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+/// A named readiness check: true when ready.
+pub type Check = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// What `/readyz` checks.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    pub db: Option<Db>,
+    pub bus: Option<Bus>,
+    /// Further named checks (e.g. the gateway has loaded signing keys).
+    pub checks: Vec<(&'static str, Check)>,
+}
+
+impl Readiness {
+    async fn report(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+        let mut all = true;
+        let mut report = serde_json::Map::new();
+        let mut put = |name: &str, ok: bool| {
+            all &= ok;
+            report.insert(name.to_owned(), (if ok { "ok" } else { "down" }).into());
+        };
+        if let Some(db) = &self.db {
+            put("postgres", db.ping().await);
+        }
+        if let Some(bus) = &self.bus {
+            put("nats", bus.is_connected());
+        }
+        for (name, check) in &self.checks {
+            put(name, check());
+        }
+        (all, report)
+    }
+}
+
+/// `/healthz` (the process answers), `/readyz` (dependencies answer) and `/metrics`.
+pub fn ops_router(readiness: Readiness) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(|| async { crate::metrics::render() }))
+        .with_state(Arc::new(readiness))
+}
+
+async fn readyz(State(readiness): State<Arc<Readiness>>) -> Response {
+    let (ok, report) = readiness.report().await;
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(report)).into_response()
+}
+
+/// Middleware: a span per request (continuing an incoming `traceparent`)
+/// and request metrics labelled by route template, not raw path.
+pub async fn observe(State(service): State<&'static str>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = request.method().to_string();
+    let span = tracing::info_span!(
+        "http",
+        otel.kind = "server",
+        otel.name = format!("{method} {route}"),
+        http.method = %method,
+        http.route = %route,
+        http.status = tracing::field::Empty,
+        service,
+    );
+    crate::telemetry::set_parent_from(&span, &crate::telemetry::HeaderExtractor(request.headers()));
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.record("http.status", status);
+    let labels = [
+        ("service", service.to_owned()),
+        ("route", route),
+        ("method", method),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..3]).record(started.elapsed().as_secs_f64());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn problems_are_problem_json_with_the_field_named() {
+        let response = Problem::from(Error::invalid("customerInfo.phone", "is not a phone number")).into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()[http::header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "validation_failed");
+        assert_eq!(json["status"], 400);
+        assert_eq!(json["errors"][0]["field"], "customerInfo.phone");
+        assert_eq!(json["errors"][0]["reason"], "is not a phone number");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_say_nothing_about_the_cause() {
+        let response =
+            Problem::from(Error::Internal(anyhow::anyhow!("relation \"secret\" does not exist"))).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("secret"));
+    }
+}

@@ -1,0 +1,137 @@
+//! A cached view of organisations, fetched from the identity service over
+//! gRPC. Services need an organisation's settings (time zone, phone region)
+//! on hot paths, and ingest needs to route a webhook to its organisation;
+//! asking identity every time would make every webhook depend on a round
+//! trip, so answers are cached briefly. Unknown ids are not cached, so an
+//! organisation created a moment ago is found at once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use attend_proto::identity::v1 as pb;
+use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use tokio::sync::RwLock;
+
+use crate::contact_point::Region;
+use crate::error::{Error, from_status};
+use crate::grpc::{Caller, Traced, request};
+use crate::ids::{OrgId, TypedId};
+
+/// The settings of an organisation other services need.
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    pub slug: String,
+    pub time_zone: chrono_tz::Tz,
+    pub phone_region: Region,
+}
+
+impl Org {
+    fn from_proto(org: pb::Organisation) -> Result<Self, Error> {
+        let bad = |what: &str| {
+            Error::Internal(anyhow::anyhow!(
+                "identity returned an organisation with an invalid {what}"
+            ))
+        };
+        Ok(Self {
+            id: OrgId::parse_uuid(&org.id).map_err(|_| bad("id"))?,
+            time_zone: org.time_zone.parse().map_err(|_| bad("time zone"))?,
+            phone_region: org.phone_region.parse().map_err(|_| bad("phone region"))?,
+            name: org.name,
+            slug: org.slug,
+        })
+    }
+}
+
+/// How long an answer is trusted.
+const TTL: Duration = Duration::from_secs(60);
+
+type Cache<K> = Arc<RwLock<HashMap<K, (Instant, Org)>>>;
+
+/// Organisations by id and by provider id, cached.
+#[derive(Clone)]
+pub struct Directory {
+    client: IdentityServiceClient<Traced>,
+    by_id: Cache<OrgId>,
+    /// By (provider, external id).
+    by_external: Cache<(String, String)>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory").finish_non_exhaustive()
+    }
+}
+
+impl Directory {
+    pub fn new(identity: Traced) -> Self {
+        Self {
+            client: IdentityServiceClient::new(identity),
+            by_id: Arc::default(),
+            by_external: Arc::default(),
+        }
+    }
+
+    /// An organisation's settings.
+    pub async fn get(&self, id: OrgId) -> Result<Org, Error> {
+        if let Some(org) = cached(&self.by_id, &id).await {
+            return Ok(org);
+        }
+        let response = self
+            .client
+            .clone()
+            .get_organisation(request(
+                pb::GetOrganisationRequest {
+                    id: id.uuid().to_string(),
+                },
+                &Caller::system(id),
+            ))
+            .await
+            .map_err(|s| from_status(s, "identity"))?;
+        let org = Org::from_proto(response.into_inner())?;
+        self.by_id.write().await.insert(id, (Instant::now(), org.clone()));
+        Ok(org)
+    }
+
+    /// The organisation a provider id belongs to; with an empty id, the
+    /// only organisation (an error when there are several).
+    pub async fn resolve(&self, provider: &str, external_id: &str) -> Result<Org, Error> {
+        // "The only organisation" stops being true when a second is
+        // created, so only answers by provider id are cached.
+        let key = (provider.to_owned(), external_id.to_owned());
+        let cacheable = !external_id.is_empty();
+        if cacheable && let Some(org) = cached(&self.by_external, &key).await {
+            return Ok(org);
+        }
+        let response = self
+            .client
+            .clone()
+            .resolve_organisation(request(
+                pb::ResolveOrganisationRequest {
+                    provider: provider.to_owned(),
+                    external_id: external_id.to_owned(),
+                },
+                &Caller::platform(),
+            ))
+            .await
+            .map_err(|s| from_status(s, "identity"))?;
+        let org = Org::from_proto(response.into_inner())?;
+        let now = Instant::now();
+        if cacheable {
+            self.by_external.write().await.insert(key, (now, org.clone()));
+        }
+        self.by_id.write().await.insert(org.id, (now, org.clone()));
+        Ok(org)
+    }
+}
+
+async fn cached<K: std::hash::Hash + Eq>(cache: &Cache<K>, key: &K) -> Option<Org> {
+    cache
+        .read()
+        .await
+        .get(key)
+        .filter(|(at, _)| at.elapsed() < TTL)
+        .map(|(_, org)| org.clone())
+}
