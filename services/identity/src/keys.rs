@@ -1,0 +1,127 @@
+//! The Ed25519 keys that sign access tokens.
+//!
+//! At start-up the service makes sure an unretired key exists (creating one
+//! if not; two replicas racing just make two valid keys). The newest
+//! unretired key signs; every unretired key is published in the JWK set, so
+//! a key can be rotated by adding a new one and retiring the old one once
+//! tokens it signed have expired. The set is reloaded every minute so every
+//! replica signs with the same key soon after a rotation.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use attend_kit::db::Db;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use base64::Engine as _;
+use jsonwebtoken::EncodingKey;
+use tokio::sync::RwLock;
+
+/// One signing key.
+#[derive(Clone)]
+pub struct SigningKey {
+    pub kid: String,
+    encoding: EncodingKey,
+    public_key: Vec<u8>,
+}
+
+/// The current keys, shared by every request.
+#[derive(Clone, Default)]
+pub struct KeyRing {
+    keys: Arc<RwLock<Vec<SigningKey>>>,
+}
+
+impl KeyRing {
+    /// Loads the unretired keys, creating the first one if there is none.
+    pub async fn load_or_create(&self, db: &Db) -> anyhow::Result<()> {
+        let mut keys = load(db).await?;
+        if keys.is_empty() {
+            create(db).await?;
+            keys = load(db).await?;
+        }
+        anyhow::ensure!(!keys.is_empty(), "no signing key after creating one");
+        *self.keys.write().await = keys;
+        Ok(())
+    }
+
+    /// Re-reads the keys (another replica may have rotated).
+    pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        let keys = load(db).await?;
+        if !keys.is_empty() {
+            *self.keys.write().await = keys;
+        }
+        Ok(())
+    }
+
+    /// The key that signs new tokens: the newest.
+    pub async fn current(&self) -> anyhow::Result<SigningKey> {
+        self.keys.read().await.first().cloned().context("no signing key loaded")
+    }
+
+    /// Every unretired public key as a JWK set (RFC 7517, OKP/Ed25519).
+    pub async fn jwks_json(&self) -> String {
+        let keys: Vec<serde_json::Value> = self
+            .keys
+            .read()
+            .await
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": k.kid,
+                    "x": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&k.public_key),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys }).to_string()
+    }
+}
+
+impl SigningKey {
+    pub fn encoding_key(&self) -> &EncodingKey {
+        &self.encoding
+    }
+}
+
+async fn load(db: &Db) -> anyhow::Result<Vec<SigningKey>> {
+    // Platform transaction: signing keys belong to no organisation.
+    let mut tx = db.platform().await?;
+    let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "select kid, private_key, public_key from identity.signing_keys
+         where retired_at is null order by created_at desc, kid desc",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .context("load signing keys")?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kid, private_key, public_key)| SigningKey {
+            kid,
+            encoding: EncodingKey::from_ed_der(&private_key),
+            public_key,
+        })
+        .collect())
+}
+
+async fn create(db: &Db) -> anyhow::Result<()> {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+        .map_err(|_| anyhow::anyhow!("cannot generate an Ed25519 key"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| anyhow::anyhow!("generated Ed25519 key does not parse"))?;
+    let kid = format!("k{}", uuid::Uuid::now_v7().simple());
+    let mut tx = db.platform().await?;
+    sqlx::query("insert into identity.signing_keys (kid, private_key, public_key) values ($1, $2, $3)")
+        .bind(&kid)
+        .bind(pkcs8.as_ref())
+        .bind(pair.public_key().as_ref())
+        .execute(&mut *tx)
+        .await
+        .context("store new signing key")?;
+    tx.commit().await?;
+    tracing::info!(%kid, "created access-token signing key");
+    Ok(())
+}
