@@ -1,0 +1,63 @@
+//! `BookingService` over gRPC.
+
+use attend_kit::Error;
+use attend_kit::db::Db;
+use attend_kit::grpc::{Caller, Role};
+use attend_kit::ids::{BookingId, ContactId, TypedId};
+use attend_proto::booking::v1 as pb;
+use attend_proto::booking::v1::booking_service_server::BookingService;
+use tonic::{Request, Response, Status};
+
+use crate::store;
+
+/// Roles that may read bookings.
+const READERS: &[Role] = &[Role::Admin, Role::Staff, Role::Readonly, Role::System];
+
+pub struct Api {
+    pub db: Db,
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+impl Api {
+    async fn get_booking(&self, caller: Caller, req: pb::GetBookingRequest) -> Result<pb::Booking, Error> {
+        caller.require(READERS)?;
+        let org = caller.org()?;
+        let id = BookingId::parse_uuid(&req.id).map_err(|_| Error::invalid("id", "is not a booking id"))?;
+        let mut tx = self.db.tenant(org).await?;
+        let row = store::get(&mut tx, org, id).await?;
+        tx.commit().await?;
+        row.map(store::BookingRow::into_proto)
+            .ok_or_else(|| Error::NotFound("booking".to_owned()))
+    }
+
+    async fn list_bookings(
+        &self,
+        caller: Caller,
+        req: pb::ListBookingsRequest,
+    ) -> Result<pb::ListBookingsResponse, Error> {
+        caller.require(READERS)?;
+        let org = caller.org()?;
+        let contact =
+            ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;
+        let mut tx = self.db.tenant(org).await?;
+        let rows = store::for_contact(&mut tx, org, contact).await?;
+        tx.commit().await?;
+        Ok(pb::ListBookingsResponse {
+            bookings: rows.into_iter().map(store::BookingRow::into_proto).collect(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl BookingService for Api {
+    async fn get_booking(&self, request: Request<pb::GetBookingRequest>) -> Reply<pb::Booking> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.get_booking(caller, request.into_inner()).await?))
+    }
+
+    async fn list_bookings(&self, request: Request<pb::ListBookingsRequest>) -> Reply<pb::ListBookingsResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.list_bookings(caller, request.into_inner()).await?))
+    }
+}
