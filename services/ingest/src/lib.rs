@@ -1,0 +1,118 @@
+//! Ingest: the public edge for provider webhooks.
+//!
+//! Verifies each provider's real signature scheme, deduplicates on the
+//! provider's event id, appends the raw body to the append-only event log,
+//! publishes a normalised event through the outbox, and answers 2xx as soon
+//! as that commits. Processing happens downstream, asynchronously.
+//!
+//! # Layout
+//! - [`edge`]: the HTTP endpoints and the accept/refuse pipeline.
+//! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
+//! - [`wix`]: Wix booking deliveries (JWT and the seed's JSON form) parsed.
+//! - [`store`]: event log, provider-id map, refused deliveries.
+//! - [`api`]: `IngestService` over gRPC for operators.
+//! - `migrations/`: the `ingest` schema.
+
+pub mod api;
+pub mod edge;
+pub mod signature;
+pub mod store;
+pub mod wix;
+
+use std::sync::Arc;
+
+use attend_kit::config::{Config, ConfigError};
+use attend_kit::orgs::Directory;
+use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
+use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
+use futures::future::BoxFuture;
+
+use crate::signature::{WebhookSecret, WixKey};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The ingest service, for the runtime.
+pub fn definition() -> ServiceDef {
+    ServiceDef {
+        name: ServiceName::Ingest,
+        migrations: Some(&MIGRATOR),
+        publishes: true,
+        public_http: true,
+        configure,
+    }
+}
+
+/// Ingest's own settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `ATTEND_WIX_PUBLIC_KEY`: the Wix app's RSA public key (PEM). Unset:
+    /// Wix JWT deliveries are answered 503 so Wix retries until it is set.
+    pub wix_key: Option<WixKey>,
+    /// `ATTEND_WEBHOOK_SECRET`: the Standard Webhooks secret (`whsec_...`)
+    /// for forwarded JSON deliveries. Unset: those are answered 503.
+    pub webhook_secret: Option<WebhookSecret>,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let wix_key = config.source.raw("ATTEND_WIX_PUBLIC_KEY").and_then(|pem| {
+            WixKey::parse(&pem)
+                .map_err(|why| errors.push(ConfigError::new("ATTEND_WIX_PUBLIC_KEY", why)))
+                .ok()
+        });
+        let webhook_secret = config.source.raw("ATTEND_WEBHOOK_SECRET").and_then(|text| {
+            WebhookSecret::parse(&text)
+                .map_err(|why| errors.push(ConfigError::new("ATTEND_WEBHOOK_SECRET", why)))
+                .ok()
+        });
+        if errors.is_empty() {
+            Ok(Self {
+                wix_key,
+                webhook_secret,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
+    Ok(Box::new(Ingest(Settings::from_config(config)?)))
+}
+
+struct Ingest(Settings);
+
+impl Startable for Ingest {
+    fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async move {
+            let settings = self.0;
+            if settings.wix_key.is_none() {
+                tracing::warn!("ATTEND_WIX_PUBLIC_KEY is not set: Wix JWT webhooks will be answered 503 until it is");
+            }
+            if settings.webhook_secret.is_none() {
+                tracing::warn!(
+                    "ATTEND_WEBHOOK_SECRET is not set: Standard Webhooks deliveries will be answered 503 until it is"
+                );
+            }
+            let db = ctx.db()?;
+            let edge = Arc::new(edge::Edge {
+                db: db.clone(),
+                outbox: ctx.outbox(),
+                orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
+                wix_key: settings.wix_key,
+                webhook_secret: settings.webhook_secret,
+            });
+            let public = edge::router(edge)
+                .merge(attend_kit::http::ops_router(ctx.readiness()))
+                .layer(axum::middleware::from_fn_with_state(
+                    "ingest",
+                    attend_kit::http::observe,
+                ));
+            ctx.serve_http(public)?;
+
+            let server = ctx.grpc_server()?.add(IngestServiceServer::new(api::Api { db })).await;
+            ctx.serve_grpc(server)
+        })
+    }
+}
