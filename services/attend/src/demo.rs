@@ -1,0 +1,234 @@
+//! `attend seed-demo`: a demo organisation, one user per role, and a week
+//! of bookings, all created through the platform's own edges (identity's
+//! gRPC API and ingest's signed webhook endpoint), so the demo exercises
+//! the same path real data takes.
+//!
+//! The fleet runs in this process on ephemeral ports for the duration, so
+//! seeding works whether or not `attend run all` is running. Webhook ids are
+//! fixed, so running it again changes nothing.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use attend_kit::Error;
+use attend_kit::config::Config;
+use attend_kit::error::from_status;
+use attend_kit::grpc::{Caller, request};
+use attend_kit::ids::{BookingId, OrgId, TypedId};
+use attend_kit::service::{Fleet, ServiceName, wait_until};
+use attend_proto::booking::v1::GetBookingRequest;
+use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
+use attend_proto::identity::v1 as identity;
+use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use base64::Engine as _;
+use chrono::{Duration as Days, Timelike, Utc};
+use tokio_util::sync::CancellationToken;
+
+pub const ORG_NAME: &str = "Avatar Imaging";
+pub const ORG_SLUG: &str = "avatar-imaging";
+pub const WIX_INSTANCE: &str = "demo-wix-instance";
+
+/// Demo patients: names and ACMA's reserved fictional mobile numbers.
+const PATIENTS: [(&str, &str, &str); 6] = [
+    ("Sarah Johnson", "0491 570 006", "Skin check"),
+    ("Liam Nguyen", "0491 570 156", "Mole mapping"),
+    ("Olivia Smith", "0491 570 157", "Follow-up consultation"),
+    ("Noah Williams", "0491 570 158", "Skin check"),
+    ("Ava Brown", "0491 570 159", "Biopsy review"),
+    ("Jack Wilson", "0491 570 110", "Mole mapping"),
+];
+
+/// Seeds the demo data and prints how to log in.
+pub async fn seed(config: Config) -> anyhow::Result<()> {
+    let key = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
+    let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
+    let config = ephemeral(config, &secret);
+    let shutdown = CancellationToken::new();
+    let mut fleet = Fleet::start(config, crate::definitions(), shutdown).await?;
+    let result = seed_with(&fleet, &secret).await;
+    fleet.shutdown().await?;
+    result
+}
+
+/// Same database and NATS, but every listener on a free port and a webhook
+/// secret of our own, so seeding never collides with a running fleet.
+fn ephemeral(mut config: Config, secret: &str) -> Config {
+    let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    config.gateway_addr = any;
+    config.ingest_addr = any;
+    for addrs in config.services.values_mut() {
+        addrs.listen = any;
+    }
+    config.source = config.source.clone().with("ATTEND_WEBHOOK_SECRET", secret);
+    config
+}
+
+async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
+    let mut identity = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
+    let platform = Caller::platform();
+
+    let org = match identity
+        .create_organisation(request(
+            identity::CreateOrganisationRequest {
+                name: ORG_NAME.to_owned(),
+                slug: ORG_SLUG.to_owned(),
+                time_zone: "Australia/Sydney".to_owned(),
+                phone_region: "AU".to_owned(),
+                external_ids: vec![identity::ExternalId {
+                    provider: "wix".to_owned(),
+                    external_id: WIX_INSTANCE.to_owned(),
+                }],
+            },
+            &platform,
+        ))
+        .await
+    {
+        Ok(org) => org.into_inner(),
+        Err(status) => match from_status(status, "identity") {
+            Error::Conflict(_) => identity
+                .list_organisations(request(identity::ListOrganisationsRequest {}, &platform))
+                .await
+                .context("list organisations")?
+                .into_inner()
+                .organisations
+                .into_iter()
+                .find(|o| o.slug == ORG_SLUG)
+                .context("the demo slug is taken but the organisation is not listed")?,
+            other => return Err(other).context("create the demo organisation"),
+        },
+    };
+    let org_id = OrgId::parse_uuid(&org.id)?;
+
+    let password = std::env::var("ATTEND_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
+    let mut users = Vec::new();
+    for role in ["admin", "staff", "readonly"] {
+        let email = format!("{role}@{ORG_SLUG}.example");
+        let created = identity
+            .create_user(request(
+                identity::CreateUserRequest {
+                    org_id: org.id.clone(),
+                    email: email.clone(),
+                    name: format!("Demo {role}"),
+                    role: role.to_owned(),
+                    password: password.clone(),
+                },
+                &platform,
+            ))
+            .await;
+        match created.map_err(|s| from_status(s, "identity")) {
+            Ok(_) => users.push((email, role, true)),
+            Err(Error::Conflict(_)) => users.push((email, role, false)),
+            Err(e) => return Err(e).context("create a demo user"),
+        }
+    }
+
+    let ingest = fleet.http_addr(ServiceName::Ingest).context("ingest is not running")?;
+    let secret = attend_ingest::signature::WebhookSecret::parse(secret).map_err(anyhow::Error::msg)?;
+    let http = reqwest::Client::new();
+    let mut bookings = Vec::new();
+    let first_day = Utc::now()
+        .with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .context("round the clock to the hour")?;
+    for (i, (name, phone, service)) in PATIENTS.iter().enumerate() {
+        let start = first_day + Days::days(i as i64 + 1);
+        let body = serde_json::json!({
+            "event": "bookings/created",
+            "instanceId": WIX_INSTANCE,
+            "bookingId": format!("demo-wix-booking-{}", i + 1),
+            "contactId": format!("demo-wix-contact-{}", i + 1),
+            "serviceId": format!("demo-service-{}", service.to_lowercase().replace(' ', "-")),
+            "serviceName": service,
+            "startTime": start.to_rfc3339(),
+            "endTime": (start + Days::minutes(30)).to_rfc3339(),
+            "status": if i % 2 == 0 { "confirmed" } else { "scheduled" },
+            "customerInfo": {
+                "name": name,
+                "phone": phone,
+                "email": format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+            }
+        })
+        .to_string();
+        let id = format!("demo-booking-{}", i + 1);
+        let now = Utc::now().timestamp();
+        let response = http
+            .post(format!("http://{ingest}/webhooks/wix/bookings"))
+            .header("content-type", "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", now.to_string())
+            .header("webhook-signature", secret.sign(&id, now, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .context("send a demo booking to ingest")?;
+        let status = response.status();
+        let answer: serde_json::Value = response.json().await.context("read ingest's answer")?;
+        anyhow::ensure!(status.is_success(), "ingest refused a demo booking: {answer}");
+        let booking: BookingId = answer["bookingId"]
+            .as_str()
+            .context("ingest's answer has no bookingId")?
+            .parse()?;
+        bookings.push(booking);
+    }
+
+    // Processing is asynchronous: wait until every booking exists.
+    let bookings_client = BookingServiceClient::new(fleet.peers().channel(ServiceName::Booking));
+    let system = Caller::system(org_id);
+    let all_in = wait_until(Duration::from_secs(60), || {
+        let client = bookings_client.clone();
+        let bookings = bookings.clone();
+        let system = system.clone();
+        async move {
+            for id in &bookings {
+                let found = client
+                    .clone()
+                    .get_booking(request(
+                        GetBookingRequest {
+                            id: id.uuid().to_string(),
+                        },
+                        &system,
+                    ))
+                    .await;
+                if found.is_err() {
+                    return false;
+                }
+            }
+            true
+        }
+    })
+    .await;
+    anyhow::ensure!(
+        all_in,
+        "the demo bookings were accepted but not processed within a minute; is NATS healthy?"
+    );
+
+    println!("Demo data is in.");
+    println!();
+    println!(
+        "  organisation  {} ({org_id}), slug {ORG_SLUG}, Wix instance {WIX_INSTANCE}",
+        org.name
+    );
+    println!(
+        "  bookings      {} sent through the signed webhook edge and processed",
+        bookings.len()
+    );
+    for (email, role, created) in &users {
+        if *created {
+            println!("  user          {email} ({role})  password: {password}");
+        } else {
+            println!(
+                "  user          {email} ({role})  already existed: its password is the one printed when it was created"
+            );
+        }
+    }
+    println!();
+    println!("Run the platform with `attend run all`, then log in:");
+    println!(
+        "  curl -s -X POST http://127.0.0.1:8080/api/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"staff@{ORG_SLUG}.example\",\"password\":\"<password>\"}}'"
+    );
+    Ok(())
+}

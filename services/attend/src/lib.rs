@@ -1,0 +1,77 @@
+//! The `attend` binary's library: which services exist, how to pick some,
+//! and the demo seeding. `main.rs` only parses the command line, sets up
+//! telemetry and calls into here, so tests run exactly what ships.
+//!
+//! # Layout
+//! - [`definitions`], [`select`]: the ten services and choosing among them.
+//! - [`demo`]: `attend seed-demo`.
+
+pub mod demo;
+
+use attend_kit::service::{ServiceDef, ServiceName};
+
+/// Every service, in start order (identity first: others ask it about
+/// organisations; the gateway last: it fronts the rest).
+pub fn definitions() -> Vec<ServiceDef> {
+    vec![
+        attend_identity::definition(),
+        attend_contact::definition(),
+        attend_booking::definition(),
+        attend_automation::definition(),
+        attend_messaging::definition(),
+        attend_billing::definition(),
+        attend_reporting::definition(),
+        attend_care::definition(),
+        attend_ingest::definition(),
+        attend_gateway::definition(),
+    ]
+}
+
+/// `all`, or a list of service names.
+pub fn select(names: &[String]) -> Result<Vec<ServiceDef>, String> {
+    if names.is_empty() {
+        return Err("name the services to run, or `all`".to_owned());
+    }
+    if names.iter().any(|n| n == "all") {
+        if names.len() > 1 {
+            return Err("`all` runs every service; don't name others with it".to_owned());
+        }
+        return Ok(definitions());
+    }
+    let wanted: Vec<ServiceName> = names
+        .iter()
+        .map(|n| n.parse::<ServiceName>())
+        .collect::<Result<_, _>>()?;
+    Ok(definitions().into_iter().filter(|d| wanted.contains(&d.name)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn there_is_one_definition_per_service() {
+        let mut names: Vec<_> = definitions().iter().map(|d| d.name).collect();
+        names.sort();
+        let mut all = ServiceName::ALL.to_vec();
+        all.sort();
+        assert_eq!(names, all);
+    }
+
+    #[test]
+    fn selection_accepts_all_or_names_and_refuses_unknowns() {
+        assert_eq!(select(&["all".to_owned()]).unwrap().len(), 10);
+        let two = select(&["booking".to_owned(), "contact".to_owned()]).unwrap();
+        assert_eq!(
+            two.iter().map(|d| d.name).collect::<Vec<_>>(),
+            [ServiceName::Contact, ServiceName::Booking]
+        );
+        assert!(
+            select(&["bookings".to_owned()])
+                .unwrap_err()
+                .contains("unknown service")
+        );
+        assert!(select(&[]).is_err());
+        assert!(select(&["all".to_owned(), "contact".to_owned()]).is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! `attend`: the one binary. Thin on purpose: parse the command line, read
+//! configuration, set up telemetry, then hand over to library code.
+
+use std::process::ExitCode;
+
+use attend_kit::config::{Config, Source};
+use attend_kit::service::{self, Fleet};
+use attend_kit::telemetry::{self, TelemetrySettings};
+use clap::{Parser, Subcommand};
+
+/// attend: the patient-journey platform for practices whose business is the
+/// attended appointment.
+///
+/// Configuration comes from environment variables (DATABASE_URL, NATS_URL,
+/// ATTEND_*); every one has a default that works on a development machine
+/// with local Postgres and NATS. See README.md for the full list.
+#[derive(Parser)]
+#[command(name = "attend", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run services until SIGTERM or Ctrl-C: `all` (every service in one
+    /// process, still talking only over NATS and gRPC on loopback) or one or
+    /// more of: ingest contact booking automation messaging billing
+    /// reporting care identity gateway.
+    ///
+    /// Migrations are applied first unless ATTEND_MIGRATE_ON_START=false.
+    /// The gateway's REST API listens on ATTEND_GATEWAY_ADDR (default
+    /// 127.0.0.1:8080), provider webhooks on ATTEND_INGEST_ADDR (default
+    /// 127.0.0.1:8081), and each service's gRPC, /healthz, /readyz and
+    /// /metrics on ATTEND_<SERVICE>_GRPC_ADDR (default 127.0.0.1:50051 up).
+    Run {
+        /// `all`, or service names.
+        #[arg(required = true, value_name = "SERVICE")]
+        services: Vec<String>,
+    },
+    /// Create the database if it is missing, each service's database roles
+    /// and schema, apply every service's migrations, then exit.
+    Migrate,
+    /// Create the demo organisation (Avatar Imaging), one user per role and a
+    /// week of bookings sent through the real, signed webhook edge; print how
+    /// to log in, then exit. Safe to run again: nothing is duplicated.
+    /// Set ATTEND_DEMO_PASSWORD to choose the users' password.
+    SeedDemo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("attend: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    // One TLS crypto provider for every client (Postgres, NATS, HTTP).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+
+    let config = match Source::from_env().map_err(|e| vec![e]).and_then(Config::load) {
+        Ok(config) => config,
+        Err(errors) => {
+            for e in errors {
+                eprintln!("attend: configuration error: {e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let service_name = match &cli.command {
+        Command::Run { services } if services.len() == 1 && services[0] != "all" => {
+            format!("attend-{}", services[0])
+        }
+        _ => "attend".to_owned(),
+    };
+    let telemetry = match telemetry::init(&TelemetrySettings {
+        service_name,
+        log_format: config.log_format,
+        otlp_endpoint: config.otlp_endpoint.clone(),
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("attend: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    attend_kit::metrics::install();
+
+    let result = match cli.command {
+        Command::Run { services } => match attend::select(&services) {
+            Ok(defs) => run_services(config, defs).await,
+            Err(e) => {
+                eprintln!("attend: {e}");
+                telemetry.shutdown();
+                return ExitCode::from(2);
+            }
+        },
+        Command::Migrate => service::migrate(&config, &attend::definitions()).await,
+        Command::SeedDemo => attend::demo::seed(config).await,
+    };
+    telemetry.shutdown();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("attend: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_services(config: Config, defs: Vec<attend_kit::ServiceDef>) -> anyhow::Result<()> {
+    let shutdown = attend_kit::shutdown::on_signal();
+    let fleet = Fleet::start(config, defs, shutdown).await?;
+    for name in attend_kit::ServiceName::ALL {
+        if let Some(addr) = fleet.http_addr(name) {
+            tracing::info!("{name} HTTP on http://{addr}");
+        }
+    }
+    tracing::info!("running; stop with Ctrl-C or SIGTERM");
+    fleet.run_until_shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Automation: rules, rule runs, scheduled actions, and the staff task
+//! queue with its priority.
+//!
+//! # Layout
+//! - [`api`]: `TaskService` over gRPC.
+//! - `migrations/`: the `automation` schema.
+//!
+//! This version keeps the task queue and answers for it; the rule engine
+//! that fills it (seed 000's pipelines) is built on this table.
+
+pub mod api;
+
+use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
+use attend_proto::automation::v1::task_service_server::TaskServiceServer;
+use futures::future::BoxFuture;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The automation service, for the runtime.
+pub fn definition() -> ServiceDef {
+    ServiceDef {
+        name: ServiceName::Automation,
+        migrations: Some(&MIGRATOR),
+        publishes: false,
+        public_http: false,
+        configure: no_settings::<Automation>,
+    }
+}
+
+#[derive(Default)]
+struct Automation;
+
+impl Startable for Automation {
+    fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async move {
+            let db = ctx.db()?;
+            let server = ctx.grpc_server()?.add(TaskServiceServer::new(api::Api { db })).await;
+            ctx.serve_grpc(server)
+        })
+    }
+}

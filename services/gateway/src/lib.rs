@@ -1,0 +1,116 @@
+//! Gateway: the HTTP edge for people. A REST JSON API with problem+json
+//! errors; bearer access tokens verified locally from the identity
+//! service's published keys; the caller passed to services in gRPC
+//! metadata, where each service enforces what that caller may do.
+//!
+//! # Layout
+//! - [`auth`]: token verification (JWKS cache) and the `SignedIn` extractor.
+//! - [`routes`]: one module per resource (`auth`, `contacts`).
+//!
+//! The gateway keeps no state and owns no schema.
+
+pub mod auth;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use attend_kit::grpc::Traced;
+use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
+use attend_proto::automation::v1::task_service_client::TaskServiceClient;
+use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
+use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
+use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use axum::Router;
+use futures::future::BoxFuture;
+
+/// The gateway service, for the runtime.
+pub fn definition() -> ServiceDef {
+    ServiceDef {
+        name: ServiceName::Gateway,
+        migrations: None,
+        publishes: false,
+        public_http: true,
+        configure: no_settings::<Gateway>,
+    }
+}
+
+/// What every handler can reach: clients of the services, and the keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub keys: auth::Keys,
+    pub identity: IdentityServiceClient<Traced>,
+    pub contacts: ContactServiceClient<Traced>,
+    pub bookings: BookingServiceClient<Traced>,
+    pub tasks: TaskServiceClient<Traced>,
+}
+
+/// The public API router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::auth::router())
+        .merge(routes::contacts::router())
+        .route("/api/{*rest}", axum::routing::any(routes::not_found))
+        .with_state(state)
+}
+
+#[derive(Default)]
+struct Gateway;
+
+impl Startable for Gateway {
+    fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
+        Box::pin(async move {
+            let peers = ctx.peers.clone();
+            let keys = auth::Keys::new(peers.channel(ServiceName::Identity));
+            let state = AppState {
+                keys: keys.clone(),
+                identity: IdentityServiceClient::new(peers.channel(ServiceName::Identity)),
+                contacts: ContactServiceClient::new(peers.channel(ServiceName::Contact)),
+                bookings: BookingServiceClient::new(peers.channel(ServiceName::Booking)),
+                tasks: TaskServiceClient::new(peers.channel(ServiceName::Automation)),
+            };
+
+            // Keep the signing keys fresh: at once (retrying until identity
+            // answers), then every five minutes.
+            let refresher = keys.clone();
+            let shutdown = ctx.shutdown.clone();
+            ctx.spawn(async move {
+                let mut wait = Duration::from_millis(200);
+                loop {
+                    let next = match refresher.refresh().await {
+                        Ok(()) => Duration::from_secs(300),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot fetch signing keys from identity yet");
+                            wait = (wait * 2).min(Duration::from_secs(10));
+                            wait
+                        }
+                    };
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(next) => {}
+                    }
+                }
+            });
+
+            let mut readiness = ctx.readiness();
+            let loaded = keys.clone();
+            readiness
+                .checks
+                .push(("signing_keys", Arc::new(move || loaded.loaded())));
+            let public = router(state)
+                .merge(attend_kit::http::ops_router(readiness.clone()))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    http::StatusCode::GATEWAY_TIMEOUT,
+                    Duration::from_secs(30),
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    "gateway",
+                    attend_kit::http::observe,
+                ));
+            ctx.serve_http(public)?;
+
+            let server = attend_kit::grpc::Server::new(ServiceName::Gateway, attend_kit::http::ops_router(readiness))?;
+            ctx.serve_grpc(server)
+        })
+    }
+}
