@@ -1,0 +1,10 @@
+//! Integration tests of the whole fleet, through its public edges. One test
+//! binary (modules below) so the fleet is linked once.
+
+mod dead_letters;
+mod isolation;
+mod ops;
+mod refusals;
+mod restart;
+mod tracing_flow;
+mod wix_flow;

@@ -1,0 +1,67 @@
+//! One webhook is one trace across every service it touches.
+
+use std::time::Duration;
+
+use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// A webhook that arrives with a W3C `traceparent` continues that trace
+/// through ingest's HTTP span, the outbox and NATS headers, the booking
+/// consumer, its gRPC call to contact, and contact's timeline consumer.
+#[tokio::test]
+async fn one_webhook_is_one_trace_through_every_service() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")))
+        .init();
+
+    let fleet = TestFleet::start().await;
+    fleet.create_org("clinic-trace", "wix-trace").await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let claims = wix_created_claims("wix-trace", "evt-trace", "booking-trace", "0412 999 000", 300);
+    let (status, _) = fleet
+        .post_webhook(
+            wix_jwt(WIX_PRIVATE_KEY, &claims).into_bytes(),
+            vec![("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))],
+            false,
+        )
+        .await;
+    assert_eq!(status, 200);
+    fleet
+        .eventually(Duration::from_secs(20), "the touchpoint exists", || async {
+            fleet.count("select count(*) from contact.touchpoints").await == 1
+        })
+        .await;
+    fleet.teardown().await;
+    let _ = provider.force_flush();
+
+    let spans = exporter.get_finished_spans().unwrap();
+    let in_trace: Vec<String> = spans
+        .iter()
+        .filter(|s| s.span_context.trace_id().to_string() == trace_id)
+        .map(|s| s.name.to_string())
+        .collect();
+    for expected in [
+        "POST /webhooks/wix/bookings",
+        "/attend.identity.v1.IdentityService/ResolveOrganisation",
+        "consume",
+        "/attend.contact.v1.ContactService/MatchOrCreateContact",
+    ] {
+        assert!(
+            in_trace.iter().any(|n| n == expected),
+            "{expected:?} is in the trace: {in_trace:?}"
+        );
+    }
+    assert_eq!(
+        in_trace.iter().filter(|n| *n == "consume").count(),
+        2,
+        "booking's and contact's consumers both continue the trace: {in_trace:?}"
+    );
+}
