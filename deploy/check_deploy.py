@@ -1,0 +1,597 @@
+#!/usr/bin/env python3
+"""Policy and consistency checks over attend's packaging files, beyond what
+the JSON schemas can say: every one of the ten services is deployed the same
+way everywhere (compose, Prometheus, Kubernetes), probes and hardening are in
+place, references between files resolve, the dashboard's PromQL parses.
+
+Run by deploy/validate.sh after it renders the kustomizations:
+
+    check_deploy.py --rendered base=BASE.yaml --rendered dev=DEV.yaml
+
+Prints one line per group of checks; exits 1 if any check failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from render_kustomize import StrictLoader, load_yaml_documents  # noqa: E402
+
+SERVICES = ["ingest", "contact", "booking", "automation", "messaging",
+            "billing", "reporting", "care", "identity", "gateway"]
+HTTP_PORTS = {"gateway": 8080, "ingest": 8081}
+AUTOSCALED = {"gateway", "ingest"}
+# Own no schema and never connect to Postgres: no database URL anywhere in
+# their pods (no migrate init container either), no role, no Secret key.
+STATELESS = {"gateway"}
+SECRET_NAME = "attend-secrets"
+GRPC_PORT = 50051
+IMAGE_NAME = "attend"
+METRICS = [
+    "http_requests_total", "http_request_duration_seconds", "grpc_requests_total",
+    "grpc_request_duration_seconds", "outbox_published_total", "outbox_pending",
+    "bus_messages_processed_total", "bus_handle_duration_seconds", "webhooks_received_total",
+]
+SUPPORT_SERVICES = {"postgres", "nats", "migrate", "otel-collector", "tempo-init",
+                    "tempo", "prometheus", "grafana"}
+
+
+class Checks:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.group = ""
+        self.count = 0
+
+    def start(self, group: str) -> None:
+        self.group = group
+        self.count = 0
+        self._errors_before = len(self.errors)
+
+    def check(self, ok: bool, message: str) -> bool:
+        self.count += 1
+        if not ok:
+            self.errors.append(f"{self.group}: {message}")
+        return ok
+
+    def end(self) -> None:
+        failed = len(self.errors) - self._errors_before
+        status = "ok" if failed == 0 else f"{failed} FAILED"
+        print(f"  {self.group}: {self.count} checks, {status}")
+
+
+def upper(svc: str) -> str:
+    return svc.upper()
+
+
+def expected_shared_env() -> dict:
+    env = {
+        "ATTEND_MIGRATE_ON_START": "false",
+        "ATTEND_LOG_FORMAT": "json",
+        "ATTEND_GATEWAY_ADDR": "0.0.0.0:8080",
+        "ATTEND_INGEST_ADDR": "0.0.0.0:8081",
+    }
+    for s in SERVICES:
+        env[f"ATTEND_{upper(s)}_GRPC_ADDR"] = f"0.0.0.0:{GRPC_PORT}"
+        env[f"ATTEND_{upper(s)}_GRPC_URL"] = f"http://{s}:{GRPC_PORT}"
+    return env
+
+
+# ---------------------------------------------------------------- syntax
+
+def check_syntax(c: Checks, root: str) -> None:
+    c.start("syntax (YAML without duplicate keys, JSON)")
+    files = [os.path.join(root, "docker-compose.yml")]
+    for pattern in ("deploy/**/*.yaml", "deploy/**/*.yml", "k8s/**/*.yaml", "k8s/**/*.yml"):
+        files += glob.glob(os.path.join(root, pattern), recursive=True)
+    for path in sorted(set(files)):
+        try:
+            with open(path, encoding="utf-8") as f:
+                list(yaml.load_all(f, Loader=StrictLoader))
+            c.check(True, path)
+        except yaml.YAMLError as e:
+            c.check(False, f"{os.path.relpath(path, root)}: {e}")
+    for path in sorted(glob.glob(os.path.join(root, "deploy/**/*.json"), recursive=True)):
+        try:
+            with open(path, encoding="utf-8") as f:
+                json.load(f)
+            c.check(True, path)
+        except ValueError as e:
+            c.check(False, f"{os.path.relpath(path, root)}: {e}")
+    c.end()
+
+
+# ---------------------------------------------------------------- compose
+
+def check_compose(c: Checks, root: str) -> None:
+    c.start("docker-compose.yml")
+    with open(os.path.join(root, "docker-compose.yml"), encoding="utf-8") as f:
+        compose = yaml.load(f, Loader=StrictLoader)
+    services = compose.get("services", {})
+    c.check(set(services) == SUPPORT_SERVICES | set(SERVICES),
+            f"services are {sorted(services)}, expected the ten attend services + {sorted(SUPPORT_SERVICES)}")
+    builders = [n for n, s in services.items() if "build" in s]
+    c.check(builders == ["migrate"], f"only `migrate` builds the image, found {builders}")
+    mig = services.get("migrate", {})
+    build = mig.get("build", {})
+    c.check(isinstance(build, dict) and build.get("context") == "." and build.get("dockerfile") == "deploy/Dockerfile",
+            "migrate builds context . with deploy/Dockerfile")
+    c.check(mig.get("image") == f"{IMAGE_NAME}:dev", "migrate tags the image attend:dev")
+    c.check(mig.get("command") == ["migrate"], "migrate runs `attend migrate`")
+    c.check(mig.get("depends_on", {}).get("postgres", {}).get("condition") == "service_healthy",
+            "migrate waits for a healthy postgres")
+    shared = expected_shared_env()
+    for svc in SERVICES:
+        s = services.get(svc, {})
+        where = f"service {svc}"
+        c.check(s.get("image") == f"{IMAGE_NAME}:dev", f"{where}: image attend:dev")
+        c.check(s.get("pull_policy") == "never", f"{where}: pull_policy never (the image is local)")
+        c.check(s.get("command") == ["run", svc], f"{where}: command is [run, {svc}]")
+        dep = s.get("depends_on", {})
+        c.check(isinstance(dep, dict) and dep.get("migrate", {}).get("condition") == "service_completed_successfully",
+                f"{where}: depends on migrate completing successfully")
+        c.check(isinstance(dep, dict) and dep.get("nats", {}).get("condition") == "service_healthy",
+                f"{where}: depends on a healthy nats")
+        env = s.get("environment", {})
+        c.check(isinstance(env, dict), f"{where}: environment is a mapping")
+        for k, v in shared.items():
+            c.check(str(env.get(k)) == v, f"{where}: {k}={env.get(k)!r}, expected {v!r}")
+        c.check(env.get("NATS_URL") == "nats://nats:4222", f"{where}: NATS_URL")
+        db_vars = {k: v for k, v in env.items() if k.endswith("DATABASE_URL")}
+        shared_db = mig.get("environment", {}).get("DATABASE_URL")
+        c.check(bool(shared_db) and db_vars.get("DATABASE_URL") == shared_db,
+                f"{where}: DATABASE_URL is the shared one the migrate service uses")
+        if svc in STATELESS:
+            # Never connects; the shared DATABASE_URL is ignored, and nothing
+            # gives it a role of its own.
+            c.check(set(db_vars) == {"DATABASE_URL"},
+                    f"{where}: no database URL but the shared DATABASE_URL (has {sorted(db_vars)})")
+        c.check(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") == "http://otel-collector:4317",
+                f"{where}: OTEL_EXPORTER_OTLP_ENDPOINT")
+        ports = [str(p) for p in s.get("ports", [])]
+        if svc in HTTP_PORTS:
+            c.check(any(p.endswith(f":{HTTP_PORTS[svc]}") for p in ports),
+                    f"{where}: publishes port {HTTP_PORTS[svc]}")
+        else:
+            c.check(not ports, f"{where}: publishes no port")
+        grace = str(s.get("stop_grace_period", ""))
+        c.check(re.fullmatch(r"\d+s", grace) is not None and int(grace[:-1]) > 30,
+                f"{where}: stop_grace_period above the 30s shutdown grace")
+    nats = services.get("nats", {})
+    c.check("--jetstream" in nats.get("command", []), "nats runs with JetStream")
+    c.check(str(nats.get("image", "")).startswith("nats:2.10"), "nats image is 2.10")
+    c.check("8222/healthz" in json.dumps(nats.get("healthcheck", {})), "nats healthcheck uses :8222/healthz")
+    c.check(any(str(v).endswith(":/data") for v in nats.get("volumes", [])), "nats stores JetStream on a volume")
+    c.check("healthcheck" in services.get("postgres", {}), "postgres has a healthcheck")
+    pg_image = str(services.get("postgres", {}).get("image", ""))
+    m = re.match(r"postgres:(\d+)", pg_image)
+    c.check(m is not None and int(m.group(1)) >= 15, f"postgres image is 15+ ({pg_image})")
+    # Every bind-mounted file or directory exists.
+    for name, s in services.items():
+        for v in s.get("volumes", []):
+            src = str(v).split(":")[0]
+            if src.startswith("./"):
+                c.check(os.path.exists(os.path.join(root, src)), f"service {name}: mount source {src} exists")
+    c.end()
+
+
+# ---------------------------------------------------------------- dockerfile
+
+def check_dockerfile(c: Checks, root: str) -> None:
+    from dockerfile_parse import DockerfileParser
+
+    c.start("deploy/Dockerfile, .dockerignore")
+    df = DockerfileParser(path=os.path.join(root, "deploy/Dockerfile"))
+    instr = [(s["instruction"], s["value"]) for s in df.structure]
+    parents = df.parent_images
+    c.check(parents[0].startswith("rust:1.95") and "bookworm" in parents[0],
+            f"builder is rust:1.95 on bookworm ({parents[0]})")
+    c.check(df.baseimage == "debian:bookworm-slim", f"runtime is debian:bookworm-slim ({df.baseimage})")
+    runs = " ".join(v for i, v in instr if i == "RUN")
+    c.check("cargo build --release --locked --bin attend" in runs, "builds with cargo build --release --locked --bin attend")
+    c.check("ca-certificates" in runs, "installs ca-certificates")
+    users = [v for i, v in instr if i == "USER"]
+    c.check(bool(users) and users[-1].split(":")[0] not in ("root", "0"), f"runs as a non-root user ({users})")
+    c.check(bool(users) and users[-1].split(":")[0].isdigit(), "USER is numeric (runAsNonRoot can verify it)")
+    c.check(df.json is not None, "parses")
+    entry = [v for i, v in instr if i == "ENTRYPOINT"]
+    cmd = [v for i, v in instr if i == "CMD"]
+    c.check(entry and json.loads(entry[-1]) == ["/usr/local/bin/attend"], "ENTRYPOINT [/usr/local/bin/attend]")
+    c.check(cmd and json.loads(cmd[-1]) == ["run", "all"], "CMD [run, all]")
+    exposed = " ".join(v for i, v in instr if i == "EXPOSE").split()
+    for port in ("50051", "8080", "8081"):
+        c.check(port in exposed, f"EXPOSE {port}")
+    with open(os.path.join(root, ".dockerignore"), encoding="utf-8") as f:
+        ignored = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+    for must in ("target/", ".git/", "node_modules/"):
+        c.check(must in ignored, f".dockerignore excludes {must}")
+    for keep in ("Cargo.toml", "Cargo.lock", "proto/", "shared/", "services/"):
+        c.check(keep not in ignored, f".dockerignore keeps {keep}")
+    c.end()
+
+
+# ---------------------------------------------------------------- telemetry configs
+
+def check_telemetry(c: Checks, root: str) -> None:
+    c.start("prometheus, otel-collector, tempo, grafana")
+
+    def load(rel: str):
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            return yaml.load(f, Loader=StrictLoader)
+
+    prom = load("deploy/prometheus.yml")
+    jobs = {j["job_name"]: j for j in prom.get("scrape_configs", [])}
+    attend = jobs.get("attend", {})
+    targets = {t for sc in attend.get("static_configs", []) for t in sc.get("targets", [])}
+    c.check(targets == {f"{s}:{GRPC_PORT}" for s in SERVICES},
+            f"Prometheus scrapes exactly the ten services on {GRPC_PORT} (has {sorted(targets)})")
+    c.check(attend.get("metrics_path", "/metrics") == "/metrics", "Prometheus scrapes /metrics")
+    for sc in attend.get("static_configs", []):
+        c.check("service" not in sc.get("labels", {}),
+                "no target label `service` (it would clash with the metrics' own label)")
+
+    otel = load("deploy/otel-collector.yaml")
+    grpc = otel.get("receivers", {}).get("otlp", {}).get("protocols", {}).get("grpc", {})
+    c.check(str(grpc.get("endpoint", "")).endswith(":4317"), "collector receives OTLP gRPC on 4317")
+    pipes = otel.get("service", {}).get("pipelines", {})
+    c.check("traces" in pipes, "collector has a traces pipeline")
+    for p in pipes.values():
+        for kind in ("receivers", "processors", "exporters"):
+            for name in p.get(kind, []):
+                c.check(name in otel.get(kind, {}), f"collector pipeline uses a defined {kind[:-1]} {name}")
+    exporters = otel.get("exporters", {})
+    c.check(any(str(e.get("endpoint", "")).startswith("tempo:") for e in exporters.values()),
+            "collector exports to Tempo")
+
+    tempo = load("deploy/tempo.yaml")
+    tgrpc = tempo.get("distributor", {}).get("receivers", {}).get("otlp", {}).get("protocols", {}).get("grpc", {})
+    c.check(str(tgrpc.get("endpoint", "")).endswith(":4317"), "Tempo receives OTLP gRPC on 4317")
+    c.check(tempo.get("server", {}).get("http_listen_port") == 3200, "Tempo serves its API on 3200")
+
+    ds_files = glob.glob(os.path.join(root, "deploy/grafana/provisioning/datasources/*.yaml"))
+    uids = {}
+    for path in ds_files:
+        with open(path, encoding="utf-8") as f:
+            for ds in yaml.load(f, Loader=StrictLoader).get("datasources", []):
+                uids[ds.get("uid")] = ds.get("type")
+    c.check(uids.get("prometheus") == "prometheus" and uids.get("tempo") == "tempo",
+            f"Grafana datasources prometheus and tempo with fixed uids ({uids})")
+    for path in ds_files:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for ref in re.findall(r"datasourceUid:\s*(\S+)", text):
+            c.check(ref in uids, f"{os.path.basename(path)}: datasourceUid {ref} exists")
+
+    prov = glob.glob(os.path.join(root, "deploy/grafana/provisioning/dashboards/*.yaml"))
+    c.check(bool(prov), "a dashboard provider is provisioned")
+    for path in prov:
+        with open(path, encoding="utf-8") as f:
+            for p in yaml.load(f, Loader=StrictLoader).get("providers", []):
+                c.check(p.get("options", {}).get("path") == "/var/lib/grafana/dashboards",
+                        "dashboard provider reads the mounted dashboards directory")
+    c.end()
+
+
+def check_dashboard(c: Checks, root: str) -> None:
+    import promql_parser
+
+    c.start("deploy/grafana/dashboards/attend.json")
+    with open(os.path.join(root, "deploy/grafana/dashboards/attend.json"), encoding="utf-8") as f:
+        dash = json.load(f)
+    c.check(bool(dash.get("uid")) and bool(dash.get("title")), "has a uid and a title")
+    variables = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+    exprs = []
+    ids = set()
+    for p in dash.get("panels", []):
+        c.check(p.get("id") not in ids, f"panel id {p.get('id')} is unique")
+        ids.add(p.get("id"))
+        for t in p.get("targets", []):
+            exprs.append((p.get("title"), t.get("expr", "")))
+            uid = (t.get("datasource") or p.get("datasource") or {}).get("uid")
+            c.check(uid in ("${datasource}", "prometheus"), f"panel {p.get('title')!r}: Prometheus datasource")
+    c.check(len(exprs) >= 10, f"has panels with queries ({len(exprs)})")
+    substitutions = {"$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
+    for title, expr in exprs:
+        for var in re.findall(r"\$(\w+)", expr):
+            c.check(var.startswith("__") or var in variables, f"panel {title!r}: variable ${var} is defined")
+        e = expr
+        for k, v in substitutions.items():
+            e = e.replace(k, v)
+        e = re.sub(r"\$\{?\w+\}?", ".*", e)
+        try:
+            promql_parser.parse(e)
+            c.check(True, title)
+        except ValueError as err:
+            c.check(False, f"panel {title!r}: PromQL does not parse: {err}: {expr}")
+    text = " ".join(e for _, e in exprs)
+    for m in METRICS:
+        c.check(re.search(rf"\b{m}(_bucket)?\b", text) is not None, f"some panel uses {m}")
+    c.end()
+
+
+# ---------------------------------------------------------------- kubernetes
+
+def pod_labels(dep: dict) -> dict:
+    return dep["spec"]["template"]["metadata"].get("labels", {})
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_container_hardening(c: Checks, where: str, ctr: dict) -> None:
+    sc = ctr.get("securityContext", {})
+    c.check(sc.get("runAsNonRoot") is True, f"{where}: runAsNonRoot")
+    c.check(sc.get("readOnlyRootFilesystem") is True, f"{where}: readOnlyRootFilesystem")
+    c.check(sc.get("allowPrivilegeEscalation") is False, f"{where}: allowPrivilegeEscalation false")
+    c.check(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: drops ALL capabilities")
+    res = ctr.get("resources", {})
+    for kind in ("requests", "limits"):
+        for r in ("cpu", "memory"):
+            c.check(r in res.get(kind, {}), f"{where}: resources.{kind}.{r}")
+
+
+def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: set) -> None:
+    c.start(f"kubernetes ({label}, rendered)")
+    objs = load_yaml_documents(path)
+    by = {}
+    for o in objs:
+        by.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+    deps = by.get("Deployment", {})
+    svcs = by.get("Service", {})
+    pdbs = by.get("PodDisruptionBudget", {})
+    hpas = by.get("HorizontalPodAutoscaler", {})
+    c.check(set(deps) == set(SERVICES), f"one Deployment per service (has {sorted(deps)})")
+    c.check(set(svcs) == set(SERVICES), f"one Service per service (has {sorted(svcs)})")
+    c.check(set(pdbs) == set(SERVICES), f"one PodDisruptionBudget per service (has {sorted(pdbs)})")
+    c.check(set(hpas) == AUTOSCALED, f"HorizontalPodAutoscalers for {sorted(AUTOSCALED)} (has {sorted(hpas)})")
+    c.check("Job" not in by and "CronJob" not in by, "no Job: migrations run in init containers")
+    cm = by.get("ConfigMap", {}).get("attend-config")
+    c.check(cm is not None, "ConfigMap attend-config exists")
+    data = (cm or {}).get("data", {})
+    for k, v in expected_shared_env().items():
+        c.check(data.get(k) == v, f"attend-config {k}={data.get(k)!r}, expected {v!r}")
+    for k in ("NATS_URL", "ATTEND_NATS_PREFIX", "OTEL_EXPORTER_OTLP_ENDPOINT", "RUST_LOG"):
+        c.check(bool(data.get(k)), f"attend-config sets {k}")
+    c.check(not [k for k in data if k.endswith("DATABASE_URL")],
+            "attend-config holds no database URL (every container reads it)")
+    c.check("Secret" not in by, "no Secret in the rendering (secret.example.yaml stays out)")
+
+    for svc in SERVICES:
+        dep = deps.get(svc)
+        if dep is None:
+            continue
+        where = f"Deployment {svc}"
+        spec = dep["spec"]
+        pod = spec["template"]["spec"]
+        labels = pod_labels(dep)
+        c.check(selects(spec["selector"].get("matchLabels", {}), labels), f"{where}: selector matches its pods")
+        if svc in AUTOSCALED and label == "base":
+            c.check("replicas" not in spec, f"{where}: no replicas field (the HPA owns it)")
+        ann = spec["template"]["metadata"].get("annotations", {})
+        c.check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == str(GRPC_PORT)
+                and ann.get("prometheus.io/path") == "/metrics", f"{where}: Prometheus scrape annotations")
+        psc = pod.get("securityContext", {})
+        c.check(psc.get("runAsNonRoot") is True, f"{where}: pod runAsNonRoot")
+        c.check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: RuntimeDefault seccomp")
+        c.check(pod.get("automountServiceAccountToken") is False, f"{where}: no service account token")
+        c.check(pod.get("terminationGracePeriodSeconds", 30) >= 35,
+                f"{where}: terminationGracePeriodSeconds covers the 30s shutdown grace")
+        inits = pod.get("initContainers", [])
+        if svc in STATELESS:
+            c.check(not inits, f"{where}: no init container (owns no schema, never connects to Postgres)")
+        else:
+            c.check(len(inits) == 1 and inits[0].get("name") == "migrate" and inits[0].get("args") == ["migrate"],
+                    f"{where}: a `migrate` init container")
+        ctrs = pod.get("containers", [])
+        c.check(len(ctrs) == 1, f"{where}: one container")
+        if not ctrs:
+            continue
+        ctr = ctrs[0]
+        c.check(ctr.get("args") == ["run", svc], f"{where}: runs `attend run {svc}`")
+        for x in inits + ctrs:
+            image = x.get("image", "")
+            c.check(image.split("@")[0].split(":")[0].rsplit("/", 1)[-1] == IMAGE_NAME,
+                    f"{where}/{x.get('name')}: image is attend ({image})")
+            if label != "base":
+                c.check(":" in image.rsplit("/", 1)[-1] or "@" in image,
+                        f"{where}/{x.get('name')}: the overlay pins an image tag ({image})")
+            check_container_hardening(c, f"{where}/{x.get('name')}", x)
+            c.check({"configMapRef": {"name": "attend-config"}} in x.get("envFrom", []),
+                     f"{where}/{x.get('name')}: env from attend-config")
+            # A whole-Secret envFrom would hand every key (the admin
+            # DATABASE_URL included) to the container: secrets go key by key.
+            c.check(all("secretRef" not in src for src in x.get("envFrom", [])),
+                    f"{where}/{x.get('name')}: no envFrom secretRef (secrets are referenced key by key)")
+            for e in x.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    c.check(ref.get("name") == "attend-secrets", f"{where}: secret refs name attend-secrets")
+                    c.check(ref.get("key") in secret_keys,
+                            f"{where}: secret key {ref.get('key')} is in k8s/base/secret.example.yaml")
+        envs = {e["name"] for e in ctr.get("env", [])}
+        keys = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key")
+                for e in ctr.get("env", [])}
+        init_keys = {e["name"]: e.get("valueFrom", {}).get("secretKeyRef", {}).get("key")
+                     for x in inits for e in x.get("env", [])}
+        own = f"ATTEND_{upper(svc)}_DATABASE_URL"
+        # Database URLs the service container sees, by variable name or by
+        # Secret key (a literal `value` counts too).
+        db_names = {n for n in envs if n.endswith("DATABASE_URL")}
+        db_keys = {k for k in keys.values() if k and k.endswith("DATABASE_URL")}
+        if svc in STATELESS:
+            # Owns no schema and never connects to Postgres, even at start-up:
+            # no DATABASE_URL, no ATTEND_<SVC>_DATABASE_URL, no role.
+            c.check(not db_names, f"{where}: no database URL variable (has {sorted(db_names)})")
+            c.check(not db_keys, f"{where}: reads no database URL from the Secret (has {sorted(db_keys)})")
+        else:
+            c.check(init_keys.get("DATABASE_URL") == "DATABASE_URL",
+                    f"{where}: the migrate init container gets the admin DATABASE_URL")
+            # With ATTEND_MIGRATE_ON_START=false the binary connects only as
+            # the service's own role: that URL is the only one it gets.
+            c.check(keys.get(own) == own, f"{where}: gets its own {own}")
+            c.check(db_names == {own}, f"{where}: {own} is its only database URL variable (has {sorted(db_names)})")
+            c.check(db_keys == {own}, f"{where}: reads only its own role's URL from the Secret (has {sorted(db_keys)})")
+            c.check("DATABASE_URL" not in envs, f"{where}: the service container gets no DATABASE_URL")
+        for v in pod.get("volumes", []):
+            refs = [v.get("secret", {}).get("secretName")]
+            refs += [s.get("secret", {}).get("name") for s in v.get("projected", {}).get("sources", [])]
+            c.check(SECRET_NAME not in refs, f"{where}: volume {v.get('name')} does not mount {SECRET_NAME}")
+        if svc == "ingest":
+            c.check({"ATTEND_WIX_PUBLIC_KEY", "ATTEND_WEBHOOK_SECRET"} <= envs, f"{where}: webhook secrets")
+        ports = {p.get("name"): p.get("containerPort") for p in ctr.get("ports", [])}
+        c.check(ports.get("grpc") == GRPC_PORT, f"{where}: container port grpc={GRPC_PORT}")
+        if svc in HTTP_PORTS:
+            c.check(ports.get("http") == HTTP_PORTS[svc], f"{where}: container port http={HTTP_PORTS[svc]}")
+        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
+            hg = ctr.get(probe, {}).get("httpGet", {})
+            c.check(hg.get("path") == path and hg.get("port") == "grpc", f"{where}: {probe} GET {path} on port grpc")
+
+        s = svcs.get(svc)
+        if s is not None:
+            c.check(selects(s["spec"].get("selector", {}), labels), f"Service {svc}: selects its Deployment's pods")
+            sports = {p.get("name"): p for p in s["spec"].get("ports", [])}
+            c.check(sports.get("grpc", {}).get("port") == GRPC_PORT and sports["grpc"].get("targetPort") == "grpc",
+                    f"Service {svc}: port grpc {GRPC_PORT}")
+            if svc in HTTP_PORTS:
+                c.check(sports.get("http", {}).get("port") == HTTP_PORTS[svc], f"Service {svc}: port http")
+        p = pdbs.get(svc)
+        if p is not None:
+            c.check(selects(p["spec"].get("selector", {}).get("matchLabels", {}), labels),
+                    f"PodDisruptionBudget {svc}: selects its Deployment's pods")
+            c.check("maxUnavailable" in p["spec"], f"PodDisruptionBudget {svc}: maxUnavailable")
+        h = hpas.get(svc)
+        if h is not None:
+            ref = h["spec"]["scaleTargetRef"]
+            c.check(ref.get("kind") == "Deployment" and ref.get("name") == svc, f"HPA {svc}: targets its Deployment")
+            c.check(h["spec"].get("minReplicas", 1) <= h["spec"]["maxReplicas"], f"HPA {svc}: min <= max")
+
+    if label == "dev":
+        for o in objs:
+            if o["kind"] == "Namespace":
+                c.check(o["metadata"]["name"] == "attend-dev", "the dev overlay creates namespace attend-dev")
+            else:
+                c.check(o["metadata"].get("namespace") == "attend-dev", f"{o['kind']}/{o['metadata']['name']} in attend-dev")
+        for svc, dep in deps.items():
+            c.check(dep["spec"].get("replicas") == 1, f"Deployment {svc}: 1 replica in dev")
+        for svc, h in hpas.items():
+            c.check(h["spec"].get("minReplicas") == 1, f"HPA {svc}: minReplicas 1 in dev")
+    else:
+        for o in objs:
+            c.check("namespace" not in o["metadata"], f"{o['kind']}/{o['metadata']['name']}: base is namespace-agnostic")
+    c.end()
+
+
+def check_kustomizations(c: Checks, root: str) -> set:
+    c.start("k8s sources")
+    secret = load_yaml_documents(os.path.join(root, "k8s/base/secret.example.yaml"))
+    keys = set()
+    if c.check(len(secret) == 1 and secret[0].get("kind") == "Secret"
+               and secret[0]["metadata"]["name"] == "attend-secrets", "secret.example.yaml is Secret attend-secrets"):
+        keys = set(secret[0].get("stringData", {})) | set(secret[0].get("data", {}))
+    c.check("DATABASE_URL" in keys, "example secret has DATABASE_URL")
+    for s in SERVICES:
+        if s in STATELESS:
+            c.check(f"ATTEND_{upper(s)}_DATABASE_URL" not in keys,
+                    f"example secret has no ATTEND_{upper(s)}_DATABASE_URL ({s} never connects to Postgres)")
+        else:
+            c.check(f"ATTEND_{upper(s)}_DATABASE_URL" in keys, f"example secret has ATTEND_{upper(s)}_DATABASE_URL")
+    c.check(not {k for k in keys if k.endswith("DATABASE_URL")}
+            - {"DATABASE_URL"} - {f"ATTEND_{upper(s)}_DATABASE_URL" for s in SERVICES},
+            "example secret has no other database URL")
+    c.check({"ATTEND_WIX_PUBLIC_KEY", "ATTEND_WEBHOOK_SECRET"} <= keys, "example secret has the ingest secrets")
+    for path in glob.glob(os.path.join(root, "k8s/**/kustomization.yaml"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            k = yaml.load(f, Loader=StrictLoader)
+        c.check(not any("secret" in str(r) for r in k.get("resources", [])),
+                f"{os.path.relpath(path, root)} does not include a secret file")
+    c.end()
+    return keys
+
+
+def check_dependencies(c: Checks, root: str) -> None:
+    c.start("k8s/dependencies")
+    pg = load_yaml_documents(os.path.join(root, "k8s/dependencies/postgres-cluster.yaml"))
+    c.check(len(pg) == 1, "postgres-cluster.yaml holds one object")
+    spec = pg[0].get("spec", {}) if pg else {}
+    c.check(pg and pg[0].get("apiVersion") == "postgresql.cnpg.io/v1" and pg[0].get("kind") == "Cluster",
+            "a CloudNativePG postgresql.cnpg.io/v1 Cluster")
+    c.check(spec.get("instances") == 3, "3 instances")
+    c.check(spec.get("bootstrap", {}).get("initdb", {}).get("database") == "attend", "bootstraps database attend")
+    sqls = " ".join(spec.get("bootstrap", {}).get("initdb", {}).get("postInitApplicationSQL", []))
+    c.check("CREATEROLE" in sqls, "the owner role may create the per-service roles")
+    secret = load_yaml_documents(os.path.join(root, "k8s/base/secret.example.yaml"))
+    url = secret[0].get("stringData", {}).get("DATABASE_URL", "") if secret else ""
+    c.check(f"@{pg[0]['metadata']['name']}-rw:" in url if pg else False,
+            "the example DATABASE_URL points at the cluster's -rw Service")
+
+    with open(os.path.join(root, "k8s/dependencies/nats-values.yaml"), encoding="utf-8") as f:
+        values = yaml.load(f, Loader=StrictLoader)
+    cfg = values.get("config", {})
+    js = cfg.get("jetstream", {})
+    c.check(js.get("enabled") is True, "JetStream enabled")
+    c.check(js.get("fileStore", {}).get("enabled") is True and js.get("fileStore", {}).get("pvc", {}).get("enabled") is True,
+            "JetStream file storage on a persistent volume")
+    c.check(cfg.get("cluster", {}).get("enabled") is True and cfg.get("cluster", {}).get("replicas") == 3,
+            "a 3-node NATS cluster")
+    c.check(js.get("merge", {}).get("sync_interval") == "always", "JetStream sync_interval: always")
+    readme = os.path.join(root, "k8s/dependencies/README.md")
+    c.check(os.path.isfile(readme), "k8s/dependencies/README.md exists")
+    if os.path.isfile(readme):
+        with open(readme, encoding="utf-8") as f:
+            text = f.read()
+        c.check("nats-values.yaml" in text and "postgres-cluster.yaml" in text, "README uses both files")
+        # The role-creation loop creates a role for exactly the services that
+        # own a schema (none for the gateway).
+        loops = re.findall(r"^for svc in ([^;\n]*); do$", text, re.M)
+        c.check(bool(loops), "README has the role-creation loop (for svc in ...; do)")
+        want = [s for s in SERVICES if s not in STATELESS]
+        for loop in loops:
+            got = loop.split()
+            c.check(sorted(got) == sorted(want) and len(got) == len(set(got)),
+                    f"README's role loop covers exactly {want} (has {got})")
+    c.end()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap.add_argument("--rendered", action="append", default=[], metavar="LABEL=FILE",
+                    help="a rendered kustomization (render_kustomize.py output); LABEL base or dev")
+    args = ap.parse_args()
+    c = Checks()
+
+    def run(fn, *fargs):
+        # A file that does not even load fails its group with the reason,
+        # not with a traceback that hides the other groups' results.
+        try:
+            return fn(c, *fargs)
+        except Exception as e:  # noqa: BLE001 - reported as a failed check
+            c.check(False, f"could not check: {type(e).__name__}: {e}")
+            c.end()
+            return None
+
+    run(check_syntax, args.root)
+    run(check_compose, args.root)
+    run(check_dockerfile, args.root)
+    run(check_telemetry, args.root)
+    run(check_dashboard, args.root)
+    keys = run(check_kustomizations, args.root) or set()
+    for item in args.rendered:
+        label, path = item.split("=", 1)
+        run(check_kubernetes, args.root, label, path, keys)
+    run(check_dependencies, args.root)
+    for e in c.errors:
+        print(f"FAIL {e}", file=sys.stderr)
+    return 1 if c.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
