@@ -49,13 +49,7 @@ create table ingest.rejected_deliveries (
 );
 create index rejected_deliveries_time_idx on ingest.rejected_deliveries (received_at desc);
 
-create function ingest.refuse_change() returns trigger
-language plpgsql as $$
-begin
-    raise exception '%.% is append-only', tg_table_schema, tg_table_name
-        using errcode = 'insufficient_privilege';
-end
-$$;
+-- ingest.refuse_change() comes from the kit's migrations (every schema has it).
 create trigger event_log_append_only before update or delete on ingest.event_log
     for each row execute function ingest.refuse_change();
 create trigger event_log_no_truncate before truncate on ingest.event_log

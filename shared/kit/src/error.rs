@@ -50,6 +50,9 @@ pub enum Error {
     /// A dependency is down or timed out; retrying later may succeed.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Too many attempts: try again after `retry_after` seconds.
+    #[error("rate limited: {message}")]
+    RateLimited { retry_after: u64, message: String },
     /// A bug or an unexpected failure; details stay in the log.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -60,6 +63,9 @@ fn join(errors: &[FieldError]) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// gRPC metadata carrying a rate limit's wait, in seconds.
+pub const RETRY_AFTER: &str = "retry-after";
 
 impl Error {
     /// One field at fault.
@@ -109,11 +115,30 @@ impl From<Error> for Status {
                 tracing::warn!(error = %why, "dependency unavailable");
                 Status::unavailable(why)
             }
+            Error::RateLimited { retry_after, message } => {
+                let mut status = Status::resource_exhausted(message);
+                if let Ok(v) = retry_after.to_string().parse() {
+                    status.metadata_mut().insert(RETRY_AFTER, v);
+                }
+                status
+            }
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 Status::internal("internal error")
             }
         }
+    }
+}
+
+/// A peer's answer as ours: the message, or what its `Status` means for
+/// us. `peer` names the service called.
+pub trait FromPeer<T> {
+    fn from_peer(self, peer: &str) -> Result<T, Error>;
+}
+
+impl<T> FromPeer<T> for Result<tonic::Response<T>, Status> {
+    fn from_peer(self, peer: &str) -> Result<T, Error> {
+        self.map(tonic::Response::into_inner).map_err(|s| from_status(s, peer))
     }
 }
 
@@ -147,6 +172,15 @@ pub fn from_status(status: Status, peer: &str) -> Error {
         Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => Error::Conflict(status.message().to_owned()),
         Code::Unauthenticated => Error::Unauthenticated(status.message().to_owned()),
         Code::PermissionDenied => Error::Forbidden(status.message().to_owned()),
+        Code::ResourceExhausted if status.metadata().contains_key(RETRY_AFTER) => Error::RateLimited {
+            retry_after: status
+                .metadata()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+            message: status.message().to_owned(),
+        },
         Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Cancelled => {
             Error::Unavailable(format!("{peer}: {}", status.message()))
         }
@@ -187,6 +221,22 @@ mod tests {
         let status: Status = Error::Internal(anyhow::anyhow!("password=hunter2 in a failed query")).into();
         assert_eq!(status.code(), Code::Internal);
         assert!(!status.message().contains("hunter2"));
+    }
+
+    #[test]
+    fn a_rate_limit_keeps_its_wait_through_status() {
+        let status: Status = Error::RateLimited {
+            retry_after: 42,
+            message: "slow down".to_owned(),
+        }
+        .into();
+        match from_status(status, "identity") {
+            Error::RateLimited { retry_after, message } => {
+                assert_eq!(retry_after, 42);
+                assert_eq!(message, "slow down");
+            }
+            other => panic!("expected RateLimited, got {other:?}"),
+        }
     }
 
     #[test]

@@ -17,38 +17,48 @@ use crate::db::Db;
 use crate::error::{Error, FieldError};
 
 /// An RFC 9457 `application/problem+json` response with a stable `code`.
-#[derive(Debug, Clone, serde::Serialize)]
+/// `type` and `title` are derived from the code and the status.
+#[derive(Debug, Clone)]
 pub struct Problem {
-    #[serde(rename = "type")]
-    pub type_uri: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
+    status: StatusCode,
     /// Stable machine-readable code, e.g. `validation_failed`.
-    pub code: String,
+    pub code: std::borrow::Cow<'static, str>,
+    pub detail: String,
     /// The fields at fault, for validation problems.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// Extra response headers (e.g. `Retry-After`).
-    #[serde(skip)]
     pub headers: Vec<(http::HeaderName, String)>,
 }
 
+impl serde::Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", &format!("https://attend.dev/problems/{}", self.code))?;
+        map.serialize_entry("title", self.status.canonical_reason().unwrap_or("Error"))?;
+        map.serialize_entry("status", &self.status.as_u16())?;
+        map.serialize_entry("detail", &self.detail)?;
+        map.serialize_entry("code", &self.code)?;
+        if !self.errors.is_empty() {
+            map.serialize_entry("errors", &self.errors)?;
+        }
+        map.end()
+    }
+}
+
 impl Problem {
-    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
-            type_uri: format!("https://attend.dev/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
+            status,
+            code: code.into(),
             detail: detail.into(),
-            code: code.to_owned(),
             errors: Vec::new(),
             headers: Vec::new(),
         }
     }
 
     /// A 400 naming one field and why.
-    pub fn invalid_field(code: &str, field: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn invalid_field(code: &'static str, field: impl Into<String>, reason: impl Into<String>) -> Self {
         let error = FieldError::new(field, reason);
         let mut p = Self::new(StatusCode::BAD_REQUEST, code, error.to_string());
         p.errors.push(error);
@@ -61,7 +71,7 @@ impl Problem {
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        self.status
     }
 }
 
@@ -106,6 +116,10 @@ impl From<Error> for Problem {
                     "a service this request needs is unavailable; try again shortly",
                 )
                 .with_header(http::header::RETRY_AFTER, "5")
+            }
+            Error::RateLimited { retry_after, message } => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+                    .with_header(http::header::RETRY_AFTER, retry_after.to_string())
             }
             Error::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");

@@ -3,6 +3,8 @@
 //! # Layout
 //!
 //! - [`auth`]: the access-token contract (claims, verification by JWKS).
+//! - [`authz`]: the role → permission matrix, checked at the gateway and again in services.
+//! - [`audit`]: recording reads and changes as `audit.recorded` facts.
 //! - [`config`]: typed settings from environment variables (and an optional
 //!   TOML file); a bad setting is one line naming the variable.
 //! - [`telemetry`]: logs, spans, OTLP export, and W3C trace context carried
@@ -29,7 +31,9 @@
 //! The kit never knows a service's domain: no service's tables, messages or
 //! rules live here, only the catalogue of event names in [`bus::catalog`].
 
+pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod bus;
 pub mod config;
 pub mod contact_point;

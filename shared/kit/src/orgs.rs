@@ -14,7 +14,7 @@ use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use tokio::sync::RwLock;
 
 use crate::contact_point::Region;
-use crate::error::{Error, from_status};
+use crate::error::{Error, FromPeer};
 use crate::grpc::{Caller, Traced, request};
 use crate::ids::{OrgId, TypedId};
 
@@ -89,8 +89,8 @@ impl Directory {
                 &Caller::system(id),
             ))
             .await
-            .map_err(|s| from_status(s, "identity"))?;
-        let org = Org::from_proto(response.into_inner())?;
+            .from_peer("identity")?;
+        let org = Org::from_proto(response)?;
         self.by_id.write().await.insert(id, (Instant::now(), org.clone()));
         Ok(org)
     }
@@ -116,8 +116,8 @@ impl Directory {
                 &Caller::platform(),
             ))
             .await
-            .map_err(|s| from_status(s, "identity"))?;
-        let org = Org::from_proto(response.into_inner())?;
+            .from_peer("identity")?;
+        let org = Org::from_proto(response)?;
         let now = Instant::now();
         if cacheable {
             self.by_external.write().await.insert(key, (now, org.clone()));

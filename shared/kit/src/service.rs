@@ -283,10 +283,14 @@ impl Context {
         let listener = self.take_http_listener()?;
         let shutdown = self.shutdown.clone();
         self.spawn_critical("http server", async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(shutdown.cancelled_owned())
-                .await
-                .context("HTTP server failed")
+            // With the peer address, for handlers that throttle by client.
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+            .context("HTTP server failed")
         });
         Ok(())
     }

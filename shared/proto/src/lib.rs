@@ -34,6 +34,11 @@ pub mod attend {
             tonic::include_proto!("attend.booking.v1");
         }
     }
+    pub mod messaging {
+        pub mod v1 {
+            tonic::include_proto!("attend.messaging.v1");
+        }
+    }
     pub mod automation {
         pub mod v1 {
             tonic::include_proto!("attend.automation.v1");

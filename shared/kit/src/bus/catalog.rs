@@ -1,10 +1,11 @@
 //! Every event in the platform: which payload message carries it and its
 //! type (`<domain>.<name>`, which is also the subject suffix). The owning
-//! service is the domain. Adding an event means adding a line here and the
+//! service is the domain, except `audit`, which every service records and
+//! identity keeps. Adding an event means adding a line here and the
 //! message beside the owner's API in `/proto`.
 
 use super::Event;
-use attend_proto::{booking, contact, ingest};
+use attend_proto::{booking, contact, events, ingest};
 
 macro_rules! events {
     ($($payload:ty => $type:literal;)*) => {
@@ -21,6 +22,7 @@ events! {
     ingest::v1::ExternalBookingReceived => "ingest.booking_received";
     contact::v1::ContactCreated => "contact.created";
     booking::v1::BookingCreated => "booking.created";
+    events::v1::AuditRecorded => "audit.recorded";
 }
 
 #[cfg(test)]
