@@ -1,26 +1,29 @@
-//! `IdentityService` over gRPC.
+//! `IdentityService` over gRPC: organisations here; users, sessions,
+//! recovery and the audit trail in their own modules.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use attend_kit::auth::{ACCESS_TOKEN_TTL, AUDIENCE, AccessClaims, ISSUER};
+use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
-use attend_kit::contact_point::{Email, Region};
+use attend_kit::contact_point::Region;
 use attend_kit::db::{Db, is_violation};
-use attend_kit::grpc::{Caller, Role};
+use attend_kit::grpc::{Caller, Role, Traced};
 use attend_kit::ids::{OrgId, TypedId, UserId};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 use attend_proto::identity::v1::identity_service_server::IdentityService;
-use chrono::{DateTime, Utc};
+use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
+use chrono::{DateTime, NaiveTime, Utc};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::keys::KeyRing;
-use crate::password;
 
 pub struct Api {
     pub db: Db,
     pub keys: KeyRing,
+    /// Where password-reset and invitation emails are queued.
+    pub messaging: MessagingServiceClient<Traced>,
+    /// The web address links in emails point to.
+    pub public_url: url::Url,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -33,29 +36,24 @@ struct OrgRow {
     time_zone: String,
     phone_region: String,
     created_at: DateTime<Utc>,
+    business_hours: serde_json::Value,
 }
 
+/// A user as the API shows it.
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: Uuid,
-    org_id: Uuid,
-    email: String,
-    name: String,
-    role: String,
-    is_active: bool,
-    created_at: DateTime<Utc>,
-}
-
-/// A user with the hash their password is checked against.
-#[derive(sqlx::FromRow)]
-struct LoginRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    password_hash: String,
+pub(crate) struct UserRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
-    fn into_proto(self) -> pb::User {
+    pub fn into_proto(self) -> pb::User {
         pb::User {
             id: self.id.to_string(),
             org_id: self.org_id.to_string(),
@@ -64,14 +62,28 @@ impl UserRow {
             role: self.role,
             is_active: self.is_active,
             created_at: Some(timestamp(self.created_at)),
+            last_login_at: self.last_login_at.map(timestamp),
         }
+    }
+
+    pub fn org(&self) -> OrgId {
+        OrgId::from(self.org_id)
+    }
+
+    pub fn user_id(&self) -> UserId {
+        UserId::from(self.id)
+    }
+
+    /// The stored role (the table's check constraint admits only user roles).
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Anonymous)
     }
 }
 
 /// The columns of [`OrgRow`], for `concat!` (sqlx takes only static SQL).
 macro_rules! org_columns {
     () => {
-        "id, name, slug, time_zone, phone_region, created_at"
+        "id, name, slug, time_zone, phone_region, created_at, business_hours"
     };
 }
 
@@ -95,6 +107,7 @@ impl Api {
                 .map(|(provider, external_id)| pb::ExternalId { provider, external_id })
                 .collect(),
             created_at: Some(timestamp(row.created_at)),
+            business_hours: Some(hours_to_proto(&row.business_hours)),
         })
     }
 
@@ -103,14 +116,14 @@ impl Api {
         caller: Caller,
         req: pb::CreateOrganisationRequest,
     ) -> Result<pb::Organisation, Error> {
-        caller.require(&[Role::Platform])?;
+        caller.require_permission(Permission::PlatformOperate)?;
         let new = NewOrganisation::parse(req)?;
         // Platform transaction: an organisation is created outside any tenant.
         let mut tx = self.db.platform().await?;
         let id = OrgId::new().uuid();
         let row: OrgRow = sqlx::query_as(concat!(
-            "insert into identity.organisations (id, name, slug, time_zone, phone_region)
-             values ($1, $2, $3, $4, $5) returning ",
+            "insert into identity.organisations (id, name, slug, time_zone, phone_region, business_hours)
+             values ($1, $2, $3, $4, $5, $6) returning ",
             org_columns!()
         ))
         .bind(id)
@@ -118,6 +131,7 @@ impl Api {
         .bind(&new.slug)
         .bind(&new.time_zone)
         .bind(new.region.as_str())
+        .bind(&new.business_hours)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -182,7 +196,7 @@ impl Api {
     }
 
     async fn list_organisations(&self, caller: Caller) -> Result<pb::ListOrganisationsResponse, Error> {
-        caller.require(&[Role::Platform])?;
+        caller.require_permission(Permission::PlatformOperate)?;
         let mut tx = self.db.platform().await?;
         let rows: Vec<OrgRow> = sqlx::query_as(concat!(
             "select ",
@@ -204,7 +218,7 @@ impl Api {
         caller: Caller,
         req: pb::ResolveOrganisationRequest,
     ) -> Result<pb::Organisation, Error> {
-        caller.require(&[Role::Platform])?;
+        caller.require_permission(Permission::PlatformOperate)?;
         // Platform transaction: routing a delivery to its tenant is exactly
         // the question of which tenant it is.
         let mut tx = self.db.platform().await?;
@@ -228,7 +242,7 @@ impl Api {
             }
         } else {
             sqlx::query_as(
-                "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at
+                "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours
                  from identity.organisation_external_ids e
                  join identity.organisations o on o.id = e.org_id
                  where e.provider = $1 and e.external_id = $2",
@@ -244,129 +258,6 @@ impl Api {
         tx.commit().await?;
         Ok(org)
     }
-
-    async fn create_user(&self, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
-        let org = OrgId::parse_uuid(&req.org_id).map_err(|_| Error::invalid("org_id", "is not an organisation id"))?;
-        match caller.role {
-            Role::Platform => {}
-            Role::Admin if caller.org()? == org => {}
-            Role::Admin => return Err(Error::NotFound("organisation".to_owned())),
-            _ => return Err(Error::Forbidden("only an administrator may add users".to_owned())),
-        }
-        let mut problems = Vec::new();
-        let email = Email::parse(&req.email)
-            .map_err(|r| problems.push(FieldError::new("email", r)))
-            .ok();
-        let name = req.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            problems.push(FieldError::new("name", "must be 1-200 characters"));
-        }
-        let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
-        if role.is_none() {
-            problems.push(FieldError::new(
-                "role",
-                "must be one of admin, staff, readonly, care_team, family, client",
-            ));
-        }
-        if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
-            problems.append(&mut f);
-        }
-        let (Some(email), Some(role)) = (email, role) else {
-            return Err(Error::Invalid(problems));
-        };
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        let hash = password::hash(req.password).await?;
-        let mut tx = self.db.tenant(org).await?;
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from identity.organisations where id = $1)")
-            .bind(org.uuid())
-            .fetch_one(&mut *tx)
-            .await?;
-        if !exists {
-            return Err(Error::invalid("org_id", "no such organisation"));
-        }
-        let row: UserRow = sqlx::query_as(
-            "insert into identity.users (id, org_id, email, name, role, password_hash)
-             values ($1, $2, $3, $4, $5, $6)
-             returning id, org_id, email, name, role, is_active, created_at",
-        )
-        .bind(UserId::new().uuid())
-        .bind(org.uuid())
-        .bind(email.as_str())
-        .bind(&name)
-        .bind(role.as_str())
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_violation(&e, "users_email_key") {
-                Error::Conflict(format!("a user with email {email} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        tx.commit().await?;
-        Ok(row.into_proto())
-    }
-
-    async fn login(&self, req: pb::LoginRequest) -> Result<pb::LoginResponse, Error> {
-        let refused = || Error::Unauthenticated("email or password is wrong".to_owned());
-        let email = Email::parse(&req.email).ok();
-        let found: Option<LoginRow> = match &email {
-            Some(email) => {
-                // Platform transaction: login finds an account by email
-                // before anyone knows its organisation.
-                let mut tx = self.db.platform().await?;
-                let row = sqlx::query_as(
-                    "select id, org_id, email, name, role, is_active, created_at, password_hash
-                     from identity.users where email = $1",
-                )
-                .bind(email.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                row
-            }
-            None => None,
-        };
-        let (user, hash) = match found {
-            Some(LoginRow { user, password_hash }) => (Some(user), Some(password_hash)),
-            None => (None, None),
-        };
-        // Same work whether or not the account exists.
-        let ok = password::verify(req.password, hash).await?;
-        let user = match user {
-            Some(user) if ok && user.is_active => user,
-            _ => return Err(refused()),
-        };
-        let key = self.keys.current().await?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_err(|e| anyhow::anyhow!("clock before 1970: {e}"))?
-            .as_secs() as i64;
-        let ttl = ACCESS_TOKEN_TTL.as_secs() as i64;
-        let claims = AccessClaims {
-            iss: ISSUER.to_owned(),
-            aud: AUDIENCE.to_owned(),
-            sub: user.id.to_string(),
-            org: user.org_id.to_string(),
-            role: user.role.clone(),
-            iat: now,
-            exp: now + ttl,
-            jti: Uuid::now_v7().to_string(),
-        };
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-        header.kid = Some(key.kid.clone());
-        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
-            .map_err(|e| anyhow::anyhow!("signing the access token failed: {e}"))?;
-        tracing::info!(user = %UserId::from(user.id), "login");
-        Ok(pb::LoginResponse {
-            access_token: token,
-            expires_in: ttl,
-            user: Some(user.into_proto()),
-        })
-    }
 }
 
 /// A checked `CreateOrganisationRequest`.
@@ -376,6 +267,8 @@ struct NewOrganisation {
     time_zone: String,
     region: Region,
     external_ids: Vec<pb::ExternalId>,
+    /// Seven weekdays, Monday first: [[opens, closes], ...].
+    business_hours: serde_json::Value,
 }
 
 impl NewOrganisation {
@@ -421,6 +314,13 @@ impl NewOrganisation {
         let region = region
             .map_err(|reason| problems.push(FieldError::new("phone_region", reason)))
             .ok();
+        let business_hours = match &req.business_hours {
+            None => default_hours(),
+            Some(hours) => hours_from_proto(hours).unwrap_or_else(|problem| {
+                problems.push(problem);
+                serde_json::Value::Null
+            }),
+        };
         for (i, ext) in req.external_ids.iter().enumerate() {
             if ext.provider.trim().is_empty() || ext.external_id.trim().is_empty() {
                 problems.push(FieldError::new(
@@ -443,10 +343,79 @@ impl NewOrganisation {
                         external_id: e.external_id.trim().to_owned(),
                     })
                     .collect(),
+                business_hours,
             }),
             _ => Err(Error::Invalid(problems)),
         }
     }
+}
+
+/// Monday to Friday, 09:00 to 17:00.
+fn default_hours() -> serde_json::Value {
+    let day = serde_json::json!([["09:00", "17:00"]]);
+    serde_json::json!([day, day, day, day, day, [], []])
+}
+
+/// Checks opening hours: seven days, each a list of `HH:MM` intervals that
+/// open before they close and don't overlap.
+fn hours_from_proto(hours: &pb::BusinessHours) -> Result<serde_json::Value, FieldError> {
+    if hours.days.len() != 7 {
+        return Err(FieldError::new(
+            "business_hours.days",
+            "must list seven days, Monday first",
+        ));
+    }
+    let mut days = Vec::with_capacity(7);
+    for (d, day) in hours.days.iter().enumerate() {
+        let mut intervals: Vec<(NaiveTime, NaiveTime)> = Vec::new();
+        for (i, interval) in day.intervals.iter().enumerate() {
+            let field = format!("business_hours.days[{d}].intervals[{i}]");
+            let parse = |t: &str| NaiveTime::parse_from_str(t, "%H:%M");
+            let (Ok(opens), Ok(closes)) = (parse(&interval.opens), parse(&interval.closes)) else {
+                return Err(FieldError::new(field, "opens and closes must be HH:MM, e.g. 09:00"));
+            };
+            if opens >= closes {
+                return Err(FieldError::new(field, "must open before it closes"));
+            }
+            if intervals.iter().any(|(o, c)| opens < *c && *o < closes) {
+                return Err(FieldError::new(field, "overlaps another interval of the same day"));
+            }
+            intervals.push((opens, closes));
+        }
+        intervals.sort();
+        days.push(
+            intervals
+                .iter()
+                .map(|(o, c)| serde_json::json!([o.format("%H:%M").to_string(), c.format("%H:%M").to_string()]))
+                .collect::<Vec<_>>(),
+        );
+    }
+    Ok(serde_json::json!(days))
+}
+
+fn hours_to_proto(stored: &serde_json::Value) -> pb::BusinessHours {
+    let days = stored
+        .as_array()
+        .map(|days| {
+            days.iter()
+                .map(|day| pb::business_hours::Day {
+                    intervals: day
+                        .as_array()
+                        .map(|intervals| {
+                            intervals
+                                .iter()
+                                .map(|pair| pb::business_hours::Interval {
+                                    opens: pair[0].as_str().unwrap_or_default().to_owned(),
+                                    closes: pair[1].as_str().unwrap_or_default().to_owned(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    pb::BusinessHours { days }
 }
 
 /// `Avatar Imaging` → `avatar-imaging`.
@@ -462,44 +431,104 @@ pub fn slugify(name: &str) -> String {
     slug.trim_end_matches('-').chars().take(63).collect()
 }
 
+impl Api {
+    async fn rotate_keys(&self, caller: Caller) -> Result<pb::GetSigningKeysResponse, Error> {
+        caller.require_permission(Permission::PlatformOperate)?;
+        self.keys.rotate(&self.db).await?;
+        Ok(pb::GetSigningKeysResponse {
+            jwks_json: self.keys.jwks_json().await,
+        })
+    }
+
+    async fn list_audit(&self, caller: Caller, req: pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+        caller.require_permission(Permission::AuditRead)?;
+        let org = caller.org()?;
+        let mut tx = self.db.tenant(org).await?;
+        let page = crate::audit::list(&mut tx, org, &req).await?;
+        tx.commit().await?;
+        Ok(page)
+    }
+}
+
+/// Runs a handler with the request's caller.
+macro_rules! with_caller {
+    ($request:ident, |$caller:ident, $body:ident| $call:expr) => {{
+        let $caller = Caller::of(&$request)?;
+        let $body = $request.into_inner();
+        Ok(Response::new($call.await?))
+    }};
+}
+
 #[tonic::async_trait]
 impl IdentityService for Api {
     async fn create_organisation(&self, request: Request<pb::CreateOrganisationRequest>) -> Reply<pb::Organisation> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            self.create_organisation(caller, request.into_inner()).await?,
-        ))
+        with_caller!(request, |caller, body| self.create_organisation(caller, body))
     }
 
     async fn get_organisation(&self, request: Request<pb::GetOrganisationRequest>) -> Reply<pb::Organisation> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            self.get_organisation(caller, request.into_inner()).await?,
-        ))
+        with_caller!(request, |caller, body| self.get_organisation(caller, body))
     }
 
     async fn list_organisations(
         &self,
         request: Request<pb::ListOrganisationsRequest>,
     ) -> Reply<pb::ListOrganisationsResponse> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(self.list_organisations(caller).await?))
+        with_caller!(request, |caller, _body| self.list_organisations(caller))
     }
 
     async fn resolve_organisation(&self, request: Request<pb::ResolveOrganisationRequest>) -> Reply<pb::Organisation> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(
-            self.resolve_organisation(caller, request.into_inner()).await?,
-        ))
+        with_caller!(request, |caller, body| self.resolve_organisation(caller, body))
     }
 
     async fn create_user(&self, request: Request<pb::CreateUserRequest>) -> Reply<pb::User> {
-        let caller = Caller::of(&request)?;
-        Ok(Response::new(self.create_user(caller, request.into_inner()).await?))
+        with_caller!(request, |caller, body| self.create_user(caller, body))
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Reply<pb::LoginResponse> {
         Ok(Response::new(self.login(request.into_inner()).await?))
+    }
+
+    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Reply<pb::LoginResponse> {
+        Ok(Response::new(self.refresh(request.into_inner()).await?))
+    }
+
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
+        Ok(Response::new(self.logout(request.into_inner()).await?))
+    }
+
+    async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Reply<pb::User> {
+        with_caller!(request, |caller, _body| self.get_me(caller))
+    }
+
+    async fn update_me(&self, request: Request<pb::UpdateMeRequest>) -> Reply<pb::User> {
+        with_caller!(request, |caller, body| self.update_me(caller, body))
+    }
+
+    async fn request_password_reset(
+        &self,
+        request: Request<pb::RequestPasswordResetRequest>,
+    ) -> Reply<pb::RequestPasswordResetResponse> {
+        Ok(Response::new(self.request_reset(request.into_inner()).await?))
+    }
+
+    async fn reset_password(&self, request: Request<pb::ResetPasswordRequest>) -> Reply<pb::ResetPasswordResponse> {
+        Ok(Response::new(self.reset_password(request.into_inner()).await?))
+    }
+
+    async fn create_invitation(&self, request: Request<pb::CreateInvitationRequest>) -> Reply<pb::Invitation> {
+        with_caller!(request, |caller, body| self.invite(caller, body))
+    }
+
+    async fn accept_invitation(&self, request: Request<pb::AcceptInvitationRequest>) -> Reply<pb::LoginResponse> {
+        Ok(Response::new(self.accept(request.into_inner()).await?))
+    }
+
+    async fn list_users(&self, request: Request<pb::ListUsersRequest>) -> Reply<pb::ListUsersResponse> {
+        with_caller!(request, |caller, _body| self.list_users(caller))
+    }
+
+    async fn set_user_active(&self, request: Request<pb::SetUserActiveRequest>) -> Reply<pb::User> {
+        with_caller!(request, |caller, body| self.set_active(caller, body))
     }
 
     async fn get_signing_keys(
@@ -509,6 +538,17 @@ impl IdentityService for Api {
         Ok(Response::new(pb::GetSigningKeysResponse {
             jwks_json: self.keys.jwks_json().await,
         }))
+    }
+
+    async fn rotate_signing_key(
+        &self,
+        request: Request<pb::RotateSigningKeyRequest>,
+    ) -> Reply<pb::GetSigningKeysResponse> {
+        with_caller!(request, |caller, _body| self.rotate_keys(caller))
+    }
+
+    async fn list_audit(&self, request: Request<pb::ListAuditRequest>) -> Reply<pb::ListAuditResponse> {
+        with_caller!(request, |caller, body| self.list_audit(caller, body))
     }
 }
 
@@ -536,6 +576,42 @@ mod tests {
     }
 
     #[test]
+    fn business_hours_are_checked_and_normalised() {
+        let day = |intervals: &[(&str, &str)]| pb::business_hours::Day {
+            intervals: intervals
+                .iter()
+                .map(|(o, c)| pb::business_hours::Interval {
+                    opens: (*o).to_owned(),
+                    closes: (*c).to_owned(),
+                })
+                .collect(),
+        };
+        let mut hours = pb::BusinessHours {
+            days: vec![
+                day(&[("13:00", "17:00"), ("08:30", "12:00")]),
+                day(&[]),
+                day(&[]),
+                day(&[]),
+                day(&[]),
+                day(&[]),
+                day(&[]),
+            ],
+        };
+        let stored = hours_from_proto(&hours).unwrap();
+        assert_eq!(stored[0], serde_json::json!([["08:30", "12:00"], ["13:00", "17:00"]]));
+        assert_eq!(hours_to_proto(&stored).days[0].intervals[1].opens, "13:00");
+        hours.days[1] = day(&[("17:00", "09:00")]);
+        assert_eq!(
+            hours_from_proto(&hours).unwrap_err().field,
+            "business_hours.days[1].intervals[0]"
+        );
+        hours.days[1] = day(&[("09:00", "12:00"), ("11:00", "13:00")]);
+        assert!(hours_from_proto(&hours).unwrap_err().reason.contains("overlaps"));
+        hours.days.pop();
+        assert_eq!(hours_from_proto(&hours).unwrap_err().field, "business_hours.days");
+    }
+
+    #[test]
     fn every_bad_field_of_a_new_organisation_is_named() {
         let err = NewOrganisation::parse(pb::CreateOrganisationRequest {
             name: String::new(),
@@ -543,6 +619,7 @@ mod tests {
             time_zone: "Mars/Olympus".to_owned(),
             phone_region: "ZZ".to_owned(),
             external_ids: vec![pb::ExternalId::default()],
+            business_hours: None,
         })
         .err()
         .unwrap();

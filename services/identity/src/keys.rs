@@ -44,6 +44,24 @@ impl KeyRing {
         Ok(())
     }
 
+    /// A new key becomes current; the previous one keeps verifying the
+    /// tokens it signed (they live 15 minutes) and every older key retires.
+    pub async fn rotate(&self, db: &Db) -> anyhow::Result<()> {
+        create(db).await?;
+        let mut tx = db.platform().await?;
+        sqlx::query(
+            "update identity.signing_keys set retired_at = now()
+             where retired_at is null and kid not in (
+               select kid from identity.signing_keys where retired_at is null
+               order by created_at desc, kid desc limit 2)",
+        )
+        .execute(&mut *tx)
+        .await
+        .context("retire old signing keys")?;
+        tx.commit().await?;
+        self.reload(db).await
+    }
+
     /// Re-reads the keys (another replica may have rotated).
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
         let keys = load(db).await?;

@@ -2,9 +2,14 @@
 //! sign access tokens.
 //!
 //! # Layout
-//! - [`api`]: `IdentityService` over gRPC (organisations, users, login, JWKS).
+//! - [`api`]: `IdentityService` over gRPC, and organisations.
+//! - [`users`]: creating users, the signed-in user's profile, admin's user list.
+//! - [`sessions`]: login, access tokens, refresh-token rotation, logout.
+//! - [`recovery`]: password-reset links and invitations, sent by email.
+//! - [`throttle`]: failed sign-ins per account and per address.
+//! - [`audit`]: the append-only audit trail and its consumer.
 //! - [`keys`]: Ed25519 signing keys, their rotation and the published JWK set.
-//! - [`password`]: argon2id hashing, off the async runtime.
+//! - [`password`], [`tokens`]: argon2id hashing; opaque random tokens.
 //! - `migrations/`: the `identity` schema.
 //!
 //! Identity never reads another service's schema, and no other service reads
@@ -12,12 +17,19 @@
 //! verified by the gateway from the published keys alone.
 
 pub mod api;
+pub mod audit;
 pub mod keys;
 pub mod password;
+pub mod recovery;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 
-use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
+use attend_kit::config::{Config, ConfigError};
+use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use futures::future::BoxFuture;
 
@@ -30,12 +42,27 @@ pub fn definition() -> ServiceDef {
         migrations: Some(&MIGRATOR),
         publishes: false,
         public_http: false,
-        configure: no_settings::<Identity>,
+        configure,
     }
 }
 
-#[derive(Default)]
-struct Identity;
+/// Identity's own settings.
+struct Identity {
+    /// `ATTEND_PUBLIC_URL`: the web address people use, for links in emails.
+    public_url: url::Url,
+}
+
+fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
+    let default = url::Url::parse("http://127.0.0.1:8080").expect("static URL is valid");
+    match config.source.get_or("ATTEND_PUBLIC_URL", default) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Box::new(Identity { public_url: url })),
+        Ok(url) => Err(vec![ConfigError::new(
+            "ATTEND_PUBLIC_URL",
+            format!("expected an http(s) URL (got scheme {:?})", url.scheme()),
+        )]),
+        Err(e) => Err(vec![e]),
+    }
+}
 
 impl Startable for Identity {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
@@ -62,7 +89,15 @@ impl Startable for Identity {
                 }
             });
 
-            let api = api::Api { db, keys };
+            ctx.consume(audit::SPEC, audit::Keeper)?;
+            let api = api::Api {
+                db,
+                keys,
+                messaging: attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient::new(
+                    ctx.peers.channel(ServiceName::Messaging),
+                ),
+                public_url: self.public_url,
+            };
             let server = ctx.grpc_server()?.add(IdentityServiceServer::new(api)).await;
             ctx.serve_grpc(server)
         })

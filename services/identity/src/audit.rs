@@ -1,0 +1,218 @@
+//! The audit trail: who read or changed what, per organisation,
+//! append-only. Identity records its own actions directly; every other
+//! service publishes `audit.recorded` facts through its outbox, and the
+//! consumer here keeps them.
+
+use attend_kit::Error;
+use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
+use attend_kit::bus::{from_timestamp, timestamp};
+use attend_kit::db::Tx;
+use attend_kit::grpc::{Caller, Role};
+use attend_kit::ids::{OrgId, TypedId, UserId};
+use attend_proto::events::v1::AuditRecorded;
+use attend_proto::identity::v1 as pb;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// One entry of identity's own.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub org: OrgId,
+    pub actor: Option<UserId>,
+    pub actor_role: Role,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: String,
+    pub details: serde_json::Value,
+}
+
+impl<'a> Entry<'a> {
+    /// An action by `caller` on a user.
+    pub fn by(caller: &Caller, org: OrgId, action: &'a str, target: UserId) -> Self {
+        Self {
+            org,
+            actor: caller.user,
+            actor_role: caller.role,
+            action,
+            target_type: "user",
+            target_id: target.to_string(),
+            details: serde_json::json!({}),
+        }
+    }
+
+    /// An action a user took on their own account.
+    pub fn own(org: OrgId, user: UserId, role: Role, action: &'a str) -> Self {
+        Self {
+            org,
+            actor: Some(user),
+            actor_role: role,
+            action,
+            target_type: "user",
+            target_id: user.to_string(),
+            details: serde_json::json!({}),
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Writes an entry in the transaction that does the work.
+pub async fn write(tx: &mut Tx, e: Entry<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into identity.audit_log
+           (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source)
+         values ($1, $2, $3, $4, $5, $6, $7, now(), $8, 'identity')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(e.org.uuid())
+    .bind(e.actor.map(|u| u.uuid()))
+    .bind(e.actor_role.as_str())
+    .bind(e.action)
+    .bind(e.target_type)
+    .bind(e.target_id)
+    .bind(e.details)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub const SPEC: Spec = Spec {
+    purpose: "audit",
+    events: "audit.recorded",
+};
+
+/// Keeps other services' audit facts.
+pub struct Keeper;
+
+impl Handler for Keeper {
+    async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
+        let fact: AuditRecorded = event.payload()?;
+        let occurred_at = fact
+            .occurred_at
+            .as_ref()
+            .and_then(from_timestamp)
+            .ok_or_else(|| HandleError::Reject(anyhow::anyhow!("audit fact without occurred_at")))?;
+        let actor = match fact.actor_user_id.as_str() {
+            "" => None,
+            text => Some(
+                text.parse::<UserId>()
+                    .map_err(|e| HandleError::Reject(anyhow::anyhow!("actor_user_id: {e}")))?,
+            ),
+        };
+        let details: serde_json::Value = match fact.details_json.as_str() {
+            "" => serde_json::json!({}),
+            text => {
+                serde_json::from_str(text).map_err(|e| HandleError::Reject(anyhow::anyhow!("details_json: {e}")))?
+            }
+        };
+        sqlx::query(
+            "insert into identity.audit_log
+               (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details,
+                source, source_event_id)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             on conflict (source_event_id) do nothing",
+        )
+        .bind(Uuid::now_v7())
+        .bind(event.org.uuid())
+        .bind(actor.map(|u| u.uuid()))
+        .bind(&fact.actor_role)
+        .bind(&fact.action)
+        .bind(&fact.target_type)
+        .bind(&fact.target_id)
+        .bind(occurred_at)
+        .bind(details)
+        .bind(&event.envelope.producer)
+        .bind(event.id.uuid())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    actor_user_id: Option<Uuid>,
+    actor_role: String,
+    action: String,
+    target_type: String,
+    target_id: String,
+    occurred_at: DateTime<Utc>,
+    details: serde_json::Value,
+    source: String,
+}
+
+/// The trail, newest first, filtered, a page at a time.
+pub async fn list(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+    let limit = match req.limit {
+        0 => 100,
+        n @ 1..=500 => i64::from(n),
+        _ => return Err(Error::invalid("limit", "must be between 1 and 500")),
+    };
+    let actor = match req.actor_user_id.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<UserId>()
+                .map_err(|e| Error::invalid("actor", e.to_string()))?
+                .uuid(),
+        ),
+    };
+    let before = match req.before.trim() {
+        "" => None,
+        text => {
+            Some(Uuid::parse_str(text).map_err(|_| Error::invalid("before", "is not a page cursor from this API"))?)
+        }
+    };
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let rows: Vec<Row> = sqlx::query_as(
+        "select id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source
+         from identity.audit_log
+         where org_id = $1
+           and ($2::uuid is null or actor_user_id = $2)
+           and ($3::text is null or action = $3)
+           and ($4::text is null or target_type = $4)
+           and ($5::text is null or target_id = $5)
+           and ($6::timestamptz is null or occurred_at >= $6)
+           and ($7::timestamptz is null or occurred_at < $7)
+           and ($8::uuid is null or id < $8)
+         order by id desc limit $9",
+    )
+    .bind(org.uuid())
+    .bind(actor)
+    .bind(opt(&req.action))
+    .bind(opt(&req.target_type))
+    .bind(opt(&req.target_id))
+    .bind(req.from.as_ref().and_then(from_timestamp))
+    .bind(req.to.as_ref().and_then(from_timestamp))
+    .bind(before)
+    .bind(limit + 1)
+    .fetch_all(&mut **tx)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<Row> = rows.into_iter().take(limit as usize).collect();
+    let next_before = if more {
+        rows.last().map(|r| r.id.to_string()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(pb::ListAuditResponse {
+        entries: rows
+            .into_iter()
+            .map(|r| pb::AuditEntry {
+                id: r.id.to_string(),
+                actor_user_id: r.actor_user_id.map(|u| UserId::from(u).to_string()).unwrap_or_default(),
+                actor_role: r.actor_role,
+                action: r.action,
+                target_type: r.target_type,
+                target_id: r.target_id,
+                occurred_at: Some(timestamp(r.occurred_at)),
+                details_json: r.details.to_string(),
+                source: r.source,
+            })
+            .collect(),
+        next_before,
+    })
+}
