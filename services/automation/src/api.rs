@@ -1,17 +1,16 @@
 //! `TaskService` over gRPC.
 
 use attend_kit::Error;
+use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::db::Db;
-use attend_kit::grpc::{Caller, Role};
+use attend_kit::grpc::Caller;
 use attend_kit::ids::{ContactId, TypedId};
 use attend_proto::automation::v1 as pb;
 use attend_proto::automation::v1::task_service_server::TaskService;
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
-
-const READERS: &[Role] = &[Role::Admin, Role::Staff, Role::Readonly, Role::System];
 
 pub struct Api {
     pub db: Db,
@@ -35,7 +34,7 @@ struct TaskRow {
 
 impl Api {
     async fn list(&self, caller: Caller, req: pb::ListTasksRequest) -> Result<pb::ListTasksResponse, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::TasksRead)?;
         let org = caller.org()?;
         let contact =
             ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;

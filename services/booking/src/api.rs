@@ -1,8 +1,11 @@
 //! `BookingService` over gRPC.
 
 use attend_kit::Error;
+use attend_kit::audit::{self, Entry};
+use attend_kit::authz::Permission;
+use attend_kit::bus::outbox::Outbox;
 use attend_kit::db::Db;
-use attend_kit::grpc::{Caller, Role};
+use attend_kit::grpc::Caller;
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;
 use attend_proto::booking::v1::booking_service_server::BookingService;
@@ -10,25 +13,25 @@ use tonic::{Request, Response, Status};
 
 use crate::store;
 
-/// Roles that may read bookings.
-const READERS: &[Role] = &[Role::Admin, Role::Staff, Role::Readonly, Role::System];
-
 pub struct Api {
     pub db: Db,
+    pub outbox: Outbox,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
 
 impl Api {
     async fn get_booking(&self, caller: Caller, req: pb::GetBookingRequest) -> Result<pb::Booking, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::BookingsRead)?;
         let org = caller.org()?;
         let id = BookingId::parse_uuid(&req.id).map_err(|_| Error::invalid("id", "is not a booking id"))?;
         let mut tx = self.db.tenant(org).await?;
-        let row = store::get(&mut tx, org, id).await?;
+        let row = store::get(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| Error::NotFound("booking".to_owned()))?;
+        audit::record(&self.outbox, &mut tx, &caller, Entry::on("booking.read", "booking", id)).await?;
         tx.commit().await?;
-        row.map(store::BookingRow::into_proto)
-            .ok_or_else(|| Error::NotFound("booking".to_owned()))
+        Ok(row.into_proto())
     }
 
     async fn list_bookings(
@@ -36,7 +39,7 @@ impl Api {
         caller: Caller,
         req: pb::ListBookingsRequest,
     ) -> Result<pb::ListBookingsResponse, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::BookingsRead)?;
         let org = caller.org()?;
         let contact =
             ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;

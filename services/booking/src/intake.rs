@@ -7,11 +7,12 @@
 //! an idempotency key derived from the event id, so a redelivered event
 //! never makes a second contact.
 
+use attend_kit::error::FromPeer;
+use attend_kit::audit::{self, Entry};
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::bus::{Draft, from_timestamp};
 use attend_kit::db::Tx;
-use attend_kit::error::from_status;
 use attend_kit::grpc::{Caller, Traced, request, with_idempotency_key};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;
@@ -93,8 +94,7 @@ impl Handler for Intake {
             .clone()
             .match_or_create_contact(call)
             .await
-            .map_err(|s| HandleError::from(from_status(s, "contact")))?
-            .into_inner();
+            .from_peer("contact")?;
         let contact = matched
             .contact
             .ok_or_else(|| HandleError::Retry(anyhow::anyhow!("contact service returned no contact")))?;
@@ -139,6 +139,14 @@ impl Handler for Intake {
                     .caused_by(&event.envelope),
             )
             .await?;
+        audit::record(
+            &self.outbox,
+            tx,
+            &Caller::system(event.org),
+            Entry::on("booking.create", "booking", id)
+                .with_details(serde_json::json!({ "provider": received.provider, "contact": contact_id.to_string() })),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -46,7 +46,13 @@ impl Startable for Booking {
                     outbox: ctx.outbox(),
                 },
             )?;
-            let server = ctx.grpc_server()?.add(BookingServiceServer::new(api::Api { db })).await;
+            let server = ctx
+                .grpc_server()?
+                .add(BookingServiceServer::new(api::Api {
+                    db,
+                    outbox: ctx.outbox(),
+                }))
+                .await;
             ctx.serve_grpc(server)
         })
     }

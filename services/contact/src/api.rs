@@ -1,10 +1,12 @@
 //! `ContactService` over gRPC.
 
+use attend_kit::audit::{self, Entry};
+use attend_kit::authz::Permission;
 use attend_kit::bus::Draft;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::contact_point::{Email, Phone};
 use attend_kit::db::Db;
-use attend_kit::grpc::{Caller, Role, idempotency_key};
+use attend_kit::grpc::{Caller, idempotency_key};
 use attend_kit::idempotency::{Claim, claim};
 use attend_kit::ids::{ContactId, OrgId, TypedId};
 use attend_kit::orgs::Directory;
@@ -14,11 +16,6 @@ use attend_proto::contact::v1::contact_service_server::ContactService;
 use tonic::{Request, Response, Status};
 
 use crate::store::{self, NewContact};
-
-/// Roles that may read contacts: the practice and services acting on events.
-const READERS: &[Role] = &[Role::Admin, Role::Staff, Role::Readonly, Role::System];
-/// Roles that may create or change contacts.
-const WRITERS: &[Role] = &[Role::Admin, Role::Staff, Role::System];
 
 pub struct Api {
     pub db: Db,
@@ -92,7 +89,7 @@ impl Api {
         key: Option<String>,
         req: pb::MatchOrCreateContactRequest,
     ) -> Result<pb::MatchOrCreateContactResponse, Error> {
-        caller.require(WRITERS)?;
+        caller.require_permission(Permission::ContactsWrite)?;
         let org = caller.org()?;
         let wanted = self.parse_match(org, &req).await?;
         let mut tx = self.db.tenant(org).await?;
@@ -125,6 +122,14 @@ impl Api {
         } else if let Some(existing) = &row
             && let Some(filled) = store::fill_blanks(&mut tx, org, existing.id, wanted.email.as_ref()).await?
         {
+            audit::record(
+                &self.outbox,
+                &mut tx,
+                &caller,
+                Entry::on("contact.update", "contact", ContactId::from(filled.id))
+                    .with_details(serde_json::json!({ "filled": ["email"] })),
+            )
+            .await?;
             row = Some(filled);
         }
         let row = row.ok_or_else(|| anyhow::anyhow!("contact neither matched nor inserted"))?;
@@ -140,6 +145,13 @@ impl Api {
             self.outbox
                 .add(&mut tx, Draft::new(org, &event).about("contact_id", id))
                 .await?;
+            audit::record(
+                &self.outbox,
+                &mut tx,
+                &caller,
+                Entry::on("contact.create", "contact", id).with_details(serde_json::json!({ "source": wanted.source })),
+            )
+            .await?;
         }
         let response = pb::MatchOrCreateContactResponse {
             contact: Some(contact),
@@ -174,14 +186,16 @@ impl Api {
     }
 
     async fn get_contact(&self, caller: Caller, req: pb::GetContactRequest) -> Result<pb::Contact, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::ContactsRead)?;
         let org = caller.org()?;
         let id = ContactId::parse_uuid(&req.id).map_err(|_| Error::invalid("id", "is not a contact id"))?;
         let mut tx = self.db.tenant(org).await?;
-        let row = store::get(&mut tx, org, id).await?;
+        let row = store::get(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
+        audit::record(&self.outbox, &mut tx, &caller, Entry::on("contact.read", "contact", id)).await?;
         tx.commit().await?;
-        row.map(store::ContactRow::into_proto)
-            .ok_or_else(|| Error::NotFound("contact".to_owned()))
+        Ok(row.into_proto())
     }
 
     async fn find_contacts(
@@ -189,7 +203,7 @@ impl Api {
         caller: Caller,
         req: pb::FindContactsRequest,
     ) -> Result<pb::FindContactsResponse, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::ContactsRead)?;
         let org = caller.org()?;
         let region = self.orgs.get(org).await?.phone_region;
         let phone = match req.phone.trim() {
@@ -205,6 +219,18 @@ impl Api {
         }
         let mut tx = self.db.tenant(org).await?;
         let rows = store::find(&mut tx, org, phone.as_ref(), email.as_ref()).await?;
+        audit::record(
+            &self.outbox,
+            &mut tx,
+            &caller,
+            Entry {
+                action: "contact.search",
+                target_type: "contact",
+                target_id: String::new(),
+                details: serde_json::json!({ "by": if phone.is_some() { "phone" } else { "email" }, "results": rows.len() }),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(pb::FindContactsResponse {
             contacts: rows.into_iter().map(store::ContactRow::into_proto).collect(),
@@ -216,7 +242,7 @@ impl Api {
         caller: Caller,
         req: pb::ListTouchpointsRequest,
     ) -> Result<pb::ListTouchpointsResponse, Error> {
-        caller.require(READERS)?;
+        caller.require_permission(Permission::ContactsRead)?;
         let org = caller.org()?;
         let id =
             ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;
@@ -230,6 +256,13 @@ impl Api {
             return Err(Error::NotFound("contact".to_owned()));
         }
         let rows = store::touchpoints(&mut tx, org, id, limit).await?;
+        audit::record(
+            &self.outbox,
+            &mut tx,
+            &caller,
+            Entry::on("contact.read_timeline", "contact", id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(pb::ListTouchpointsResponse {
             touchpoints: rows.into_iter().map(store::TouchpointRow::into_proto).collect(),

@@ -3,12 +3,12 @@
 //! at once (at most every few seconds) when a token names a key we don't
 //! know yet, so key rotation needs no restart.
 
+use attend_kit::error::FromPeer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use attend_kit::Error;
 use attend_kit::auth::Verifier;
-use attend_kit::error::from_status;
 use attend_kit::grpc::{Caller, Traced, request};
 use attend_kit::http::Problem;
 use attend_proto::identity::v1::GetSigningKeysRequest;
@@ -24,8 +24,9 @@ use crate::AppState;
 pub struct Keys {
     identity: IdentityServiceClient<Traced>,
     verifier: Arc<RwLock<Verifier>>,
-    /// When keys were last fetched, to bound refreshes caused by unknown kids.
-    last_fetch: Arc<Mutex<Option<Instant>>>,
+    /// When an unknown kid last made us fetch, to bound such fetches (a
+    /// flood of tokens with made-up kids must not become a flood of calls).
+    last_unknown_fetch: Arc<Mutex<Option<Instant>>>,
 }
 
 /// The shortest time between two fetches triggered by unknown kids.
@@ -36,20 +37,18 @@ impl Keys {
         Self {
             identity: IdentityServiceClient::new(identity),
             verifier: Arc::default(),
-            last_fetch: Arc::default(),
+            last_unknown_fetch: Arc::default(),
         }
     }
 
     /// Fetches the current key set from identity.
     pub async fn refresh(&self) -> Result<(), Error> {
-        *self.last_fetch.lock().await = Some(Instant::now());
         let jwks = self
             .identity
             .clone()
             .get_signing_keys(request(GetSigningKeysRequest {}, &Caller::anonymous()))
             .await
-            .map_err(|s| from_status(s, "identity"))?
-            .into_inner()
+            .from_peer("identity")?
             .jwks_json;
         let verifier = Verifier::from_jwks_json(&jwks)
             .map_err(|e| Error::Internal(e.context("identity published an unreadable key set")))?;
@@ -67,12 +66,10 @@ impl Keys {
         if let Some(kid) = Verifier::kid_of(token)
             && !self.verifier.read().await.knows(&kid)
         {
-            let recent = self
-                .last_fetch
-                .lock()
-                .await
-                .is_some_and(|at| at.elapsed() < MIN_REFETCH);
-            if !recent {
+            let mut last = self.last_unknown_fetch.lock().await;
+            if !last.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
+                *last = Some(Instant::now());
+                drop(last);
                 self.refresh().await?;
             }
         }
@@ -113,6 +110,9 @@ impl FromRequestParts<AppState> for SignedIn {
         let caller = state.keys.caller(token).await.map_err(|e| {
             Problem::from(e).with_header(http::header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")
         })?;
+        if let Some(user) = caller.user {
+            state.limits.check_user(user)?;
+        }
         Ok(Self(caller))
     }
 }

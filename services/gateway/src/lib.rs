@@ -5,18 +5,21 @@
 //!
 //! # Layout
 //! - [`auth`]: token verification (JWKS cache) and the `SignedIn` extractor.
-//! - [`routes`]: one module per resource (`auth`, `contacts`).
+//! - [`limits`]: request limits per user and per client address.
+//! - [`routes`]: one module per resource (`auth`, `contacts`, `admin`).
 //!
 //! The gateway keeps no state and owns no schema.
 
 pub mod auth;
+pub mod limits;
 pub mod routes;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use attend_kit::config::{Config, ConfigError};
 use attend_kit::grpc::Traced;
-use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
+use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::automation::v1::task_service_client::TaskServiceClient;
 use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
@@ -31,14 +34,21 @@ pub fn definition() -> ServiceDef {
         migrations: None,
         publishes: false,
         public_http: true,
-        configure: no_settings::<Gateway>,
+        configure,
     }
 }
 
-/// What every handler can reach: clients of the services, and the keys.
+fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
+    Ok(Box::new(Gateway {
+        limits: limits::Limits::from_config(config)?,
+    }))
+}
+
+/// What every handler can reach: clients of the services, the keys, the limits.
 #[derive(Clone)]
 pub struct AppState {
     pub keys: auth::Keys,
+    pub limits: limits::Limits,
     pub identity: IdentityServiceClient<Traced>,
     pub contacts: ContactServiceClient<Traced>,
     pub bookings: BookingServiceClient<Traced>,
@@ -50,20 +60,24 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::auth::router())
         .merge(routes::contacts::router())
+        .merge(routes::admin::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
 
-#[derive(Default)]
-struct Gateway;
+struct Gateway {
+    limits: limits::Limits,
+}
 
 impl Startable for Gateway {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(async move {
             let peers = ctx.peers.clone();
             let keys = auth::Keys::new(peers.channel(ServiceName::Identity));
+            let limits = self.limits;
             let state = AppState {
                 keys: keys.clone(),
+                limits: limits.clone(),
                 identity: IdentityServiceClient::new(peers.channel(ServiceName::Identity)),
                 contacts: ContactServiceClient::new(peers.channel(ServiceName::Contact)),
                 bookings: BookingServiceClient::new(peers.channel(ServiceName::Booking)),
@@ -88,6 +102,18 @@ impl Startable for Gateway {
                     tokio::select! {
                         _ = shutdown.cancelled() => break,
                         _ = tokio::time::sleep(next) => {}
+                    }
+                }
+            });
+
+            // Idle keys return to full allowance; forget them so memory stays bounded.
+            let shutdown = ctx.shutdown.clone();
+            ctx.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tick.tick() => limits.forget_idle(),
                     }
                 }
             });

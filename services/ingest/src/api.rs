@@ -1,9 +1,10 @@
 //! `IngestService` over gRPC: what operators ask of ingest.
 
 use attend_kit::Error;
+use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::db::Db;
-use attend_kit::grpc::{Caller, Role};
+use attend_kit::grpc::Caller;
 use attend_proto::ingest::v1 as pb;
 use attend_proto::ingest::v1::ingest_service_server::IngestService;
 use tonic::{Request, Response, Status};
@@ -21,7 +22,7 @@ impl Api {
         req: pb::ListRejectedDeliveriesRequest,
     ) -> Result<pb::ListRejectedDeliveriesResponse, Error> {
         // Refusals may come from any organisation or none: operators only.
-        caller.require(&[Role::Platform])?;
+        caller.require_permission(Permission::PlatformOperate)?;
         let limit = match req.limit {
             0 => 50,
             n @ 1..=500 => i64::from(n),

@@ -1,22 +1,70 @@
-//! `POST /api/auth/login`.
+//! `/api/auth/*`: sign in and out, refresh, the signed-in user, password
+//! reset, invitations. Endpoints that need no sign-in are limited per
+//! client address; identity also throttles failed sign-ins per account.
 
-use attend_kit::Error;
-use attend_kit::error::from_status;
+use attend_kit::error::FromPeer;
 use attend_kit::grpc::{Caller, request};
 use attend_kit::http::Problem;
-use attend_kit::ids::{OrgId, TypedId, UserId};
-use attend_proto::identity::v1::LoginRequest;
+use attend_proto::identity::v1 as pb;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::routing::post;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::{bad_json, unix};
 use crate::AppState;
+use crate::auth::SignedIn;
+use crate::limits::ClientAddress;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/login", post(login))
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/refresh", post(refresh))
+        .route("/api/auth/logout", post(logout))
+        .route("/api/auth/me", get(me).put(update_me))
+        .route("/api/auth/forgot-password", post(forgot_password))
+        .route("/api/auth/reset-password", post(reset_password))
+        .route("/api/auth/accept-invitation", post(accept_invitation))
+}
+
+/// A user as the API shows them.
+pub fn user_json(user: &pb::User) -> Result<Value, attend_kit::Error> {
+    use attend_kit::ids::{OrgId, TypedId, UserId};
+    Ok(json!({
+        "id": UserId::parse_uuid(&user.id)?.to_string(),
+        "org_id": OrgId::parse_uuid(&user.org_id)?.to_string(),
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "is_active": user.is_active,
+        "created_at": unix(&user.created_at),
+        "last_login_at": unix(&user.last_login_at),
+    }))
+}
+
+fn session_json(session: pb::LoginResponse) -> Result<Json<Value>, Problem> {
+    let user = session
+        .user
+        .ok_or_else(|| attend_kit::Error::Internal(anyhow::anyhow!("identity answered without a user")))?;
+    Ok(Json(json!({
+        "access_token": session.access_token,
+        "token_type": "Bearer",
+        "expires_in": session.expires_in,
+        "refresh_token": session.refresh_token,
+        "refresh_expires_in": session.refresh_expires_in,
+        "user": user_json(&user)?,
+    })))
+}
+
+/// Refuses clients over their allowance on the sign-in endpoints.
+fn limit(state: &AppState, client: ClientAddress) -> Result<(), Problem> {
+    match client.0 {
+        Some(ip) => state.limits.check_address(ip),
+        None => Ok(()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -27,41 +75,207 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     body: Result<Json<Login>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let Json(body) = body.map_err(super::bad_json)?;
-    let response = state
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let session = state
         .identity
         .clone()
         .login(request(
-            LoginRequest {
+            pb::LoginRequest {
                 email: body.email,
                 password: body.password,
+                client_address: client.text(),
             },
             &Caller::anonymous(),
         ))
         .await
-        .map_err(|s| from_status(s, "identity"))?
-        .into_inner();
-    let user = response
-        .user
-        .ok_or_else(|| Error::Internal(anyhow::anyhow!("login answered without a user")))?;
-    let public_id = |id: &str, what: &str| -> Result<String, Error> {
-        match what {
-            "user" => Ok(UserId::parse_uuid(id)?.to_string()),
-            _ => Ok(OrgId::parse_uuid(id)?.to_string()),
-        }
-    };
-    Ok(Json(json!({
-        "access_token": response.access_token,
-        "token_type": "Bearer",
-        "expires_in": response.expires_in,
-        "user": {
-            "id": public_id(&user.id, "user")?,
-            "org_id": public_id(&user.org_id, "org")?,
-            "email": user.email,
-            "name": user.name,
-            "role": user.role,
-        }
-    })))
+        .from_peer("identity")?;
+    session_json(session)
+}
+
+#[derive(Deserialize)]
+struct RefreshToken {
+    refresh_token: String,
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<RefreshToken>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let session = state
+        .identity
+        .clone()
+        .refresh(request(
+            pb::RefreshRequest {
+                refresh_token: body.refresh_token,
+                client_address: client.text(),
+            },
+            &Caller::anonymous(),
+        ))
+        .await
+        .from_peer("identity")?;
+    session_json(session)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<RefreshToken>, JsonRejection>,
+) -> Result<StatusCode, Problem> {
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    state
+        .identity
+        .clone()
+        .logout(request(
+            pb::LogoutRequest {
+                refresh_token: body.refresh_token,
+            },
+            &Caller::anonymous(),
+        ))
+        .await
+        .from_peer("identity")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+    let user = state
+        .identity
+        .clone()
+        .get_me(request(pb::GetMeRequest {}, &caller))
+        .await
+        .from_peer("identity")?;
+    Ok(Json(user_json(&user)?))
+}
+
+#[derive(Deserialize)]
+struct UpdateMe {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+async fn update_me(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    body: Result<Json<UpdateMe>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Json(body) = body.map_err(bad_json)?;
+    let user = state
+        .identity
+        .clone()
+        .update_me(request(
+            pb::UpdateMeRequest {
+                name: body.name,
+                current_password: body.current_password,
+                new_password: body.new_password,
+            },
+            &caller,
+        ))
+        .await
+        .from_peer("identity")?;
+    Ok(Json(user_json(&user)?))
+}
+
+#[derive(Deserialize)]
+struct ForgotPassword {
+    email: String,
+}
+
+async fn forgot_password(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<ForgotPassword>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    state
+        .identity
+        .clone()
+        .request_password_reset(request(
+            pb::RequestPasswordResetRequest {
+                email: body.email,
+                client_address: client.text(),
+            },
+            &Caller::anonymous(),
+        ))
+        .await
+        .from_peer("identity")?;
+    // The same answer whether or not the email has an account.
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "success": true,
+            "detail": "if an account exists for that email, a link to reset its password is on its way",
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ResetPassword {
+    token: String,
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<ResetPassword>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    state
+        .identity
+        .clone()
+        .reset_password(request(
+            pb::ResetPasswordRequest {
+                token: body.token,
+                new_password: body.password,
+            },
+            &Caller::anonymous(),
+        ))
+        .await
+        .from_peer("identity")?;
+    Ok(Json(json!({ "success": true })))
+}
+
+#[derive(Deserialize)]
+struct AcceptInvitation {
+    token: String,
+    password: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<Json<AcceptInvitation>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    limit(&state, client)?;
+    let Json(body) = body.map_err(bad_json)?;
+    let session = state
+        .identity
+        .clone()
+        .accept_invitation(request(
+            pb::AcceptInvitationRequest {
+                token: body.token,
+                password: body.password,
+                name: body.name,
+                client_address: client.text(),
+            },
+            &Caller::anonymous(),
+        ))
+        .await
+        .from_peer("identity")?;
+    session_json(session)
 }

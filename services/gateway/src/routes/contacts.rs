@@ -1,10 +1,10 @@
 //! `GET /api/contacts/{id}` and `GET /api/contacts?phone=...`, in seed
 //! 000's response shapes (times as Unix seconds).
 
+use attend_kit::error::FromPeer;
 use attend_kit::Error;
-use attend_kit::bus::from_timestamp;
-use attend_kit::error::from_status;
-use attend_kit::grpc::{Role, request};
+use attend_kit::authz::Permission;
+use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_kit::ids::{BookingId, ContactId, TaskId, TouchpointId, TypedId};
 use attend_proto::automation::v1 as automation;
@@ -16,23 +16,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
-
-/// Practice roles read contacts; portal roles have their own routes.
-const READERS: &[Role] = &[Role::Admin, Role::Staff, Role::Readonly];
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/contacts", get(find))
         .route("/api/contacts/{id}", get(show))
-}
-
-fn unix(ts: &Option<prost_types::Timestamp>) -> Value {
-    ts.as_ref()
-        .and_then(from_timestamp)
-        .map(|t| json!(t.timestamp()))
-        .unwrap_or(Value::Null)
 }
 
 fn public<T: TypedId + std::fmt::Display>(uuid: &str) -> Result<String, Error> {
@@ -111,7 +102,7 @@ async fn show(
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    caller.require(READERS)?;
+    caller.require_permission(Permission::ContactsRead)?;
     let id: ContactId = id
         .parse()
         .map_err(|e: attend_kit::ids::IdError| Error::invalid("id", e.to_string()))?;
@@ -140,10 +131,10 @@ async fn show(
         )),
         tasks.list_tasks(request(automation::ListTasksRequest { contact_id: uuid }, &caller)),
     );
-    let found = found.map_err(|s| from_status(s, "contact"))?.into_inner();
-    let touchpoints = touchpoints.map_err(|s| from_status(s, "contact"))?.into_inner();
-    let bookings = bookings.map_err(|s| from_status(s, "booking"))?.into_inner();
-    let tasks = tasks.map_err(|s| from_status(s, "automation"))?.into_inner();
+    let found = found.from_peer("contact")?;
+    let touchpoints = touchpoints.from_peer("contact")?;
+    let bookings = bookings.from_peer("booking")?;
+    let tasks = tasks.from_peer("automation")?;
     Ok(Json(json!({
         "contact": contact_json(&found)?,
         "bookings": bookings.bookings.iter().map(booking_json).collect::<Result<Vec<_>, _>>()?,
@@ -163,7 +154,7 @@ async fn find(
     SignedIn(caller): SignedIn,
     Query(q): Query<FindQuery>,
 ) -> Result<Json<Value>, Problem> {
-    caller.require(READERS)?;
+    caller.require_permission(Permission::ContactsRead)?;
     let found = state
         .contacts
         .clone()
@@ -175,8 +166,7 @@ async fn find(
             &caller,
         ))
         .await
-        .map_err(|s| from_status(s, "contact"))?
-        .into_inner();
+        .from_peer("contact")?;
     Ok(Json(json!({
         "contacts": found.contacts.iter().map(contact_json).collect::<Result<Vec<_>, _>>()?,
     })))

@@ -1,5 +1,6 @@
 //! REST routes, one module per resource, each exposing its own `router()`.
 
+pub mod admin;
 pub mod auth;
 pub mod contacts;
 
@@ -9,6 +10,14 @@ use http::StatusCode;
 /// A JSON body that failed to parse, as a problem naming what is wrong.
 pub fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, "malformed_body", e.body_text())
+}
+
+/// A protobuf time as Unix seconds (the seed's convention), or null.
+pub fn unix(ts: &Option<prost_types::Timestamp>) -> serde_json::Value {
+    ts.as_ref()
+        .and_then(attend_kit::bus::from_timestamp)
+        .map(|t| serde_json::json!(t.timestamp()))
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// Any `/api` path that matches no route.

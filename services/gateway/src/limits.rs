@@ -1,0 +1,132 @@
+//! Request limits at the edge: per signed-in user across the API, and per
+//! client address on the endpoints that need no sign-in (login, refresh,
+//! password reset, invitations). Limits are per gateway replica: with N
+//! replicas behind a balancer, a client gets up to N times the rate.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use attend_kit::config::{Config, ConfigError};
+use attend_kit::http::Problem;
+use attend_kit::ids::UserId;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::StatusCode;
+use http::request::Parts;
+
+/// The gateway's request limits.
+#[derive(Clone)]
+pub struct Limits {
+    per_user: Arc<DefaultKeyedRateLimiter<UserId>>,
+    per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    trust_forwarded_for: bool,
+}
+
+fn per_minute(config: &Config, var: &str, default: u32, errors: &mut Vec<ConfigError>) -> Quota {
+    let n = config.source.get_or(var, default).unwrap_or_else(|e| {
+        errors.push(e);
+        default
+    });
+    let n = NonZeroU32::new(n).unwrap_or_else(|| {
+        errors.push(ConfigError::new(var, "must be at least 1 request a minute"));
+        NonZeroU32::MIN
+    });
+    Quota::per_minute(n)
+}
+
+impl Limits {
+    /// `ATTEND_API_RATE_LIMIT` (per user per minute, default 600),
+    /// `ATTEND_AUTH_RATE_LIMIT` (per address per minute on sign-in
+    /// endpoints, default 60), `ATTEND_TRUST_FORWARDED_FOR` (default false).
+    pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let user = per_minute(config, "ATTEND_API_RATE_LIMIT", 600, &mut errors);
+        let address = per_minute(config, "ATTEND_AUTH_RATE_LIMIT", 60, &mut errors);
+        let trust_forwarded_for = config
+            .source
+            .flag("ATTEND_TRUST_FORWARDED_FOR", false)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                false
+            });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            per_user: Arc::new(RateLimiter::keyed(user)),
+            per_address: Arc::new(RateLimiter::keyed(address)),
+            trust_forwarded_for,
+        })
+    }
+
+    fn refuse(wait: std::time::Duration, what: &str) -> Problem {
+        let seconds = wait.as_secs().max(1);
+        Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests {what}; try again in {seconds} seconds"),
+        )
+        .with_header(http::header::RETRY_AFTER, seconds.to_string())
+    }
+
+    pub fn check_user(&self, user: UserId) -> Result<(), Problem> {
+        self.per_user.check_key(&user).map_err(|not_until| {
+            Self::refuse(
+                not_until.wait_time_from(DefaultClock::default().now()),
+                "from this user",
+            )
+        })
+    }
+
+    pub fn check_address(&self, address: IpAddr) -> Result<(), Problem> {
+        self.per_address.check_key(&address).map_err(|not_until| {
+            Self::refuse(
+                not_until.wait_time_from(DefaultClock::default().now()),
+                "from this address",
+            )
+        })
+    }
+
+    /// Forgets keys idle long enough to be back at full allowance.
+    pub fn forget_idle(&self) {
+        self.per_user.retain_recent();
+        self.per_address.retain_recent();
+    }
+}
+
+/// The client's address: the connection's peer, or the first hop of
+/// `X-Forwarded-For` when the gateway is told to trust its proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl ClientAddress {
+    pub fn text(&self) -> String {
+        self.0.map(|ip| ip.to_string()).unwrap_or_default()
+    }
+}
+
+impl FromRequestParts<crate::AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::AppState) -> Result<Self, Self::Rejection> {
+        if state.limits.trust_forwarded_for
+            && let Some(ip) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        {
+            return Ok(Self(Some(ip)));
+        }
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
