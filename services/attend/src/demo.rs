@@ -52,13 +52,8 @@ pub async fn seed(config: Config) -> anyhow::Result<()> {
 
 /// Same database and NATS, but every listener on a free port and a webhook
 /// secret of our own, so seeding never collides with a running fleet.
-fn ephemeral(mut config: Config, secret: &str) -> Config {
-    let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    config.gateway_addr = any;
-    config.ingest_addr = any;
-    for addrs in config.services.values_mut() {
-        addrs.listen = any;
-    }
+fn ephemeral(config: Config, secret: &str) -> Config {
+    let mut config = crate::admin::ephemeral(config);
     config.source = config.source.clone().with("ATTEND_WEBHOOK_SECRET", secret);
     config
 }
@@ -78,6 +73,7 @@ async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
                     provider: "wix".to_owned(),
                     external_id: WIX_INSTANCE.to_owned(),
                 }],
+                business_hours: None,
             },
             &platform,
         ))
@@ -104,7 +100,7 @@ async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let mut users = Vec::new();
-    for role in ["admin", "staff", "readonly"] {
+    for role in ["admin", "staff", "readonly", "care_team", "family", "client"] {
         let email = format!("{role}@{ORG_SLUG}.example");
         let created = identity
             .create_user(request(

@@ -4,8 +4,10 @@
 //!
 //! # Layout
 //! - [`definitions`], [`select`]: the ten services and choosing among them.
+//! - [`admin`]: `attend orgs`, `attend users`, `attend keys`.
 //! - [`demo`]: `attend seed-demo`.
 
+pub mod admin;
 pub mod demo;
 
 use attend_kit::service::{ServiceDef, ServiceName};

@@ -46,6 +46,64 @@ enum Command {
     /// to log in, then exit. Safe to run again: nothing is duplicated.
     /// Set ATTEND_DEMO_PASSWORD to choose the users' password.
     SeedDemo,
+    /// Organisations (tenants).
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Users of an organisation.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// The keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgsCommand {
+    /// Add an organisation.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// URL-safe name (default: from the name, e.g. avatar-imaging).
+        #[arg(long)]
+        slug: Option<String>,
+        /// IANA time zone (default Australia/Sydney).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Region for reading local phone numbers (default AU).
+        #[arg(long)]
+        phone_region: Option<String>,
+        /// A Wix app instance id whose webhooks belong to this organisation (repeatable).
+        #[arg(long = "wix-instance")]
+        wix_instances: Vec<String>,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user; the password is read from standard input
+    /// (e.g. `printf '%s' "$PASSWORD" | attend users add ...`).
+    Add {
+        /// The organisation's slug or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// admin, staff, readonly, care_team, family or client.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the part of the email before @).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// A new key signs from now on; the previous one keeps verifying the
+    /// tokens it signed, older ones retire.
+    Rotate,
 }
 
 fn main() -> ExitCode {
@@ -103,6 +161,33 @@ async fn run(cli: Cli) -> ExitCode {
         },
         Command::Migrate => service::migrate(&config, &attend::definitions()).await,
         Command::SeedDemo => attend::demo::seed(config).await,
+        Command::Orgs(OrgsCommand::Add {
+            name,
+            slug,
+            time_zone,
+            phone_region,
+            wix_instances,
+        }) => {
+            attend::admin::add_org(
+                config,
+                attend::admin::NewOrg {
+                    name,
+                    slug,
+                    time_zone,
+                    phone_region,
+                    wix_instances,
+                },
+            )
+            .await
+        }
+        Command::Orgs(OrgsCommand::List) => attend::admin::list_orgs(config).await,
+        Command::Users(UsersCommand::Add { org, email, role, name }) => match attend::admin::password_from_stdin() {
+            Ok(password) => {
+                attend::admin::add_user(config, attend::admin::NewUser { org, email, role, name }, password).await
+            }
+            Err(e) => Err(e),
+        },
+        Command::Keys(KeysCommand::Rotate) => attend::admin::rotate_keys(config).await,
     };
     telemetry.shutdown();
     match result {

@@ -1,0 +1,211 @@
+//! Operator commands: organisations, users, signing keys. Each runs the
+//! identity service in this process on ephemeral ports (so it works whether
+//! or not the platform is running) and calls it over gRPC as the platform,
+//! the same edge every other caller uses.
+
+use attend_kit::error::FromPeer;
+use std::io::Read as _;
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use attend_kit::config::Config;
+use attend_kit::grpc::{Caller, Traced, request};
+use attend_kit::ids::{OrgId, TypedId, UserId};
+use attend_kit::service::{Fleet, ServiceName};
+use attend_proto::identity::v1 as pb;
+use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use tokio_util::sync::CancellationToken;
+
+/// The same database and NATS, every listener on a free port.
+pub fn ephemeral(mut config: Config) -> Config {
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.gateway_addr = any;
+    config.ingest_addr = any;
+    for addrs in config.services.values_mut() {
+        addrs.listen = any;
+    }
+    config
+}
+
+/// Runs `work` against an in-process identity service.
+async fn with_identity<T, F, Fut>(config: Config, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(IdentityServiceClient<Traced>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let defs = crate::definitions()
+        .into_iter()
+        .filter(|d| d.name == ServiceName::Identity)
+        .collect();
+    let mut fleet = Fleet::start(ephemeral(config), defs, CancellationToken::new()).await?;
+    let client = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
+    let result = work(client).await;
+    fleet.shutdown().await?;
+    result
+}
+
+/// What `attend orgs add` takes.
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub name: String,
+    pub slug: Option<String>,
+    pub time_zone: Option<String>,
+    pub phone_region: Option<String>,
+    pub wix_instances: Vec<String>,
+}
+
+pub async fn add_org(config: Config, new: NewOrg) -> anyhow::Result<()> {
+    let org = with_identity(config, |mut identity| async move {
+        identity
+            .create_organisation(request(
+                pb::CreateOrganisationRequest {
+                    name: new.name,
+                    slug: new.slug.unwrap_or_default(),
+                    time_zone: new.time_zone.unwrap_or_default(),
+                    phone_region: new.phone_region.unwrap_or_default(),
+                    external_ids: new
+                        .wix_instances
+                        .into_iter()
+                        .map(|id| pb::ExternalId {
+                            provider: "wix".to_owned(),
+                            external_id: id,
+                        })
+                        .collect(),
+                    business_hours: None,
+                },
+                &Caller::platform(),
+            ))
+            .await
+            .from_peer("identity")
+            .map_err(anyhow::Error::new)
+    })
+    .await?;
+    println!("{}", describe(&org)?);
+    Ok(())
+}
+
+fn describe(org: &pb::Organisation) -> anyhow::Result<String> {
+    let ids: Vec<String> = org
+        .external_ids
+        .iter()
+        .map(|e| format!("{}:{}", e.provider, e.external_id))
+        .collect();
+    Ok(format!(
+        "{}  {}  slug={}  time_zone={}  phone_region={}  external_ids=[{}]",
+        OrgId::parse_uuid(&org.id)?,
+        org.name,
+        org.slug,
+        org.time_zone,
+        org.phone_region,
+        ids.join(", ")
+    ))
+}
+
+pub async fn list_orgs(config: Config) -> anyhow::Result<()> {
+    let orgs = with_identity(config, |mut identity| async move {
+        Ok(identity
+            .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
+            .await
+            .from_peer("identity")?
+            .organisations)
+    })
+    .await?;
+    for org in &orgs {
+        println!("{}", describe(org)?);
+    }
+    if orgs.is_empty() {
+        println!("no organisations yet: add one with `attend orgs add --name NAME`");
+    }
+    Ok(())
+}
+
+/// What `attend users add` takes; the password comes from standard input.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// The organisation's slug or id (`org_…`).
+    pub org: String,
+    pub email: String,
+    pub role: String,
+    pub name: Option<String>,
+}
+
+/// The first line of standard input, without its line ending.
+pub fn password_from_stdin() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .context("cannot read the password from standard input")?;
+    let password = input.lines().next().unwrap_or_default().to_owned();
+    anyhow::ensure!(
+        !password.is_empty(),
+        "give the password on standard input, e.g. `printf '%s' \"$PASSWORD\" | attend users add ...`"
+    );
+    Ok(password)
+}
+
+pub async fn add_user(config: Config, new: NewUser, password: String) -> anyhow::Result<()> {
+    let user = with_identity(config, |mut identity| async move {
+        let orgs = identity
+            .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
+            .await
+            .from_peer("identity")?
+            .organisations;
+        let org = orgs
+            .iter()
+            .find(|o| o.slug == new.org || OrgId::parse_uuid(&o.id).is_ok_and(|id| id.to_string() == new.org))
+            .with_context(|| {
+                format!(
+                    "--org: no organisation has the slug or id {:?} (see `attend orgs list`)",
+                    new.org
+                )
+            })?;
+        let name = new
+            .name
+            .unwrap_or_else(|| new.email.split('@').next().unwrap_or_default().to_owned());
+        let user = identity
+            .create_user(request(
+                pb::CreateUserRequest {
+                    org_id: org.id.clone(),
+                    email: new.email,
+                    name,
+                    role: new.role,
+                    password,
+                },
+                &Caller::platform(),
+            ))
+            .await
+            .from_peer("identity")?;
+        anyhow::Ok(user)
+    })
+    .await?;
+    println!(
+        "{}  {}  role={}  organisation={}",
+        UserId::parse_uuid(&user.id)?,
+        user.email,
+        user.role,
+        OrgId::parse_uuid(&user.org_id)?
+    );
+    Ok(())
+}
+
+pub async fn rotate_keys(config: Config) -> anyhow::Result<()> {
+    let jwks = with_identity(config, |mut identity| async move {
+        Ok(identity
+            .rotate_signing_key(request(pb::RotateSigningKeyRequest {}, &Caller::platform()))
+            .await
+            .from_peer("identity")?
+            .jwks_json)
+    })
+    .await?;
+    let set: serde_json::Value = serde_json::from_str(&jwks)?;
+    let kids: Vec<&str> = set["keys"]
+        .as_array()
+        .map(|keys| keys.iter().filter_map(|k| k["kid"].as_str()).collect())
+        .unwrap_or_default();
+    println!(
+        "signing keys now published (newest first, the first signs): {}",
+        kids.join(", ")
+    );
+    println!("gateways pick up the new key within five minutes, or at once on the first token that names it");
+    Ok(())
+}

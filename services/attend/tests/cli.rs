@@ -1,0 +1,196 @@
+//! The `attend` command line, run as a real process against the local
+//! Postgres and NATS, with its own database and NATS prefix.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    database_url: String,
+    prefix: String,
+    db_name: String,
+}
+
+impl Env {
+    fn new() -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let db_name = format!("attend_t_{now}_{tag}");
+        let mut url = url::Url::parse(
+            &std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://localhost/attend".to_owned()),
+        )
+        .unwrap();
+        url.set_path(&db_name);
+        Self {
+            database_url: url.to_string(),
+            prefix: format!("t{now}{tag}"),
+            db_name,
+        }
+    }
+
+    fn attend(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_attend"));
+        command
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("ATTEND_NATS_PREFIX", &self.prefix)
+            .env("RUST_LOG", "warn")
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("run attend");
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn drop_database(&self) {
+        let mut url = url::Url::parse(&self.database_url).unwrap();
+        url.set_path("postgres");
+        let _ = Command::new("psql")
+            .arg(url.as_str())
+            .arg("-qc")
+            .arg(format!("drop database if exists \"{}\" with (force)", self.db_name))
+            .output();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Organisations and users are added from the command line, the password
+/// read from standard input, and key rotation reports the published keys.
+#[test]
+fn operators_add_organisations_and_users_and_rotate_keys_from_the_cli() {
+    let env = Env::new();
+    let out = env.attend(
+        &["orgs", "add", "--name", "CLI Clinic", "--wix-instance", "cli-wix"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("org_"), "{stdout}");
+    assert!(
+        stdout.contains("slug=cli-clinic") && stdout.contains("wix:cli-wix"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("time_zone=Australia/Sydney") && stdout.contains("phone_region=AU"),
+        "{stdout}"
+    );
+
+    let out = env.attend(
+        &[
+            "users",
+            "add",
+            "--org",
+            "cli-clinic",
+            "--email",
+            "Boss@CLI.example",
+            "--role",
+            "admin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("user_") && stdout.contains("boss@cli.example") && stdout.contains("role=admin"),
+        "{stdout}"
+    );
+
+    let out = env.attend(
+        &[
+            "users",
+            "add",
+            "--org",
+            "cli-clinic",
+            "--email",
+            "x@cli.example",
+            "--role",
+            "staff",
+        ],
+        Some(""),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("standard input"), "{}", text(&out.stderr));
+
+    let out = env.attend(
+        &[
+            "users",
+            "add",
+            "--org",
+            "no-such-clinic",
+            "--email",
+            "y@cli.example",
+            "--role",
+            "staff",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--org"), "{}", text(&out.stderr));
+
+    let out = env.attend(
+        &[
+            "users",
+            "add",
+            "--org",
+            "cli-clinic",
+            "--email",
+            "z@cli.example",
+            "--role",
+            "emperor",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("role"), "{}", text(&out.stderr));
+
+    let out = env.attend(&["orgs", "list"], None);
+    assert!(text(&out.stdout).contains("CLI Clinic"), "{}", text(&out.stdout));
+
+    let out = env.attend(&["keys", "rotate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let kids = stdout.lines().next().unwrap().rsplit(": ").next().unwrap();
+    assert_eq!(
+        kids.split(", ").count(),
+        2,
+        "the new and the previous key are published: {stdout}"
+    );
+    env.drop_database();
+}
+
+/// `--help` explains every command; a mistyped service name or setting is
+/// refused with exit status 2 and one line saying what is wrong.
+#[test]
+fn the_cli_explains_itself_and_refuses_bad_input() {
+    let env = Env::new();
+    let out = env.attend(&["--help"], None);
+    let help = text(&out.stdout);
+    for command in ["run", "migrate", "seed-demo", "orgs", "users", "keys"] {
+        assert!(help.contains(command), "{command} in {help}");
+    }
+    let out = env.attend(&["run", "bookings"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown service \"bookings\""),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_attend"))
+        .args(["run", "all"])
+        .env("ATTEND_GATEWAY_ADDR", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ATTEND_GATEWAY_ADDR"), "{stderr}");
+}
