@@ -232,6 +232,7 @@ impl TestFleet {
                         provider: "wix".to_owned(),
                         external_id: wix_instance.to_owned(),
                     }],
+                    business_hours: None,
                 },
                 &Caller::platform(),
             ))
@@ -360,6 +361,87 @@ impl TestFleet {
             attend_kit::service::wait_until(timeout, check).await,
             "timed out after {timeout:?} waiting until {what}"
         );
+    }
+}
+
+impl TestFleet {
+    /// Signs `claims` with identity's current signing key, read from its
+    /// table as admin: for forging tokens identity would never issue
+    /// (expired ones, say) that still carry a genuine signature.
+    pub async fn sign_as_identity(&self, claims: &Value) -> String {
+        let (kid, pkcs8): (String, Vec<u8>) = sqlx::query_as(
+            "select kid, private_key from identity.signing_keys where retired_at is null
+             order by created_at desc, kid desc limit 1",
+        )
+        .fetch_one(&mut self.admin().await)
+        .await
+        .expect("a signing key exists");
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid);
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&pkcs8)).expect("sign")
+    }
+
+    /// Emails the messaging sandbox recorded for `to`, newest first.
+    pub async fn sandbox_emails(&self, to: &str) -> Vec<attend_proto::messaging::v1::OutboundEmail> {
+        use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
+        MessagingServiceClient::new(self.fleet.peers().channel(ServiceName::Messaging))
+            .list_emails(request(
+                attend_proto::messaging::v1::ListEmailsRequest {
+                    to: to.to_owned(),
+                    limit: 50,
+                },
+                &Caller::platform(),
+            ))
+            .await
+            .expect("list sandbox emails")
+            .into_inner()
+            .emails
+    }
+
+    /// Waits until the sandbox provider has sent an email to `to`, and
+    /// returns the token in its link.
+    pub async fn token_from_email(&self, to: &str, prefix: &str) -> String {
+        self.until_some(Duration::from_secs(10), "the email is sent", || async {
+            let emails = self.sandbox_emails(to).await;
+            let email = emails.first().filter(|e| e.status == "sent")?;
+            let body = &email.body_text;
+            let start = body.find(&format!("token={prefix}_"))? + "token=".len();
+            let token: String = body[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            Some(token)
+        })
+        .await
+    }
+
+    /// POSTs JSON to the gateway, with a bearer token when given.
+    pub async fn api_post(
+        &self,
+        token: Option<&str>,
+        path: &str,
+        body: &Value,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut request = self.http.post(format!("{}{path}", self.gateway())).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("gateway request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, response.json().await.unwrap_or(Value::Null), headers)
+    }
+
+    /// Logs in through the gateway; the whole answer.
+    pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
+        let (status, body, _) = self
+            .api_post(
+                None,
+                "/api/auth/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        (status, body)
     }
 }
 

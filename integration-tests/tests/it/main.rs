@@ -6,5 +6,6 @@ mod isolation;
 mod ops;
 mod refusals;
 mod restart;
+mod security;
 mod tracing_flow;
 mod wix_flow;
