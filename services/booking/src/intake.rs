@@ -7,12 +7,12 @@
 //! an idempotency key derived from the event id, so a redelivered event
 //! never makes a second contact.
 
-use attend_kit::error::FromPeer;
 use attend_kit::audit::{self, Entry};
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::bus::{Draft, from_timestamp};
 use attend_kit::db::Tx;
+use attend_kit::error::FromPeer;
 use attend_kit::grpc::{Caller, Traced, request, with_idempotency_key};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;

@@ -1,10 +1,10 @@
 //! `/api/admin/*`: the organisation's users, invitations and audit trail,
 //! for administrators.
 
-use attend_kit::error::FromPeer;
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
+use attend_kit::error::FromPeer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_proto::identity::v1 as pb;

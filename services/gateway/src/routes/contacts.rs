@@ -1,9 +1,9 @@
 //! `GET /api/contacts/{id}` and `GET /api/contacts?phone=...`, in seed
 //! 000's response shapes (times as Unix seconds).
 
-use attend_kit::error::FromPeer;
 use attend_kit::Error;
 use attend_kit::authz::Permission;
+use attend_kit::error::FromPeer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_kit::ids::{BookingId, ContactId, TaskId, TouchpointId, TypedId};
