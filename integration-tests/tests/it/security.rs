@@ -313,6 +313,37 @@ async fn password_reset_by_emailed_single_use_link() {
     );
     let token = fleet.token_from_email("forgetful@sec-f.example", "reset").await;
     assert!(fleet.sandbox_emails("nobody@sec-f.example").await.is_empty());
+
+    // The link is a secret: only operators can read it from the queue.
+    let as_admin = attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient::new(
+        fleet.fleet.peers().channel(attend_kit::service::ServiceName::Messaging),
+    )
+    .list_emails(request(
+        attend_proto::messaging::v1::ListEmailsRequest {
+            to: "forgetful@sec-f.example".to_owned(),
+            limit: 10,
+        },
+        &Caller::system(org),
+    ))
+    .await
+    .unwrap()
+    .into_inner()
+    .emails;
+    assert!(as_admin[0].sensitive);
+    assert!(!as_admin[0].body_text.contains(&token), "{}", as_admin[0].body_text);
+
+    // A mailbox is not a target: at most three links an hour.
+    for _ in 0..4 {
+        fleet
+            .api_post(
+                None,
+                "/api/auth/forgot-password",
+                &json!({"email": "forgetful@sec-f.example"}),
+            )
+            .await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fleet.sandbox_emails("forgetful@sec-f.example").await.len(), 3);
     let email = &fleet.sandbox_emails("forgetful@sec-f.example").await[0];
     assert_eq!((email.provider.as_str(), email.status.as_str()), ("sandbox", "sent"));
 
@@ -505,6 +536,7 @@ async fn reads_and_changes_are_in_the_audit_trail() {
         "booking.create",
         "contact.search",
         "contact.read",
+        "booking.list",
     ] {
         assert!(actions.contains(&expected), "{expected} in {actions:?}");
     }
@@ -558,6 +590,25 @@ async fn users_manage_their_own_profile_and_password() {
     assert_eq!(wrong.status(), 400);
     let problem: Value = wrong.json().await.unwrap();
     assert_eq!(problem["errors"][0]["field"], "current_password");
+    // Wrong current passwords count as failed sign-ins: guessing backs off.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = fleet
+            .http
+            .put(format!("{}/api/auth/me", fleet.gateway()))
+            .bearer_auth(&token)
+            .json(&json!({"current_password": "still not it", "new_password": "a whole new passphrase"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [400, 400, 429],
+        "after three wrong guesses the next must wait"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
 
     let right = fleet
         .http
@@ -573,5 +624,49 @@ async fn users_manage_their_own_profile_and_password() {
         .await;
     assert_eq!(status, 401, "a new password signs sessions out");
     assert_eq!(fleet.login("me@sec-k.example", "a whole new passphrase").await.0, 200);
+    fleet.teardown().await;
+}
+
+/// Behind a proxy the client address is the last X-Forwarded-For entry
+/// (the one the proxy added), so changing the entries before it doesn't
+/// escape the per-address limit on sign-in endpoints; a malformed query
+/// string is a problem+json 400.
+#[tokio::test]
+async fn spoofed_forwarded_for_entries_do_not_escape_address_limits() {
+    let fleet = TestFleet::start_with(Options {
+        settings: vec![
+            ("ATTEND_TRUST_FORWARDED_FOR", "true".to_owned()),
+            ("ATTEND_AUTH_RATE_LIMIT", "3".to_owned()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let (org, _) = clinic(&fleet, "sec-l").await;
+    let admin = fleet.user_token(org, "admin@sec-l.example", "admin").await;
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let response = fleet
+            .http
+            .post(format!("{}/api/auth/forgot-password", fleet.gateway()))
+            .header("x-forwarded-for", format!("10.0.0.{i}, 203.0.113.7"))
+            .json(&json!({"email": "someone@sec-l.example"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [202, 202, 202, 429]);
+
+    let response = fleet
+        .http
+        .get(format!("{}/api/admin/audit?limit=lots", fleet.gateway()))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "malformed_query");
     fleet.teardown().await;
 }

@@ -45,6 +45,13 @@ impl Api {
             ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;
         let mut tx = self.db.tenant(org).await?;
         let rows = store::for_contact(&mut tx, org, contact).await?;
+        audit::record(
+            &self.outbox,
+            &mut tx,
+            &caller,
+            Entry::on("booking.list", "contact", contact),
+        )
+        .await?;
         tx.commit().await?;
         Ok(pb::ListBookingsResponse {
             bookings: rows.into_iter().map(store::BookingRow::into_proto).collect(),

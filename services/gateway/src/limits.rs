@@ -21,7 +21,7 @@ use http::request::Parts;
 pub struct Limits {
     per_user: Arc<DefaultKeyedRateLimiter<UserId>>,
     per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    /// Take the client address from `X-Forwarded-For` (behind one trusted proxy).
     trust_forwarded_for: bool,
 }
 
@@ -97,8 +97,10 @@ impl Limits {
     }
 }
 
-/// The client's address: the connection's peer, or the first hop of
-/// `X-Forwarded-For` when the gateway is told to trust its proxy.
+/// The client's address: the connection's peer, or, when the gateway is
+/// told it sits behind a proxy, the last `X-Forwarded-For` entry: the one
+/// that proxy appended. Entries before it were sent by the client, who can
+/// write anything there.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
@@ -117,7 +119,7 @@ impl FromRequestParts<crate::AppState> for ClientAddress {
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
         {
             return Ok(Self(Some(ip)));

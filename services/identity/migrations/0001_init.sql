@@ -69,7 +69,7 @@ create policy tenant on identity.users
     using (org_id = nullif(current_setting('app.org_id', true), '')::uuid);
 create policy platform on identity.users to attend_identity_platform using (true);
 
-grant select, update on identity.organisations to attend_identity;
+grant select on identity.organisations to attend_identity;
 grant select on identity.organisation_external_ids to attend_identity;
 grant select, insert, update on identity.users to attend_identity;
 

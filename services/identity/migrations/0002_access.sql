@@ -122,7 +122,8 @@ create policy platform on identity.audit_log to attend_identity_platform using (
 grant select, update on identity.refresh_tokens to attend_identity;
 grant select, insert on identity.invitations to attend_identity;
 grant select, insert on identity.audit_log to attend_identity;
-grant insert on identity.password_resets to attend_identity;
+-- Deactivating a user voids their outstanding reset links.
+grant select, update on identity.password_resets to attend_identity;
 -- Work before anyone is signed in (login, refresh, reset, accepting an
 -- invitation): the platform role, by token or email.
 grant select, insert, update on identity.refresh_tokens to attend_identity_platform;

@@ -5,12 +5,11 @@ use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::contact_point::Region;
 use attend_kit::db::{Db, is_violation};
-use attend_kit::grpc::{Caller, Role, Traced};
+use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 use attend_proto::identity::v1::identity_service_server::IdentityService;
-use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
 use chrono::{DateTime, NaiveTime, Utc};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -20,10 +19,8 @@ use crate::keys::KeyRing;
 pub struct Api {
     pub db: Db,
     pub keys: KeyRing,
-    /// Where password-reset and invitation emails are queued.
-    pub messaging: MessagingServiceClient<Traced>,
-    /// The web address links in emails point to.
-    pub public_url: url::Url,
+    /// Sends password-reset and invitation emails.
+    pub mailer: crate::recovery::Mailer,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -535,6 +532,9 @@ impl IdentityService for Api {
         &self,
         _request: Request<pb::GetSigningKeysRequest>,
     ) -> Reply<pb::GetSigningKeysResponse> {
+        // Read afresh: after a rotation on another replica, every replica
+        // publishes the new key at once (gateways ask rarely).
+        self.keys.reload(&self.db).await.map_err(Error::Internal)?;
         Ok(Response::new(pb::GetSigningKeysResponse {
             jwks_json: self.keys.jwks_json().await,
         }))

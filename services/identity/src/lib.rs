@@ -46,6 +46,13 @@ pub fn definition() -> ServiceDef {
     }
 }
 
+/// Platform transaction: failed sign-ins of every account and address.
+async fn purge_throttle(db: &attend_kit::db::Db) -> sqlx::Result<()> {
+    let mut tx = db.platform().await?;
+    throttle::purge(&mut tx).await?;
+    tx.commit().await
+}
+
 /// Identity's own settings.
 struct Identity {
     /// `ATTEND_PUBLIC_URL`: the web address people use, for links in emails.
@@ -84,6 +91,9 @@ impl Startable for Identity {
                             if let Err(e) = reload_keys.reload(&reload_db).await {
                                 tracing::warn!(error = format!("{e:#}"), "cannot reload signing keys");
                             }
+                            if let Err(e) = purge_throttle(&reload_db).await {
+                                tracing::warn!(error = %e, "cannot purge old sign-in failures");
+                            }
                         }
                     }
                 }
@@ -91,12 +101,15 @@ impl Startable for Identity {
 
             ctx.consume(audit::SPEC, audit::Keeper)?;
             let api = api::Api {
+                mailer: recovery::Mailer {
+                    db: db.clone(),
+                    messaging: attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient::new(
+                        ctx.peers.channel(ServiceName::Messaging),
+                    ),
+                    public_url: self.public_url,
+                },
                 db,
                 keys,
-                messaging: attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient::new(
-                    ctx.peers.channel(ServiceName::Messaging),
-                ),
-                public_url: self.public_url,
             };
             let server = ctx.grpc_server()?.add(IdentityServiceServer::new(api)).await;
             ctx.serve_grpc(server)

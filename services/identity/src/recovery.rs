@@ -34,8 +34,20 @@ fn bad_token() -> Error {
     Error::invalid("token", "is not valid, was already used, or has expired")
 }
 
-impl Api {
-    /// Queues an email through the messaging service, once per `key`.
+/// Sends the emails that carry links: clonable, so a reset can be sent
+/// after the request has been answered.
+#[derive(Clone)]
+pub struct Mailer {
+    pub db: attend_kit::db::Db,
+    pub messaging:
+        attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient<attend_kit::grpc::Traced>,
+    /// The web address links point to.
+    pub public_url: url::Url,
+}
+
+impl Mailer {
+    /// Queues an email holding a one-time link through the messaging
+    /// service, once per `key`; messaging treats its body as a secret.
     async fn email(
         &self,
         org: OrgId,
@@ -51,6 +63,7 @@ impl Api {
                 subject: subject.to_owned(),
                 body_text: body,
                 category: category.to_owned(),
+                sensitive: true,
             },
             &Caller::system(org),
         );
@@ -69,27 +82,32 @@ impl Api {
         url.to_string()
     }
 
-    pub(crate) async fn request_reset(
-        &self,
-        req: pb::RequestPasswordResetRequest,
-    ) -> Result<pb::RequestPasswordResetResponse, Error> {
-        let Ok(email) = Email::parse(&req.email) else {
-            // Same answer as for an email without an account.
-            return Ok(pb::RequestPasswordResetResponse {});
-        };
+    /// Creates and emails a reset link for an active account, unless it
+    /// already had `RESETS_PER_HOUR` in the last hour.
+    async fn send_reset(&self, email: Email, client_address: String) -> Result<(), Error> {
         // Platform transaction: the account is found by email alone.
         let mut tx = self.db.platform().await?;
         let user: Option<UserRow> = sqlx::query_as(
+            // Locked, so concurrent requests count each other's links.
             "select id, org_id, email, name, role, is_active, created_at, last_login_at
-             from identity.users where email = $1 and is_active",
+             from identity.users where email = $1 and is_active for update",
         )
         .bind(email.as_str())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(user) = user else {
-            tx.commit().await?;
-            return Ok(pb::RequestPasswordResetResponse {});
+            return Ok(());
         };
+        let recent: i64 = sqlx::query_scalar(
+            "select count(*) from identity.password_resets where user_id = $1 and created_at > now() - interval '1 hour'",
+        )
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if recent >= RESETS_PER_HOUR {
+            tracing::warn!(user = %user.user_id(), "password reset requested too often; not sending another");
+            return Ok(());
+        }
         let (token, hash) = tokens::new_token("reset")?;
         let id = Uuid::now_v7();
         sqlx::query(
@@ -110,33 +128,49 @@ impl Api {
                 Role::Anonymous,
                 "auth.password_reset_requested",
             )
-            .with_details(serde_json::json!({ "address": req.client_address })),
+            .with_details(serde_json::json!({ "address": client_address })),
         )
         .await?;
+        tx.commit().await?;
         let body = format!(
             "Hello {},\n\nSomeone (we hope you) asked to reset your attend password. Open this link within an hour to choose a new one:\n\n{}\n\nIf it wasn't you, ignore this email: your password stays as it is.\n",
             user.name,
             self.link("/reset-password", &token)
         );
-        // Queue the email before the token exists for good. If messaging is
-        // down nothing is kept, and the answer is still the same as for an
-        // unknown email, so it reveals nothing; the person can ask again.
-        match self
-            .email(
-                user.org(),
-                &format!("password-reset:{id}"),
-                &user.email,
-                "Reset your attend password",
-                body,
-                "password_reset",
-            )
-            .await
-        {
-            Ok(()) => tx.commit().await?,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot queue a password-reset email; the request is dropped");
-                metrics::counter!("identity_emails_failed_total", "category" => "password_reset").increment(1);
-            }
+        // Queued after the token is stored (idempotent by its id): if
+        // messaging is down the link was never sent and simply expires.
+        self.email(
+            user.org(),
+            &format!("password-reset:{id}"),
+            &user.email,
+            "Reset your attend password",
+            body,
+            "password_reset",
+        )
+        .await
+    }
+}
+
+/// Reset links an account can be sent per hour (a mailbox is not a target).
+pub const RESETS_PER_HOUR: i64 = 3;
+
+impl Api {
+    /// Answers at once, the same way for every email; the work (finding
+    /// the account, storing the token, queueing the email) happens after,
+    /// so neither the answer nor its timing says whether the email has an
+    /// account.
+    pub(crate) async fn request_reset(
+        &self,
+        req: pb::RequestPasswordResetRequest,
+    ) -> Result<pb::RequestPasswordResetResponse, Error> {
+        if let Ok(email) = Email::parse(&req.email) {
+            let mailer = self.mailer.clone();
+            tokio::spawn(async move {
+                if let Err(e) = mailer.send_reset(email, req.client_address).await {
+                    tracing::error!(error = %e, "a password-reset email could not be sent");
+                    metrics::counter!("identity_emails_failed_total", "category" => "password_reset").increment(1);
+                }
+            });
         }
         Ok(pb::RequestPasswordResetResponse {})
     }
@@ -156,8 +190,9 @@ impl Api {
         // Platform transaction: the token is the only credential.
         let mut tx = self.db.platform().await?;
         let found: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-            "select id, user_id, org_id from identity.password_resets
-             where token_hash = $1 and used_at is null and expires_at > now() for update",
+            "select r.id, r.user_id, r.org_id from identity.password_resets r
+             join identity.users u on u.id = r.user_id and u.is_active
+             where r.token_hash = $1 and r.used_at is null and r.expires_at > now() for update of r",
         )
         .bind(&hash)
         .fetch_optional(&mut *tx)
@@ -226,17 +261,44 @@ impl Api {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        let mut tx = self.db.tenant(org).await?;
+        // Platform transaction: emails are unique across organisations, so
+        // the check is too (an invitation that could never be accepted
+        // helps nobody).
+        let mut tx = self.db.platform().await?;
         let taken: bool = sqlx::query_scalar("select exists(select 1 from identity.users where email = $1)")
             .bind(email.as_str())
             .fetch_one(&mut *tx)
             .await?;
+        let org_name: String = sqlx::query_scalar("select name from identity.organisations where id = $1")
+            .bind(org.uuid())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
         if taken {
             return Err(Error::Conflict(format!("{email} already has an account")));
         }
         let (token, hash) = tokens::new_token("inv")?;
         let id = Uuid::now_v7();
         let expires_at = expiry(INVITATION_TTL);
+        let body = format!(
+            "Hello {name},\n\nYou are invited to {org_name} on attend as {role}. Open this link within 7 days to choose your password:\n\n{}\n",
+            self.mailer.link("/accept-invitation", &token)
+        );
+        // The email first (idempotent by the invitation's id), then the
+        // invitation: no transaction waits on messaging. If storing fails
+        // after the email went, its link just doesn't work, and the admin,
+        // who got an error, invites again.
+        self.mailer
+            .email(
+                org,
+                &format!("invitation:{id}"),
+                email.as_str(),
+                &format!("You're invited to {org_name}"),
+                body,
+                "invitation",
+            )
+            .await?;
+        let mut tx = self.db.tenant(org).await?;
         sqlx::query(
             "insert into identity.invitations (id, org_id, email, name, role, invited_by, token_hash, expires_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -262,25 +324,6 @@ impl Api {
                 target_id: id.to_string(),
                 details: serde_json::json!({ "email": email.as_str(), "role": role.as_str() }),
             },
-        )
-        .await?;
-        let org_name: String = sqlx::query_scalar("select name from identity.organisations where id = $1")
-            .bind(org.uuid())
-            .fetch_one(&mut *tx)
-            .await?;
-        let body = format!(
-            "Hello {name},\n\nYou are invited to {org_name} on attend as {role}. Open this link within 7 days to choose your password:\n\n{}\n",
-            self.link("/accept-invitation", &token)
-        );
-        // Queued before the invitation commits: if messaging is down the
-        // admin is told and can try again; nothing half-made stays behind.
-        self.email(
-            org,
-            &format!("invitation:{id}"),
-            email.as_str(),
-            &format!("You're invited to {org_name}"),
-            body,
-            "invitation",
         )
         .await?;
         tx.commit().await?;

@@ -136,9 +136,11 @@ impl Api {
 
         let found: Option<LoginRow> = match Email::parse(&req.email) {
             Ok(email) => {
+                // Locked: a password reset or deactivation waits for this
+                // sign-in to finish, or this sign-in sees its result.
                 sqlx::query_as(
                     "select id, org_id, email, name, role, is_active, created_at, last_login_at, password_hash
-                     from identity.users where email = $1",
+                     from identity.users where email = $1 for update",
                 )
                 .bind(email.as_str())
                 .fetch_optional(&mut *tx)
@@ -199,6 +201,22 @@ impl Api {
         let hash = tokens::hash(&req.refresh_token);
         // Platform transaction: the token is the only credential.
         let mut tx = self.db.platform().await?;
+        // Lock the user first. Password changes, resets and deactivation
+        // update the user row before revoking tokens, so either they wait
+        // for this refresh and then revoke the token it issues, or this
+        // refresh waits for them and finds its token revoked.
+        let owner: Option<Uuid> =
+            sqlx::query_scalar("select user_id from identity.refresh_tokens where token_hash = $1")
+                .bind(&hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(owner) = owner else {
+            return Err(invalid_refresh());
+        };
+        sqlx::query("select 1 from identity.users where id = $1 for update")
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
         let found: Option<RefreshRow> = sqlx::query_as(
             "select id, family_id, user_id, org_id, expires_at, used_at, revoked_at
              from identity.refresh_tokens where token_hash = $1 for update",

@@ -138,14 +138,35 @@ pub fn address_key(address: &str) -> Option<String> {
 }
 
 /// Reads a key's state, locking its row for the rest of the transaction so
-/// concurrent attempts on one key are counted one after another.
+/// concurrent attempts on one key are counted one after another. The row
+/// is created first if missing: a lock on nothing would let a burst of
+/// first attempts through together.
 pub async fn load(tx: &mut Tx, key: &str) -> sqlx::Result<Option<State>> {
-    sqlx::query_as(
+    sqlx::query(
+        "insert into identity.login_throttle (key, failures, last_failure_at) values ($1, 0, now())
+         on conflict do nothing",
+    )
+    .bind(key)
+    .execute(&mut **tx)
+    .await?;
+    let state: State = sqlx::query_as(
         "select failures, last_failure_at, locked_until from identity.login_throttle where key = $1 for update",
     )
     .bind(key)
-    .fetch_optional(&mut **tx)
-    .await
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((state.failures > 0 || state.locked_until.is_some()).then_some(state))
+}
+
+/// Forgets keys whose failures are old and whose lock has run out.
+pub async fn purge(tx: &mut Tx) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "delete from identity.login_throttle
+         where last_failure_at < now() - interval '1 day' and (locked_until is null or locked_until < now())",
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected())
 }
 
 pub async fn save(tx: &mut Tx, key: &str, state: &State) -> sqlx::Result<()> {

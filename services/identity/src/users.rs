@@ -11,7 +11,7 @@ use attend_proto::identity::v1 as pb;
 
 use crate::api::{Api, UserRow};
 use crate::audit::{self, Entry};
-use crate::{password, sessions};
+use crate::{password, sessions, throttle};
 
 macro_rules! user_columns {
     () => {
@@ -137,15 +137,14 @@ impl Api {
         }
         let mut tx = self.db.tenant(org).await?;
         if changing_password {
-            let stored: String =
-                sqlx::query_scalar("select password_hash from identity.users where org_id = $1 and id = $2")
+            let (email, stored): (String, String) =
+                sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")
                     .bind(org.uuid())
                     .bind(user.uuid())
                     .fetch_one(&mut *tx)
                     .await?;
-            if !password::verify(req.current_password, Some(stored)).await? {
-                return Err(Error::invalid("current_password", "is not your current password"));
-            }
+            self.check_current_password(&email, req.current_password, stored)
+                .await?;
             let hash = password::hash(req.new_password).await?;
             sqlx::query(
                 "update identity.users set password_hash = $3, updated_at = now() where org_id = $1 and id = $2",
@@ -170,6 +169,30 @@ impl Api {
         }
         tx.commit().await?;
         self.get_me(caller).await
+    }
+
+    /// A wrong current password counts as a failed sign-in for the account,
+    /// so a stolen access token can't be used to guess the password.
+    async fn check_current_password(&self, email: &str, given: String, stored: String) -> Result<(), Error> {
+        let key = throttle::account_key(email);
+        let now = chrono::Utc::now();
+        // Platform transaction: sign-in failures belong to no organisation.
+        let mut tx = self.db.platform().await?;
+        let state = throttle::load(&mut tx, &key).await?;
+        if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
+            tx.commit().await?;
+            return Err(Error::RateLimited {
+                retry_after: seconds,
+                message,
+            });
+        }
+        if password::verify(given, Some(stored)).await? {
+            tx.commit().await?;
+            return Ok(());
+        }
+        throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
+        tx.commit().await?;
+        Err(Error::invalid("current_password", "is not your current password"))
     }
 
     pub(crate) async fn list_users(&self, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
@@ -215,6 +238,10 @@ impl Api {
         let row = row.ok_or_else(|| Error::NotFound("user".to_owned()))?;
         if !req.active {
             sessions::revoke_user(&mut tx, target.uuid()).await?;
+            sqlx::query("update identity.password_resets set used_at = now() where user_id = $1 and used_at is null")
+                .bind(target.uuid())
+                .execute(&mut *tx)
+                .await?;
         }
         let action = if req.active {
             "user.reactivate"

@@ -8,6 +8,9 @@ create table messaging.outbound_emails (
     subject              text not null,
     body_text            text not null,
     category             text not null,          -- password_reset, invitation, ...
+    -- The body holds a one-time secret: redacted once a real provider has
+    -- sent it; the sandbox keeps it (recording what was sent is its job).
+    sensitive            boolean not null default false,
     status               text not null default 'queued' check (status in ('queued', 'sent', 'failed')),
     provider             text,                   -- sandbox, smtp, sendgrid
     provider_message_id  text,

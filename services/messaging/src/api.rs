@@ -30,6 +30,7 @@ struct EmailRow {
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
     error: Option<String>,
+    sensitive: bool,
 }
 
 impl EmailRow {
@@ -46,13 +47,23 @@ impl EmailRow {
             created_at: Some(timestamp(self.created_at)),
             sent_at: self.sent_at.map(timestamp),
             error: self.error.unwrap_or_default(),
+            sensitive: self.sensitive,
         }
     }
 }
 
+/// What a caller may see of an email: a sensitive body only for operators.
+fn shown_to(caller: &Caller, mut email: pb::OutboundEmail) -> pb::OutboundEmail {
+    if email.sensitive && caller.role != Role::Platform {
+        email.body_text = "[withheld: it holds a one-time sign-in link]".to_owned();
+    }
+    email
+}
+
 macro_rules! email_columns {
     () => {
-        "id, to_address, subject, body_text, category, status, provider, provider_message_id, created_at, sent_at, error"
+        "id, to_address, subject, body_text, category, status, provider, provider_message_id, created_at, sent_at, \
+         error, sensitive"
     };
 }
 
@@ -99,8 +110,8 @@ impl Api {
             None => None,
         };
         let row: EmailRow = sqlx::query_as(concat!(
-            "insert into messaging.outbound_emails (id, org_id, to_address, subject, body_text, category)
-             values ($1, $2, $3, $4, $5, $6) returning ",
+            "insert into messaging.outbound_emails (id, org_id, to_address, subject, body_text, category, sensitive)
+             values ($1, $2, $3, $4, $5, $6, $7) returning ",
             email_columns!()
         ))
         .bind(Uuid::now_v7())
@@ -109,9 +120,10 @@ impl Api {
         .bind(req.subject.trim())
         .bind(&req.body_text)
         .bind(&req.category)
+        .bind(req.sensitive)
         .fetch_one(&mut *tx)
         .await?;
-        let response = row.into_proto();
+        let response = shown_to(&caller, row.into_proto());
         if let Some(guard) = guard {
             guard.complete(&mut tx, &response).await?;
         }
@@ -151,7 +163,10 @@ impl Api {
         .await?;
         tx.commit().await?;
         Ok(pb::ListEmailsResponse {
-            emails: rows.into_iter().map(EmailRow::into_proto).collect(),
+            emails: rows
+                .into_iter()
+                .map(|row| shown_to(&caller, row.into_proto()))
+                .collect(),
         })
     }
 }
@@ -184,6 +199,7 @@ mod tests {
             subject: String::new(),
             body_text: String::new(),
             category: "Bad Category".to_owned(),
+            sensitive: false,
         })
         .unwrap_err();
         let Error::Invalid(fields) = err else { panic!() };

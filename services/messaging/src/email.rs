@@ -52,6 +52,9 @@ impl EmailProvider for Sandbox {
     }
 }
 
+/// What a sensitive email's body becomes once a real provider has it.
+pub const REDACTED: &str = "[redacted after sending: it held a one-time sign-in link]";
+
 /// Attempts before an email is marked failed.
 pub const MAX_ATTEMPTS: i32 = 8;
 
@@ -68,7 +71,7 @@ pub struct Sender {
     pub from: String,
 }
 
-type Due = (Uuid, String, String, String, i32);
+type Due = (Uuid, String, String, String, i32, bool);
 
 impl Sender {
     pub async fn run(self, shutdown: CancellationToken) {
@@ -110,7 +113,7 @@ impl Sender {
             // Platform transaction: the sender serves every organisation.
             let mut tx = self.db.platform().await?;
             let due: Vec<Due> = sqlx::query_as(
-                "select id, to_address, subject, body_text, attempts from messaging.outbound_emails
+                "select id, to_address, subject, body_text, attempts, sensitive from messaging.outbound_emails
                  where status = 'queued' and next_attempt_at <= now()
                  order by next_attempt_at, id limit 50 for update skip locked",
             )
@@ -122,7 +125,7 @@ impl Sender {
                 return Ok(total);
             }
             total += due.len();
-            for (id, to, subject, body_text, attempts) in due {
+            for (id, to, subject, body_text, attempts, sensitive) in due {
                 let email = Outgoing {
                     id,
                     from: self.from.clone(),
@@ -132,14 +135,19 @@ impl Sender {
                 };
                 match self.provider.send(&email).await {
                     Ok(provider_id) => {
+                        // Once delivered, a secret has no business staying here.
+                        let redact = sensitive && self.provider.name() != Sandbox.name();
                         sqlx::query(
                             "update messaging.outbound_emails set status = 'sent', provider = $2,
-                               provider_message_id = $3, attempts = attempts + 1, sent_at = now(), error = null
+                               provider_message_id = $3, attempts = attempts + 1, sent_at = now(), error = null,
+                               body_text = case when $4 then $5 else body_text end
                              where id = $1",
                         )
                         .bind(id)
                         .bind(self.provider.name())
                         .bind(provider_id)
+                        .bind(redact)
+                        .bind(REDACTED)
                         .execute(&mut *tx)
                         .await?;
                     }

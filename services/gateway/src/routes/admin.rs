@@ -8,7 +8,7 @@ use attend_kit::error::FromPeer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_proto::identity::v1 as pb;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -146,9 +146,10 @@ fn instant(field: &str, text: Option<String>) -> Result<Option<prost_types::Time
 async fn audit(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Query(q): Query<AuditQuery>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::AuditRead)?;
+    let Query(q) = query.map_err(super::bad_query)?;
     let page = state
         .identity
         .clone()

@@ -152,9 +152,10 @@ struct FindQuery {
 async fn find(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Query(q): Query<FindQuery>,
+    query: Result<Query<FindQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
+    let Query(q) = query.map_err(super::bad_query)?;
     let found = state
         .contacts
         .clone()
