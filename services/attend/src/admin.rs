@@ -3,7 +3,7 @@
 //! or not the platform is running) and calls it over gRPC as the platform,
 //! the same edge every other caller uses.
 
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use std::io::Read as _;
 use std::net::SocketAddr;
 
@@ -76,7 +76,7 @@ pub async fn add_org(config: Config, new: NewOrg) -> anyhow::Result<()> {
                 &Caller::platform(),
             ))
             .await
-            .from_peer("identity")
+            .into_answer("identity")
             .map_err(anyhow::Error::new)
     })
     .await?;
@@ -106,7 +106,7 @@ pub async fn list_orgs(config: Config) -> anyhow::Result<()> {
         Ok(identity
             .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
             .await
-            .from_peer("identity")?
+            .into_answer("identity")?
             .organisations)
     })
     .await?;
@@ -148,7 +148,7 @@ pub async fn add_user(config: Config, new: NewUser, password: String) -> anyhow:
         let orgs = identity
             .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
             .await
-            .from_peer("identity")?
+            .into_answer("identity")?
             .organisations;
         let org = orgs
             .iter()
@@ -174,7 +174,7 @@ pub async fn add_user(config: Config, new: NewUser, password: String) -> anyhow:
                 &Caller::platform(),
             ))
             .await
-            .from_peer("identity")?;
+            .into_answer("identity")?;
         anyhow::Ok(user)
     })
     .await?;
@@ -193,7 +193,7 @@ pub async fn rotate_keys(config: Config) -> anyhow::Result<()> {
         Ok(identity
             .rotate_signing_key(request(pb::RotateSigningKeyRequest {}, &Caller::platform()))
             .await
-            .from_peer("identity")?
+            .into_answer("identity")?
             .jwks_json)
     })
     .await?;

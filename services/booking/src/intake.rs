@@ -12,7 +12,7 @@ use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::bus::{Draft, from_timestamp};
 use attend_kit::db::Tx;
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Traced, request, with_idempotency_key};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;
@@ -94,7 +94,7 @@ impl Handler for Intake {
             .clone()
             .match_or_create_contact(call)
             .await
-            .from_peer("contact")?;
+            .into_answer("contact")?;
         let contact = matched
             .contact
             .ok_or_else(|| HandleError::Retry(anyhow::anyhow!("contact service returned no contact")))?;

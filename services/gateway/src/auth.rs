@@ -3,7 +3,7 @@
 //! at once (at most every few seconds) when a token names a key we don't
 //! know yet, so key rotation needs no restart.
 
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ impl Keys {
             .clone()
             .get_signing_keys(request(GetSigningKeysRequest {}, &Caller::anonymous()))
             .await
-            .from_peer("identity")?
+            .into_answer("identity")?
             .jwks_json;
         let verifier = Verifier::from_jwks_json(&jwks)
             .map_err(|e| Error::Internal(e.context("identity published an unreadable key set")))?;

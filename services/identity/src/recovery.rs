@@ -3,7 +3,7 @@
 //! the messaging service (the sandbox provider records them in development
 //! and tests).
 
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use std::time::Duration;
 
 use attend_kit::authz::Permission;
@@ -71,7 +71,7 @@ impl Mailer {
             .clone()
             .send_email(with_idempotency_key(call, key)?)
             .await
-            .from_peer("messaging")?;
+            .into_answer("messaging")?;
         Ok(())
     }
 

@@ -132,12 +132,12 @@ impl From<Error> for Status {
 
 /// A peer's answer as ours: the message, or what its `Status` means for
 /// us. `peer` names the service called.
-pub trait FromPeer<T> {
-    fn from_peer(self, peer: &str) -> Result<T, Error>;
+pub trait PeerAnswer<T> {
+    fn into_answer(self, peer: &str) -> Result<T, Error>;
 }
 
-impl<T> FromPeer<T> for Result<tonic::Response<T>, Status> {
-    fn from_peer(self, peer: &str) -> Result<T, Error> {
+impl<T> PeerAnswer<T> for Result<tonic::Response<T>, Status> {
+    fn into_answer(self, peer: &str) -> Result<T, Error> {
         self.map(tonic::Response::into_inner).map_err(|s| from_status(s, peer))
     }
 }

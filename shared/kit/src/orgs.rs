@@ -14,7 +14,7 @@ use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use tokio::sync::RwLock;
 
 use crate::contact_point::Region;
-use crate::error::{Error, FromPeer};
+use crate::error::{Error, PeerAnswer};
 use crate::grpc::{Caller, Traced, request};
 use crate::ids::{OrgId, TypedId};
 
@@ -89,7 +89,7 @@ impl Directory {
                 &Caller::system(id),
             ))
             .await
-            .from_peer("identity")?;
+            .into_answer("identity")?;
         let org = Org::from_proto(response)?;
         self.by_id.write().await.insert(id, (Instant::now(), org.clone()));
         Ok(org)
@@ -116,7 +116,7 @@ impl Directory {
                 &Caller::platform(),
             ))
             .await
-            .from_peer("identity")?;
+            .into_answer("identity")?;
         let org = Org::from_proto(response)?;
         let now = Instant::now();
         if cacheable {

@@ -4,7 +4,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_proto::identity::v1 as pb;
@@ -38,7 +38,7 @@ async fn users(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Res
         .clone()
         .list_users(request(pb::ListUsersRequest {}, &caller))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(Json(json!({
         "users": list.users.iter().map(user_json).collect::<Result<Vec<_>, _>>()?,
     })))
@@ -56,7 +56,7 @@ async fn set_active(
         .clone()
         .set_user_active(request(pb::SetUserActiveRequest { user_id: id, active }, &caller))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(Json(user_json(&user)?))
 }
 
@@ -103,7 +103,7 @@ async fn invite(
             &caller,
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -167,7 +167,7 @@ async fn audit(
             &caller,
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     let entries: Vec<Value> = page
         .entries
         .iter()

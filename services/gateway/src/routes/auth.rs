@@ -2,7 +2,7 @@
 //! reset, invitations. Endpoints that need no sign-in are limited per
 //! client address; identity also throttles failed sign-ins per account.
 
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, request};
 use attend_kit::http::Problem;
 use attend_proto::identity::v1 as pb;
@@ -92,7 +92,7 @@ async fn login(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     session_json(session)
 }
 
@@ -119,7 +119,7 @@ async fn refresh(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     session_json(session)
 }
 
@@ -140,7 +140,7 @@ async fn logout(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -150,7 +150,7 @@ async fn me(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result
         .clone()
         .get_me(request(pb::GetMeRequest {}, &caller))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(Json(user_json(&user)?))
 }
 
@@ -182,7 +182,7 @@ async fn update_me(
             &caller,
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(Json(user_json(&user)?))
 }
 
@@ -209,7 +209,7 @@ async fn forgot_password(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     // The same answer whether or not the email has an account.
     Ok((
         StatusCode::ACCEPTED,
@@ -244,7 +244,7 @@ async fn reset_password(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     Ok(Json(json!({ "success": true })))
 }
 
@@ -276,6 +276,6 @@ async fn accept_invitation(
             &Caller::anonymous(),
         ))
         .await
-        .from_peer("identity")?;
+        .into_answer("identity")?;
     session_json(session)
 }

@@ -3,7 +3,7 @@
 
 use attend_kit::Error;
 use attend_kit::authz::Permission;
-use attend_kit::error::FromPeer;
+use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
 use attend_kit::ids::{BookingId, ContactId, TaskId, TouchpointId, TypedId};
@@ -131,10 +131,10 @@ async fn show(
         )),
         tasks.list_tasks(request(automation::ListTasksRequest { contact_id: uuid }, &caller)),
     );
-    let found = found.from_peer("contact")?;
-    let touchpoints = touchpoints.from_peer("contact")?;
-    let bookings = bookings.from_peer("booking")?;
-    let tasks = tasks.from_peer("automation")?;
+    let found = found.into_answer("contact")?;
+    let touchpoints = touchpoints.into_answer("contact")?;
+    let bookings = bookings.into_answer("booking")?;
+    let tasks = tasks.into_answer("automation")?;
     Ok(Json(json!({
         "contact": contact_json(&found)?,
         "bookings": bookings.bookings.iter().map(booking_json).collect::<Result<Vec<_>, _>>()?,
@@ -167,7 +167,7 @@ async fn find(
             &caller,
         ))
         .await
-        .from_peer("contact")?;
+        .into_answer("contact")?;
     Ok(Json(json!({
         "contacts": found.contacts.iter().map(contact_json).collect::<Result<Vec<_>, _>>()?,
     })))
