@@ -26,12 +26,14 @@ pub enum Permission {
     UsersManage,
     /// Read the organisation's audit trail.
     AuditRead,
+    /// Change the organisation's settings (service types, business hours).
+    SettingsManage,
     /// Create organisations, rotate signing keys, read refused webhooks.
     PlatformOperate,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ContactsRead,
         Permission::ContactsWrite,
         Permission::BookingsRead,
@@ -42,6 +44,7 @@ impl Permission {
         Permission::ReportsRead,
         Permission::UsersManage,
         Permission::AuditRead,
+        Permission::SettingsManage,
         Permission::PlatformOperate,
     ];
 
@@ -57,6 +60,7 @@ impl Permission {
             Permission::ReportsRead => "reports:read",
             Permission::UsersManage => "users:manage",
             Permission::AuditRead => "audit:read",
+            Permission::SettingsManage => "settings:manage",
             Permission::PlatformOperate => "platform:operate",
         }
     }
@@ -88,7 +92,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ),
         R::CareTeam | R::Family | R::Client | R::Anonymous => false,
         // A service acting within one organisation on an event.
-        R::System => !matches!(permission, P::PlatformOperate | P::UsersManage | P::AuditRead),
+        R::System => !matches!(
+            permission,
+            P::PlatformOperate | P::UsersManage | P::AuditRead | P::SettingsManage
+        ),
         R::Platform => matches!(permission, P::PlatformOperate | P::UsersManage),
     }
 }
@@ -112,12 +119,13 @@ impl Caller {
 mod tests {
     use super::*;
 
-    const WRITES: [Permission; 6] = [
+    const WRITES: [Permission; 7] = [
         Permission::ContactsWrite,
         Permission::BookingsWrite,
         Permission::TasksWrite,
         Permission::MessagesSend,
         Permission::UsersManage,
+        Permission::SettingsManage,
         Permission::PlatformOperate,
     ];
 

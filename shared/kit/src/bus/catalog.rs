@@ -21,7 +21,12 @@ macro_rules! events {
 events! {
     ingest::v1::ExternalBookingReceived => "ingest.booking_received";
     contact::v1::ContactCreated => "contact.created";
-    booking::v1::BookingCreated => "booking.created";
+        booking::v1::BookingCreated => "booking.created";
+    booking::v1::BookingConfirmed => "booking.confirmed";
+    booking::v1::BookingRescheduled => "booking.rescheduled";
+    booking::v1::BookingCancelled => "booking.cancelled";
+    booking::v1::BookingOutcomeRecorded => "booking.outcome_recorded";
+    booking::v1::BookingUpdated => "booking.updated";
     events::v1::AuditRecorded => "audit.recorded";
 }
 
