@@ -256,7 +256,13 @@ impl Edge {
 
         // Parse the customer with the organisation's region before storing anything.
         let booking = match &notice.booking {
-            Some((action, b)) => Some((*action, b, customer(&b.customer, org.phone_region)?)),
+            Some((action, b)) => {
+                let customer = match &b.customer {
+                    Some(c) => Some(customer(c, org.phone_region)?),
+                    None => None,
+                };
+                Some((*action, b, customer))
+            }
             None => None,
         };
 
@@ -325,16 +331,17 @@ impl Edge {
                 booking_id: booking_id.uuid().to_string(),
                 external_booking_id: b.external_booking_id.clone(),
                 external_contact_id: b.external_contact_id.clone().unwrap_or_default(),
-                customer: Some(customer.clone()),
+                customer: customer.clone(),
                 external_service_id: b.service_id.clone().unwrap_or_default(),
                 service_name: b.service_name.clone().unwrap_or_default(),
-                start_time: Some(timestamp(b.start)),
+                start_time: b.start.map(timestamp),
                 end_time: b.end.map(timestamp),
                 external_status: b.external_status.clone(),
                 external_payment_status: b.external_payment_status.clone(),
                 raw_event_id: event_id.uuid().to_string(),
                 status: b.status as i32,
                 payment_status: b.payment as i32,
+                provider_event_time: notice.event_time.map(timestamp),
             };
             // The published event has the event-log row's id.
             let draft = Draft::new(org.id, &event)

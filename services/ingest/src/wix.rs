@@ -29,8 +29,10 @@ pub struct Notice {
     /// The Wix app instance: which organisation it belongs to.
     pub instance_id: Option<String>,
     /// What happened, when this version maps the event type; `None` means
-    /// the delivery is kept in the log but not (yet) acted on.
+    /// the delivery is kept in the log but not acted on.
     pub booking: Option<(BookingAction, Booking)>,
+    /// When the provider says it happened (Wix `eventTime`).
+    pub event_time: Option<DateTime<Utc>>,
 }
 
 /// The booking fields we use.
@@ -38,10 +40,12 @@ pub struct Notice {
 pub struct Booking {
     pub external_booking_id: String,
     pub external_contact_id: Option<String>,
-    pub customer: Customer,
+    /// Required to create a booking; later events may omit it.
+    pub customer: Option<Customer>,
     pub service_id: Option<String>,
     pub service_name: Option<String>,
-    pub start: DateTime<Utc>,
+    /// Required to create a booking; later events may omit it.
+    pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
     pub status: BookingStatus,
     pub external_status: String,
@@ -157,12 +161,35 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The Wix v2 event types and what we do with them in this version.
-fn wix_action(event_type: &str) -> Option<BookingAction> {
-    match event_type {
-        "wix.bookings.v2.booking_created" => Some(BookingAction::Created),
-        _ => None,
+/// The Wix Bookings v2 event types we act on, and where each carries the
+/// booking.
+fn wix_action(event_type: &str) -> Option<(BookingAction, &'static str)> {
+    let action = match event_type {
+        "wix.bookings.v2.booking_created" => BookingAction::Created,
+        "wix.bookings.v2.booking_confirmed" => BookingAction::Confirmed,
+        "wix.bookings.v2.booking_declined" => BookingAction::Declined,
+        // Wix spells it "canceled"; some forwarders "cancelled".
+        "wix.bookings.v2.booking_canceled" | "wix.bookings.v2.booking_cancelled" => BookingAction::Cancelled,
+        "wix.bookings.v2.booking_rescheduled" => BookingAction::Rescheduled,
+        "wix.bookings.v2.booking_updated" => BookingAction::Updated,
+        _ => return None,
+    };
+    let at = match action {
+        BookingAction::Created => "createdEvent.entity",
+        BookingAction::Updated => "updatedEvent.currentEntity",
+        _ => "actionEvent.body.booking",
+    };
+    Some((action, at))
+}
+
+/// The object at a dotted path, or its `…AsJson` string twin parsed.
+fn entity_at(event: &Value, path: &str) -> Result<Value, Vec<FieldError>> {
+    let pointer = format!("/{}", path.replace('.', "/"));
+    if let Some(found) = event.pointer(&pointer).filter(|v| !v.is_null()) {
+        return Ok(found.clone());
     }
+    let twin = format!("{pointer}AsJson");
+    nested(event.pointer(&twin).unwrap_or(&Value::Null), path).map_err(|e| vec![e])
 }
 
 fn wix_status(status: &str) -> BookingStatus {
@@ -206,20 +233,13 @@ pub fn from_wix_claims(claims: &Value) -> Result<Notice, Vec<FieldError>> {
     event.finish()?;
     let delivery_id = delivery_id.unwrap_or_default();
 
+    let mut times = Reader::new("", &inner);
+    let event_time = times.opt_time("eventTime");
+    times.finish()?;
     let booking = match wix_action(&event_type) {
-        Some(action) => {
-            let (entity, path) = match inner.pointer("/createdEvent/entity") {
-                Some(entity) if !entity.is_null() => (entity.clone(), "createdEvent.entity"),
-                _ => (
-                    nested(
-                        inner.pointer("/createdEvent/entityAsJson").unwrap_or(&Value::Null),
-                        "createdEvent.entity",
-                    )
-                    .map_err(|e| vec![e])?,
-                    "createdEvent.entityAsJson",
-                ),
-            };
-            Some((action, wix_booking(&entity, path)?))
+        Some((action, path)) => {
+            let entity = entity_at(&inner, path)?;
+            Some((action, wix_booking(&entity, path, action == BookingAction::Created)?))
         }
         None => None,
     };
@@ -228,14 +248,16 @@ pub fn from_wix_claims(claims: &Value) -> Result<Notice, Vec<FieldError>> {
         event_type,
         instance_id,
         booking,
+        event_time,
     })
 }
 
-/// A Wix Bookings v2 booking object.
-fn wix_booking(entity: &Value, prefix: &str) -> Result<Booking, Vec<FieldError>> {
+/// A Wix Bookings v2 booking object; `creating` requires what a new
+/// booking needs (the customer and the start).
+fn wix_booking(entity: &Value, prefix: &str, creating: bool) -> Result<Booking, Vec<FieldError>> {
     let mut r = Reader::new(prefix, entity);
     let id = r.req_str("id");
-    if r.at("contactDetails").is_none() {
+    if creating && r.at("contactDetails").is_none() {
         r.problem("contactDetails", "is required");
     }
     let first = r.opt_str("contactDetails.firstName").unwrap_or_default();
@@ -248,7 +270,7 @@ fn wix_booking(entity: &Value, prefix: &str) -> Result<Booking, Vec<FieldError>>
     let start = r
         .opt_time("startDate")
         .or_else(|| r.opt_time("bookedEntity.slot.startDate"));
-    if start.is_none() && !r.problems.iter().any(|p| p.field.ends_with("startDate")) {
+    if creating && start.is_none() && !r.problems.iter().any(|p| p.field.ends_with("startDate")) {
         r.problem("startDate", "is required");
     }
     let end = r
@@ -265,20 +287,21 @@ fn wix_booking(entity: &Value, prefix: &str) -> Result<Booking, Vec<FieldError>>
     let phone_field = r.path("contactDetails.phone");
     let email_field = r.path("contactDetails.email");
     r.finish()?;
+    let customer = (phone.is_some() || email.is_some()).then(|| Customer {
+        name: format!("{first} {last}").trim().to_owned(),
+        phone,
+        phone_field,
+        email,
+        email_field,
+        country_code,
+    });
     Ok(Booking {
         external_booking_id: id.unwrap_or_default(),
         external_contact_id: contact_id,
-        customer: Customer {
-            name: format!("{first} {last}").trim().to_owned(),
-            phone,
-            phone_field,
-            email,
-            email_field,
-            country_code,
-        },
+        customer,
         service_id,
         service_name,
-        start: start.unwrap_or_default(),
+        start,
         end,
         status: wix_status(&external_status),
         external_status,
@@ -313,76 +336,82 @@ pub fn from_seed_json(body: &[u8], delivery_id: &str) -> Result<Notice, Vec<Fiel
     }
     r.finish()?;
     let event = event.unwrap_or_default();
-    let action = (event == "bookings/created").then_some(BookingAction::Created);
+    let action = match event.as_str() {
+        "bookings/created" => BookingAction::Created,
+        "bookings/confirmed" => BookingAction::Confirmed,
+        "bookings/rescheduled" => BookingAction::Rescheduled,
+        "bookings/cancelled" => BookingAction::Cancelled,
+        _ => BookingAction::Updated,
+    };
+    let creating = action == BookingAction::Created;
 
-    let booking = match action {
-        None => None,
-        Some(action) => {
-            let mut r = Reader::new("", &value);
-            let id = r.req_str("bookingId");
-            if r.at("customerInfo").is_none() {
-                r.problem("customerInfo", "is required");
-            }
-            let name = r.opt_str("customerInfo.name").unwrap_or_default();
-            let phone = r.opt_str("customerInfo.phone");
-            let email = r.opt_str("customerInfo.email");
-            if r.at("customerInfo").is_some() && phone.is_none() && email.is_none() {
-                r.problem("customerInfo.phone", "a phone or an email is required");
-            }
-            let start = r.opt_time("startTime");
-            if start.is_none() && !r.problems.iter().any(|p| p.field == "startTime") {
-                r.problem("startTime", "is required");
-            }
-            let end = r.opt_time("endTime");
-            let external_status = r.opt_str("status").unwrap_or_else(|| "scheduled".to_owned());
-            let status = match external_status.as_str() {
-                "scheduled" | "rescheduled" => BookingStatus::Scheduled,
-                "confirmed" => BookingStatus::Confirmed,
-                "cancelled" => BookingStatus::Cancelled,
-                _ => {
-                    r.problem("status", "must be one of scheduled, confirmed, cancelled, rescheduled");
-                    BookingStatus::Unspecified
-                }
-            };
-            let external_payment = r.opt_str("paymentStatus").unwrap_or_else(|| "unpaid".to_owned());
-            let payment = match external_payment.as_str() {
-                "unpaid" => PaymentStatus::Unpaid,
-                "pending" => PaymentStatus::Pending,
-                "paid" => PaymentStatus::Paid,
-                _ => {
-                    r.problem("paymentStatus", "must be one of unpaid, pending, paid");
-                    PaymentStatus::Unspecified
-                }
-            };
-            let booking = Booking {
-                external_booking_id: id.unwrap_or_default(),
-                external_contact_id: r.opt_str("contactId"),
-                customer: Customer {
-                    name,
-                    phone,
-                    phone_field: "customerInfo.phone".to_owned(),
-                    email,
-                    email_field: "customerInfo.email".to_owned(),
-                    country_code: None,
-                },
-                service_id: r.opt_str("serviceId"),
-                service_name: r.opt_str("serviceName"),
-                start: start.unwrap_or_default(),
-                end,
-                status,
-                external_status,
-                payment,
-                external_payment_status: external_payment,
-            };
-            r.finish()?;
-            Some((action, booking))
+    let mut r = Reader::new("", &value);
+    let id = r.req_str("bookingId");
+    if creating && r.at("customerInfo").is_none() {
+        r.problem("customerInfo", "is required");
+    }
+    let name = r.opt_str("customerInfo.name").unwrap_or_default();
+    let phone = r.opt_str("customerInfo.phone");
+    let email = r.opt_str("customerInfo.email");
+    if r.at("customerInfo").is_some() && phone.is_none() && email.is_none() {
+        r.problem("customerInfo.phone", "a phone or an email is required");
+    }
+    let start = r.opt_time("startTime");
+    let needs_start = creating || action == BookingAction::Rescheduled;
+    if needs_start && start.is_none() && !r.problems.iter().any(|p| p.field == "startTime") {
+        r.problem("startTime", "is required");
+    }
+    let end = r.opt_time("endTime");
+    let event_time = r.opt_time("occurredAt");
+    let external_status = r.opt_str("status").unwrap_or_else(|| "scheduled".to_owned());
+    let status = match external_status.as_str() {
+        "scheduled" | "rescheduled" => BookingStatus::Scheduled,
+        "confirmed" => BookingStatus::Confirmed,
+        "cancelled" => BookingStatus::Cancelled,
+        _ => {
+            r.problem("status", "must be one of scheduled, confirmed, cancelled, rescheduled");
+            BookingStatus::Unspecified
         }
     };
+    let external_payment = r.opt_str("paymentStatus").unwrap_or_default();
+    let payment = match external_payment.as_str() {
+        "" => PaymentStatus::Unspecified,
+        "unpaid" => PaymentStatus::Unpaid,
+        "pending" => PaymentStatus::Pending,
+        "paid" => PaymentStatus::Paid,
+        _ => {
+            r.problem("paymentStatus", "must be one of unpaid, pending, paid");
+            PaymentStatus::Unspecified
+        }
+    };
+    let customer = (phone.is_some() || email.is_some()).then(|| Customer {
+        name,
+        phone,
+        phone_field: "customerInfo.phone".to_owned(),
+        email,
+        email_field: "customerInfo.email".to_owned(),
+        country_code: None,
+    });
+    let booking = Booking {
+        external_booking_id: id.unwrap_or_default(),
+        external_contact_id: r.opt_str("contactId"),
+        customer,
+        service_id: r.opt_str("serviceId"),
+        service_name: r.opt_str("serviceName"),
+        start,
+        end,
+        status,
+        external_status,
+        payment,
+        external_payment_status: external_payment,
+    };
+    r.finish()?;
     Ok(Notice {
         delivery_id: delivery_id.to_owned(),
         event_type: event,
         instance_id,
-        booking,
+        booking: Some((action, booking)),
+        event_time,
     })
 }
 
@@ -445,12 +474,14 @@ mod tests {
         let (action, b) = notice.booking.unwrap();
         assert_eq!(action, BookingAction::Created);
         assert_eq!(b.external_booking_id, "f1d6a8b2-1c3e-4f5a-9b7d-0e2c4a6b8d10");
-        assert_eq!(b.customer.name, "Jane Doe");
-        assert_eq!(b.customer.phone.as_deref(), Some("0400 000 000"));
-        assert_eq!(b.customer.country_code.as_deref(), Some("AU"));
+        let customer = b.customer.unwrap();
+        assert_eq!(customer.name, "Jane Doe");
+        assert_eq!(customer.phone.as_deref(), Some("0400 000 000"));
+        assert_eq!(customer.country_code.as_deref(), Some("AU"));
         assert_eq!(b.service_id.as_deref(), Some("a4b5c6d7-0000-4000-8000-000000000001"));
         assert_eq!(b.service_name.as_deref(), Some("Skin check"));
-        assert_eq!(b.start.to_rfc3339(), "2026-12-05T10:00:00+00:00");
+        assert_eq!(b.start.unwrap().to_rfc3339(), "2026-12-05T10:00:00+00:00");
+        assert_eq!(notice.event_time.unwrap().to_rfc3339(), "2026-11-21T09:00:00.123+00:00");
         assert_eq!(b.status, BookingStatus::Confirmed);
         assert_eq!(b.payment, PaymentStatus::Unpaid);
     }
@@ -520,7 +551,7 @@ mod tests {
         assert_eq!(action, BookingAction::Created);
         assert_eq!(b.external_booking_id, "wix_12345");
         assert_eq!(b.external_contact_id.as_deref(), Some("wix_contact_789"));
-        assert_eq!(b.customer.phone.as_deref(), Some("+61400000000"));
+        assert_eq!(b.customer.unwrap().phone.as_deref(), Some("+61400000000"));
         assert_eq!(b.status, BookingStatus::Scheduled);
     }
 
@@ -534,11 +565,64 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_seed_event_is_refused_and_a_known_other_is_kept() {
+    fn an_unknown_seed_event_is_refused_and_a_cancellation_needs_only_the_booking() {
         let problems = from_seed_json(br#"{"event": "bookings/exploded"}"#, "m").unwrap_err();
         assert_eq!(problems[0].field, "event");
-        let kept = from_seed_json(br#"{"event": "bookings/cancelled", "bookingId": "x"}"#, "m").unwrap();
-        assert!(kept.booking.is_none());
+        let cancel = from_seed_json(br#"{"event": "bookings/cancelled", "bookingId": "x"}"#, "m").unwrap();
+        let (action, b) = cancel.booking.unwrap();
+        assert_eq!(action, BookingAction::Cancelled);
+        assert_eq!(b.external_booking_id, "x");
+        assert!(b.customer.is_none());
+        let moved = from_seed_json(br#"{"event": "bookings/rescheduled", "bookingId": "x"}"#, "m").unwrap_err();
+        assert_eq!(moved[0].field, "startTime", "a reschedule needs the new time");
+    }
+
+    /// Wix puts confirmations, cancellations, declines and reschedules at
+    /// actionEvent.body.booking, and updates at updatedEvent.currentEntity.
+    #[test]
+    fn every_wix_booking_action_is_mapped_from_where_wix_puts_it() {
+        let booking = json!({
+            "id": "b-1",
+            "status": "CANCELED",
+            "startDate": "2026-12-06T01:00:00Z",
+            "contactDetails": {"firstName": "Jo", "phone": "+61400000001"}
+        });
+        for (event_type, body, action) in [
+            (
+                "wix.bookings.v2.booking_confirmed",
+                json!({"actionEvent": {"body": {"booking": booking}}}),
+                BookingAction::Confirmed,
+            ),
+            (
+                "wix.bookings.v2.booking_canceled",
+                json!({"actionEvent": {"body": {"booking": booking}}}),
+                BookingAction::Cancelled,
+            ),
+            (
+                "wix.bookings.v2.booking_declined",
+                json!({"actionEvent": {"body": {"booking": booking}}}),
+                BookingAction::Declined,
+            ),
+            (
+                "wix.bookings.v2.booking_rescheduled",
+                json!({"actionEvent": {"body": {"booking": booking}}}),
+                BookingAction::Rescheduled,
+            ),
+            (
+                "wix.bookings.v2.booking_updated",
+                json!({"updatedEvent": {"currentEntityAsJson": booking.to_string()}}),
+                BookingAction::Updated,
+            ),
+        ] {
+            let mut inner = body;
+            inner["id"] = json!(format!("evt-{event_type}"));
+            let data = json!({"eventType": event_type, "instanceId": "i", "data": inner.to_string()});
+            let notice = from_wix_claims(&json!({"data": data.to_string()})).unwrap();
+            let (mapped, b) = notice.booking.expect(event_type);
+            assert_eq!(mapped, action, "{event_type}");
+            assert_eq!(b.external_booking_id, "b-1");
+            assert_eq!(b.start.unwrap().to_rfc3339(), "2026-12-06T01:00:00+00:00");
+        }
     }
 
     #[test]

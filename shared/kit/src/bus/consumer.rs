@@ -224,10 +224,28 @@ async fn open(
         max_ack_pending: 1_000,
         ..Default::default()
     };
-    stream
-        .get_or_create_consumer(durable, config)
+    let wanted = config.filter_subject.clone();
+    let mut consumer = stream
+        .get_or_create_consumer(durable, config.clone())
         .await
-        .with_context(|| format!("cannot create consumer {durable}"))
+        .with_context(|| format!("cannot create consumer {durable}"))?;
+    let existing = consumer.info().await?.config.filter_subject.clone();
+    if existing != wanted {
+        // The service now wants other events. NATS 2.9 can't change a
+        // consumer's filter, so it is recreated under the same name and
+        // replays the stream: the inbox, keyed by that name, recognises
+        // every event already applied, so only new ones take effect.
+        tracing::warn!(consumer = durable, from = %existing, to = %wanted, "consumer filter changed; recreating it");
+        stream
+            .delete_consumer(durable)
+            .await
+            .with_context(|| format!("cannot delete consumer {durable} to change its filter"))?;
+        consumer = stream
+            .get_or_create_consumer(durable, config)
+            .await
+            .with_context(|| format!("cannot recreate consumer {durable}"))?;
+    }
+    Ok(consumer)
 }
 
 struct Worker<H> {
