@@ -256,3 +256,16 @@ pub async fn touchpoints(tx: &mut Tx, org: OrgId, contact: ContactId, limit: i64
     .fetch_all(&mut **tx)
     .await
 }
+
+/// Someone who has attended an appointment is an existing patient.
+pub async fn mark_existing_patient(tx: &mut Tx, org: OrgId, contact: ContactId) -> sqlx::Result<()> {
+    sqlx::query(
+        "update contact.contacts set is_existing_patient = true, updated_at = now()
+         where org_id = $1 and id = $2 and not is_existing_patient",
+    )
+    .bind(org.uuid())
+    .bind(contact.uuid())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

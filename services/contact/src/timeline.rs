@@ -3,16 +3,17 @@
 //! the event.
 
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
-use attend_kit::bus::from_timestamp;
+use attend_kit::bus::{Event, from_timestamp};
 use attend_kit::db::Tx;
-use attend_kit::ids::{ContactId, TypedId};
-use attend_proto::booking::v1::BookingCreated;
+use attend_kit::ids::{BookingId, ContactId, TypedId};
+use attend_proto::booking::v1 as booking;
+use chrono::{DateTime, Utc};
 
 use crate::store::{self, NewTouchpoint};
 
 pub const SPEC: Spec = Spec {
     purpose: "timeline",
-    events: "booking.created",
+    events: "booking.>",
 };
 
 pub struct Timeline;
@@ -27,48 +28,118 @@ pub fn provider_label(provider: &str) -> String {
     }
 }
 
-impl Handler for Timeline {
-    async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
-        let payload: BookingCreated = event.payload()?;
-        let booking = payload
-            .booking
-            .ok_or_else(|| HandleError::Reject(anyhow::anyhow!("booking.created without a booking")))?;
-        let contact = ContactId::parse_uuid(&booking.contact_id)
-            .map_err(|e| HandleError::Reject(anyhow::anyhow!("booking.contact_id: {e}")))?;
-        let occurred_at = event
+fn reject(why: String) -> HandleError {
+    HandleError::Reject(anyhow::anyhow!(why))
+}
+
+fn unix(ts: &Option<prost_types::Timestamp>) -> Option<i64> {
+    ts.as_ref().and_then(from_timestamp).map(|t| t.timestamp())
+}
+
+/// What every booking touchpoint says about the booking.
+fn base(b: &booking::Booking) -> Result<(ContactId, serde_json::Map<String, serde_json::Value>), HandleError> {
+    let contact = ContactId::parse_uuid(&b.contact_id).map_err(|e| reject(format!("booking.contact_id: {e}")))?;
+    let id = BookingId::parse_uuid(&b.id).map_err(|e| reject(format!("booking.id: {e}")))?;
+    let mut details = serde_json::Map::new();
+    details.insert("booking_id".to_owned(), id.to_string().into());
+    details.insert("appointment_datetime".to_owned(), unix(&b.appointment_at).into());
+    details.insert("service_type".to_owned(), b.service_type.clone().into());
+    details.insert("status".to_owned(), b.status.clone().into());
+    Ok((contact, details))
+}
+
+impl Timeline {
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        event: &Received,
+        b: &booking::Booking,
+        kind: &'static str,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<ContactId, HandleError> {
+        let (contact, mut details) = base(b)?;
+        details.append(&mut extra);
+        let occurred_at: DateTime<Utc> = event
             .envelope
             .occurred_at
             .as_ref()
             .and_then(from_timestamp)
-            .ok_or_else(|| HandleError::Reject(anyhow::anyhow!("event has no occurred_at")))?;
-        let appointment_at = booking
-            .appointment_at
-            .as_ref()
-            .and_then(from_timestamp)
-            .map(|t| t.timestamp());
+            .ok_or_else(|| reject("event has no occurred_at".to_owned()))?;
         let touchpoint = NewTouchpoint {
             contact,
             occurred_at,
-            kind: "booking_created",
-            source: provider_label(&booking.provider),
-            channel: (!booking.service_name.is_empty()).then(|| booking.service_name.clone()),
-            details: serde_json::json!({
-                "booking_id": attend_kit::ids::BookingId::parse_uuid(&booking.id).map(|b| b.to_string()).unwrap_or_default(),
-                "appointment_datetime": appointment_at,
-                "service_type": booking.service_type,
-                "status": booking.status,
-                "new_patient": payload.contact_created,
-            }),
+            kind,
+            source: provider_label(&b.provider),
+            channel: (!b.service_name.is_empty()).then(|| b.service_name.clone()),
+            details: serde_json::Value::Object(details),
             is_attribution_event: false,
             source_event_id: Some(event.id.uuid()),
         };
         match store::add_touchpoint(tx, event.org, &touchpoint).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(contact),
             // The contact isn't visible (yet): retry, then dead-letter.
             Err(e) if attend_kit::db::is_violation(&e, "touchpoints_contact_id_fkey") => Err(HandleError::Retry(
-                anyhow::anyhow!("contact {} does not exist in this organisation", contact),
+                anyhow::anyhow!("contact {contact} does not exist in this organisation"),
             )),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+fn extra<const N: usize>(pairs: [(&str, serde_json::Value); N]) -> serde_json::Map<String, serde_json::Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+impl Handler for Timeline {
+    async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
+        let t = event.envelope.r#type.as_str();
+        let missing = || reject(format!("{t} without a booking"));
+        if t == booking::BookingCreated::TYPE {
+            let e: booking::BookingCreated = event.payload()?;
+            let b = e.booking.ok_or_else(missing)?;
+            self.record(
+                tx,
+                event,
+                &b,
+                "booking_created",
+                extra([("new_patient", e.contact_created.into())]),
+            )
+            .await?;
+        } else if t == booking::BookingConfirmed::TYPE {
+            let e: booking::BookingConfirmed = event.payload()?;
+            let b = e.booking.ok_or_else(missing)?;
+            self.record(tx, event, &b, "booking_confirmed", extra([])).await?;
+        } else if t == booking::BookingRescheduled::TYPE {
+            let e: booking::BookingRescheduled = event.payload()?;
+            let b = e.booking.ok_or_else(missing)?;
+            let from = unix(&e.previous_appointment_at);
+            self.record(
+                tx,
+                event,
+                &b,
+                "booking_rescheduled",
+                extra([("from_appointment_datetime", from.into())]),
+            )
+            .await?;
+        } else if t == booking::BookingCancelled::TYPE {
+            let e: booking::BookingCancelled = event.payload()?;
+            let b = e.booking.ok_or_else(missing)?;
+            self.record(tx, event, &b, "booking_cancelled", extra([("reason", e.reason.into())]))
+                .await?;
+        } else if t == booking::BookingOutcomeRecorded::TYPE {
+            let e: booking::BookingOutcomeRecorded = event.payload()?;
+            let b = e.booking.ok_or_else(missing)?;
+            let (kind, attended) = match e.outcome.as_str() {
+                "attended" => ("appointment_attended", true),
+                "no_show" => ("appointment_no_show", false),
+                other => return Err(reject(format!("unknown outcome {other:?}"))),
+            };
+            let contact = self.record(tx, event, &b, kind, extra([])).await?;
+            if attended {
+                store::mark_existing_patient(tx, event.org, contact).await?;
+            }
+        }
+        // booking.updated changes details, not the contact's story.
+        Ok(())
     }
 }

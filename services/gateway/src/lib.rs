@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::auth::router())
         .merge(routes::contacts::router())
         .merge(routes::admin::router())
+        .merge(routes::bookings::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }

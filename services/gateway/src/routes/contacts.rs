@@ -6,7 +6,7 @@ use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
 use attend_kit::http::Problem;
-use attend_kit::ids::{BookingId, ContactId, TaskId, TouchpointId, TypedId};
+use attend_kit::ids::{ContactId, TaskId, TouchpointId, TypedId};
 use attend_proto::automation::v1 as automation;
 use attend_proto::booking::v1 as booking;
 use attend_proto::contact::v1 as contact;
@@ -56,21 +56,6 @@ fn contact_json(c: &contact::Contact) -> Result<Value, Error> {
         "warmness_label": warmness_label(c.warmness_score),
         "is_existing_patient": c.is_existing_patient,
         "created_at": unix(&c.created_at),
-    }))
-}
-
-fn booking_json(b: &booking::Booking) -> Result<Value, Error> {
-    Ok(json!({
-        "id": public::<BookingId>(&b.id)?,
-        "appointment_datetime": unix(&b.appointment_at),
-        "service_type": b.service_type,
-        "service_name": empty_to_null(&b.service_name),
-        "status": b.status,
-        "outcome": empty_to_null(&b.outcome),
-        "urgency_level": b.urgency_level,
-        "payment_status": b.payment_status,
-        "first_touch_attribution": empty_to_null(&b.first_touch_attribution),
-        "last_touch_attribution": empty_to_null(&b.last_touch_attribution),
     }))
 }
 
@@ -137,7 +122,7 @@ async fn show(
     let tasks = tasks.into_answer("automation")?;
     Ok(Json(json!({
         "contact": contact_json(&found)?,
-        "bookings": bookings.bookings.iter().map(booking_json).collect::<Result<Vec<_>, _>>()?,
+        "bookings": bookings.bookings.iter().map(super::bookings::booking_json).collect::<Result<Vec<_>, _>>()?,
         "touchpoints": touchpoints.touchpoints.iter().map(touchpoint_json).collect::<Result<Vec<_>, _>>()?,
         "tasks": tasks.tasks.iter().map(task_json).collect::<Result<Vec<_>, _>>()?,
     })))

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bookings;
 pub mod contacts;
 
 use attend_kit::http::Problem;
