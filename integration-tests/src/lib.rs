@@ -432,6 +432,55 @@ impl TestFleet {
         (status, response.json().await.unwrap_or(Value::Null), headers)
     }
 
+    /// Waits until the gateway finds a contact by phone, and returns the contact detail.
+    pub async fn contact_by_phone(&self, token: &str, phone: &str) -> Value {
+        let path = format!("/api/contacts?phone={}", phone.replace('+', "%2B"));
+        let id: String = self
+            .until_some(Duration::from_secs(20), "the contact is visible", || async {
+                let (status, body) = self.api_get(token, &path).await;
+                (status == 200)
+                    .then(|| body["contacts"][0]["id"].as_str().map(str::to_owned))
+                    .flatten()
+            })
+            .await;
+        let path = format!("/api/contacts/{id}");
+        self.until_some(
+            Duration::from_secs(20),
+            "the booking's touchpoint is on the timeline",
+            || async {
+                let (status, body) = self.api_get(token, &path).await;
+                let ready = status == 200 && body["touchpoints"].as_array().is_some_and(|t| !t.is_empty());
+                ready.then_some(body)
+            },
+        )
+        .await
+    }
+
+    /// Sends any method to the gateway with a bearer token, an optional
+    /// JSON body and extra headers.
+    pub async fn api_send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.gateway()))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("gateway request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Logs in through the gateway; the whole answer.
     pub async fn login(&self, email: &str, password: &str) -> (u16, Value) {
         let (status, body, _) = self
@@ -456,7 +505,6 @@ pub fn wix_jwt(key_pem: &str, claims: &Value) -> String {
 /// `data` is JSON text holding `eventType`, `instanceId` and `data` (JSON
 /// text of the event itself).
 pub fn wix_created_claims(instance: &str, event_id: &str, booking_id: &str, phone: &str, expires_in: i64) -> Value {
-    let now = chrono::Utc::now().timestamp();
     let start = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
     let event = serde_json::json!({
         "id": event_id,
@@ -483,14 +531,57 @@ pub fn wix_created_claims(instance: &str, event_id: &str, booking_id: &str, phon
                 "startDate": start
             }
         },
-        "eventTime": chrono::Utc::now().to_rfc3339()
+                "eventTime": chrono::Utc::now().to_rfc3339()
     });
+    wix_claims(instance, "wix.bookings.v2.booking_created", &event, expires_in)
+}
+
+/// JWT claims wrapping a Wix event as Wix nests it: `data` is JSON text
+/// with `eventType`, `instanceId` and `data`, the event as JSON text.
+pub fn wix_claims(instance: &str, event_type: &str, event: &Value, expires_in: i64) -> Value {
+    let now = chrono::Utc::now().timestamp();
     let data = serde_json::json!({
-        "eventType": "wix.bookings.v2.booking_created",
+        "eventType": event_type,
         "instanceId": instance,
         "data": event.to_string(),
     });
     serde_json::json!({"data": data.to_string(), "iat": now, "exp": now + expires_in})
+}
+
+/// A Wix Bookings v2 action event (confirmed, canceled, declined,
+/// rescheduled) about `booking_id`: the booking at `actionEvent.body.booking`,
+/// with the given status and start, timed at `event_time`.
+pub fn wix_action_claims(
+    instance: &str,
+    action: &str,
+    event_id: &str,
+    booking_id: &str,
+    status: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    event_time: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    let event = serde_json::json!({
+        "id": event_id,
+        "entityFqdn": "wix.bookings.v2.booking",
+        "slug": action,
+        "entityId": booking_id,
+        "actionEvent": {
+            "body": {
+                "booking": {
+                    "id": booking_id,
+                    "bookedEntity": {
+                        "slot": {"serviceId": "svc-skin-check", "startDate": start.to_rfc3339()},
+                        "title": "Skin check"
+                    },
+                    "status": status,
+                    "paymentStatus": "NOT_PAID",
+                    "startDate": start.to_rfc3339()
+                }
+            }
+        },
+        "eventTime": event_time.to_rfc3339()
+    });
+    wix_claims(instance, &format!("wix.bookings.v2.booking_{action}"), &event, 300)
 }
 
 /// The seed's JSON body for a booking.

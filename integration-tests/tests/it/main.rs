@@ -1,6 +1,7 @@
 //! Integration tests of the whole fleet, through its public edges. One test
 //! binary (modules below) so the fleet is linked once.
 
+mod booking_lifecycle;
 mod dead_letters;
 mod isolation;
 mod ops;

@@ -3,32 +3,6 @@
 use std::time::Duration;
 
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, seed_booking, wix_created_claims, wix_jwt};
-use serde_json::Value;
-
-/// Waits until the gateway finds a contact by phone, and returns the contact detail.
-async fn contact_by_phone(fleet: &TestFleet, token: &str, phone: &str) -> Value {
-    let path = format!("/api/contacts?phone={}", phone.replace('+', "%2B"));
-    let id: String = fleet
-        .until_some(Duration::from_secs(20), "the contact is visible", || async {
-            let (status, body) = fleet.api_get(token, &path).await;
-            (status == 200)
-                .then(|| body["contacts"][0]["id"].as_str().map(str::to_owned))
-                .flatten()
-        })
-        .await;
-    let path = format!("/api/contacts/{id}");
-    fleet
-        .until_some(
-            Duration::from_secs(20),
-            "the booking's touchpoint is on the timeline",
-            || async {
-                let (status, body) = fleet.api_get(token, &path).await;
-                let ready = status == 200 && body["touchpoints"].as_array().is_some_and(|t| !t.is_empty());
-                ready.then_some(body)
-            },
-        )
-        .await
-}
 
 /// A Wix Bookings v2 "booking created" webhook, as Wix sends it (a JWT
 /// signed RS256), becomes a contact, a booking and a `booking_created`
@@ -47,7 +21,7 @@ async fn a_wix_jwt_booking_becomes_a_contact_with_its_booking_and_touchpoint() {
     let booking_id = answer["bookingId"].as_str().unwrap().to_owned();
     assert!(booking_id.starts_with("booking_"));
 
-    let detail = contact_by_phone(&fleet, &token, "+61412345678").await;
+    let detail = fleet.contact_by_phone(&token, "+61412345678").await;
     let contact = &detail["contact"];
     assert!(contact["id"].as_str().unwrap().starts_with("contact_"));
     assert_eq!(contact["name"], "Jane Doe");
@@ -97,7 +71,7 @@ async fn the_seed_json_form_signed_with_standard_webhooks_is_accepted() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["handled"], true);
 
-    let detail = contact_by_phone(&fleet, &token, "+61400000000").await;
+    let detail = fleet.contact_by_phone(&token, "+61400000000").await;
     assert_eq!(detail["contact"]["name"], "Jane Doe");
     assert_eq!(detail["bookings"][0]["status"], "scheduled");
     assert_eq!(detail["bookings"][0]["id"], answer["bookingId"]);
@@ -131,7 +105,7 @@ async fn ten_deliveries_of_one_webhook_have_one_effect() {
         "exactly one delivery is the original"
     );
 
-    contact_by_phone(&fleet, &token, "+61412000111").await;
+    fleet.contact_by_phone(&token, "+61412000111").await;
     // Give any stray duplicate time to land before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fleet.count("select count(*) from ingest.event_log").await, 1);
@@ -158,7 +132,7 @@ async fn a_second_booking_by_the_same_phone_matches_the_same_contact() {
             fleet.count("select count(*) from booking.bookings").await == 2
         })
         .await;
-    let detail = contact_by_phone(&fleet, &token, "+61412555666").await;
+    let detail = fleet.contact_by_phone(&token, "+61412555666").await;
     assert_eq!(fleet.count("select count(*) from contact.contacts").await, 1);
     fleet
         .eventually(Duration::from_secs(10), "both touchpoints are in", || async {
