@@ -4,18 +4,25 @@ use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
 use attend_kit::bus::Draft;
 use attend_kit::bus::outbox::Outbox;
-use attend_kit::contact_point::{Email, Phone};
-use attend_kit::db::Db;
+use attend_kit::contact_point::{Email, Phone, Region};
+use attend_kit::cursor;
+use attend_kit::db::{Db, is_violation};
 use attend_kit::grpc::{Caller, idempotency_key};
 use attend_kit::idempotency::{Claim, claim};
-use attend_kit::ids::{ContactId, OrgId, TypedId};
+use attend_kit::ids::{ContactId, MergeId, OrgId, TypedId};
 use attend_kit::orgs::Directory;
 use attend_kit::{Error, FieldError};
 use attend_proto::contact::v1 as pb;
 use attend_proto::contact::v1::contact_service_server::ContactService;
 use tonic::{Request, Response, Status};
 
-use crate::store::{self, NewContact};
+use crate::channel;
+use crate::leads::{self, Touch};
+use crate::merge;
+use crate::pipeline;
+use crate::store::{self, Blanks, ListKey, ListQuery, NewContact, Patch};
+use crate::touch::Recorder;
+use crate::warmness::Intent;
 
 pub struct Api {
     pub db: Db,
@@ -107,11 +114,14 @@ impl Api {
         let mut created = false;
         let mut row = self.find_match(&mut tx, org, &wanted).await?;
         if row.is_none() {
+            let channel = channel::from_label(&wanted.source);
             let new = NewContact {
                 name: wanted.name.clone(),
                 phone: wanted.phone.clone(),
                 email: wanted.email.clone(),
-                source: wanted.source.clone(),
+                source: channel.name,
+                source_kind: channel.kind.map(|k| k.as_str()),
+                intent: None,
             };
             row = store::insert(&mut tx, org, &new).await?;
             created = row.is_some();
@@ -120,7 +130,16 @@ impl Api {
                 row = self.find_match(&mut tx, org, &wanted).await?;
             }
         } else if let Some(existing) = &row
-            && let Some(filled) = store::fill_blanks(&mut tx, org, existing.id, wanted.email.as_ref()).await?
+            && let Some(filled) = store::fill_blanks(
+                &mut tx,
+                org,
+                existing.id,
+                &Blanks {
+                    email: wanted.email.as_ref(),
+                    ..Blanks::default()
+                },
+            )
+            .await?
         {
             audit::record(
                 &self.outbox,
@@ -244,18 +263,27 @@ impl Api {
     ) -> Result<pb::ListTouchpointsResponse, Error> {
         caller.require_permission(Permission::ContactsRead)?;
         let org = caller.org()?;
-        let id =
-            ContactId::parse_uuid(&req.contact_id).map_err(|_| Error::invalid("contact_id", "is not a contact id"))?;
+        let id = contact_id("contact_id", &req.contact_id)?;
         let limit = match req.limit {
             0 => 100,
             n @ 1..=500 => i64::from(n),
             _ => return Err(Error::invalid("limit", "must be between 1 and 500")),
         };
+        let before = match req.cursor.trim() {
+            "" => None,
+            text => {
+                let (key, id) = cursor::decode("cursor", "timeline", text)?;
+                Some((cursor::parse_time_key("cursor", &key)?, id))
+            }
+        };
         let mut tx = self.db.tenant(org).await?;
         if store::get(&mut tx, org, id).await?.is_none() {
             return Err(Error::NotFound("contact".to_owned()));
         }
-        let rows = store::touchpoints(&mut tx, org, id, limit).await?;
+        let mut rows = store::touchpoints(&mut tx, org, id, before, limit + 1).await?;
+        let next_cursor = next_page(&mut rows, limit, |t| {
+            cursor::encode("timeline", &cursor::time_key(t.occurred_at), t.id)
+        });
         audit::record(
             &self.outbox,
             &mut tx,
@@ -266,8 +294,576 @@ impl Api {
         tx.commit().await?;
         Ok(pb::ListTouchpointsResponse {
             touchpoints: rows.into_iter().map(store::TouchpointRow::into_proto).collect(),
+            next_cursor,
         })
     }
+
+    fn recorder(&self) -> Recorder {
+        Recorder {
+            outbox: self.outbox.clone(),
+        }
+    }
+
+    async fn create_contact(
+        &self,
+        caller: Caller,
+        key: Option<String>,
+        req: pb::CreateContactRequest,
+    ) -> Result<pb::Contact, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let region = self.orgs.get(org).await?.phone_region;
+        let mut problems = Vec::new();
+        let name = req.name.trim().to_owned();
+        if name.is_empty() {
+            problems.push(FieldError::new("name", "is required"));
+        } else if name.chars().count() > 200 {
+            problems.push(FieldError::new("name", "must be at most 200 characters"));
+        }
+        let phone = parse_phone(&req.phone, region, &mut problems);
+        let email = parse_email(&req.email, &mut problems);
+        if req.phone.trim().is_empty() && req.email.trim().is_empty() {
+            problems.push(FieldError::new("phone", "a phone or an email is required"));
+        }
+        let channel = parse_source(&req.source, &mut problems).unwrap_or_else(|| channel::from_label("Manual"));
+        let intent = parse_intent(&req.intent, &mut problems);
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+
+        let mut tx = self.db.tenant(org).await?;
+        let guard = match &key {
+            Some(key) => match claim(&mut tx, org, "CreateContact", key, &req).await? {
+                Claim::Replay(response) => return Ok(response),
+                Claim::Fresh(guard) => Some(guard),
+            },
+            None => None,
+        };
+        if let Some(phone) = &phone
+            && let Some(existing) = store::by_phone(&mut tx, org, phone).await?
+        {
+            return Err(taken("phone", existing.contact_id()));
+        }
+        let new = NewContact {
+            name,
+            phone,
+            email,
+            source: channel.name.clone(),
+            source_kind: channel.kind.map(|k| k.as_str()),
+            intent: intent.map(Intent::as_str),
+        };
+        let actor = caller
+            .user
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| "system".to_owned());
+        let first = Touch {
+            kind: "lead_created",
+            occurred_at: chrono::Utc::now(),
+            source: channel.name,
+            channel: None,
+            details: serde_json::json!({ "intent": new.intent, "created_by": actor }),
+            is_attribution_event: true,
+            source_event_id: None,
+        };
+        let opening = leads::Opening {
+            contact: new,
+            touches: vec![first],
+            via: "lead_created",
+        };
+        let row = leads::open(&self.recorder(), &mut tx, org, &caller, &opening, None)
+            .await?
+            .ok_or_else(|| Error::Conflict("a contact with this phone was created at the same moment".to_owned()))?;
+        let response = row.into_proto();
+        if let Some(guard) = guard {
+            guard.complete(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn update_contact(&self, caller: Caller, req: pb::UpdateContactRequest) -> Result<pb::Contact, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let id = contact_id("id", &req.id)?;
+        let region = self.orgs.get(org).await?.phone_region;
+        let mut problems = Vec::new();
+        let mut patch = Patch::default();
+        if let Some(name) = &req.name {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 200 {
+                problems.push(FieldError::new("name", "must be 1-200 characters"));
+            }
+            patch.name = Some(name.to_owned());
+        }
+        if let Some(phone) = &req.phone {
+            patch.phone = Some(parse_phone(phone, region, &mut problems));
+        }
+        if let Some(email) = &req.email {
+            patch.email = Some(parse_email(email, &mut problems));
+        }
+        if let Some(source) = &req.source {
+            match parse_source(source, &mut problems) {
+                Some(c) => patch.source = Some((c.name, c.kind.map(|k| k.as_str()))),
+                None if problems.is_empty() => problems.push(FieldError::new("source", "can't be blank")),
+                None => {}
+            }
+        }
+        if let Some(intent) = &req.intent {
+            patch.intent = Some(parse_intent(intent, &mut problems).map(Intent::as_str));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+
+        let mut tx = self.db.tenant(org).await?;
+        let current = store::get_for_update(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
+        if let Some(into) = current.merged_into {
+            return Err(Error::Conflict(format!(
+                "this contact was merged into {}; change that one",
+                ContactId::from(into)
+            )));
+        }
+        patch.stage = stage_change(&current, req.current_pipeline.as_deref(), req.current_stage.as_deref())?;
+        let phone = patch
+            .phone
+            .clone()
+            .unwrap_or_else(|| current.phone.as_deref().and_then(|p| Phone::parse(p, region).ok()));
+        let email = patch
+            .email
+            .clone()
+            .unwrap_or_else(|| current.email.as_deref().and_then(|e| Email::parse(e).ok()));
+        if phone.is_none() && email.is_none() {
+            return Err(Error::invalid(
+                "phone",
+                "a contact needs a phone or an email; both would be empty",
+            ));
+        }
+        if patch.is_empty() {
+            tx.commit().await?;
+            return Ok(current.into_proto());
+        }
+        let row = match store::update(&mut tx, org, id, &patch).await {
+            Ok(row) => row,
+            Err(e) if is_violation(&e, "contacts_org_phone_key") => {
+                let phone = patch.phone.flatten().expect("only a phone change can take a phone");
+                let owner = store::by_phone(&mut tx, org, &phone).await.ok().flatten();
+                return Err(match owner {
+                    Some(owner) => taken("phone", owner.contact_id()),
+                    None => Error::Conflict("another contact has this phone".to_owned()),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let changed = changed_fields(&current, &row);
+        let row = if patch.intent.is_some() || patch.source.is_some() {
+            self.recorder().rescore(&mut tx, org, id, None).await?
+        } else {
+            row
+        };
+        if !changed.is_empty() {
+            let event = pb::ContactUpdated {
+                contact: Some(row.clone().into_proto()),
+                changed: changed.iter().map(|c| (*c).to_owned()).collect(),
+                previous_warmness_score: current.warmness_score,
+            };
+            self.outbox
+                .add(&mut tx, Draft::new(org, &event).about("contact_id", id))
+                .await?;
+            audit::record(
+                &self.outbox,
+                &mut tx,
+                &caller,
+                Entry::on("contact.update", "contact", id).with_details(serde_json::json!({ "changed": changed })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(row.into_proto())
+    }
+
+    async fn list_contacts(
+        &self,
+        caller: Caller,
+        req: pb::ListContactsRequest,
+    ) -> Result<pb::ListContactsResponse, Error> {
+        caller.require_permission(Permission::ContactsRead)?;
+        let org = caller.org()?;
+        let (query, tag) = list_query(&req)?;
+        let limit = query.limit;
+        let mut tx = self.db.tenant(org).await?;
+        let mut rows = store::list(
+            &mut tx,
+            org,
+            &ListQuery {
+                limit: limit + 1,
+                ..query
+            },
+        )
+        .await?;
+        let next_cursor = next_page(&mut rows, limit, |c| {
+            let key = if tag == "warmest" {
+                c.warmness_score.to_string()
+            } else {
+                cursor::time_key(c.created_at)
+            };
+            cursor::encode(tag, &key, c.id)
+        });
+        audit::record(
+            &self.outbox,
+            &mut tx,
+            &caller,
+            Entry {
+                action: "contact.search",
+                target_type: "contact",
+                target_id: String::new(),
+                details: serde_json::json!({ "by": "list", "text": !req.q.trim().is_empty(), "results": rows.len() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(pb::ListContactsResponse {
+            contacts: rows.into_iter().map(store::ContactRow::into_proto).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn find_duplicates(
+        &self,
+        caller: Caller,
+        req: pb::FindDuplicatesRequest,
+    ) -> Result<pb::FindDuplicatesResponse, Error> {
+        caller.require_permission(Permission::ContactsRead)?;
+        let org = caller.org()?;
+        let id = contact_id("contact_id", &req.contact_id)?;
+        let mut tx = self.db.tenant(org).await?;
+        let of = store::get(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
+        let rows = store::duplicates(&mut tx, org, &of).await?;
+        audit::record(
+            &self.outbox,
+            &mut tx,
+            &caller,
+            Entry::on("contact.find_duplicates", "contact", id)
+                .with_details(serde_json::json!({ "results": rows.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(pb::FindDuplicatesResponse {
+            duplicates: rows
+                .into_iter()
+                .map(|d| {
+                    let reasons = [
+                        (d.same_email, "same_email"),
+                        (d.same_name, "same_name"),
+                        (d.similar_phone, "similar_phone"),
+                    ]
+                    .into_iter()
+                    .filter(|(hit, _)| *hit)
+                    .map(|(_, why)| why.to_owned())
+                    .collect();
+                    pb::Duplicate {
+                        contact: Some(d.contact.into_proto()),
+                        reasons,
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    async fn merge_contacts(
+        &self,
+        caller: Caller,
+        key: Option<String>,
+        req: pb::MergeContactsRequest,
+    ) -> Result<pb::Merge, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let survivor = contact_id("survivor_id", &req.survivor_id)?;
+        let merged = contact_id("merged_id", &req.merged_id)?;
+        if survivor == merged {
+            return Err(Error::invalid(
+                "merged_id",
+                "is the same contact; merge two different contacts",
+            ));
+        }
+        let mut tx = self.db.tenant(org).await?;
+        let guard = match &key {
+            Some(key) => match claim(&mut tx, org, "MergeContacts", key, &req).await? {
+                Claim::Replay(response) => return Ok(response),
+                Claim::Fresh(guard) => Some(guard),
+            },
+            None => None,
+        };
+        let response = merge::merge(&self.recorder(), &mut tx, org, &caller, survivor, merged).await?;
+        if let Some(guard) = guard {
+            guard.complete(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn undo_merge(&self, caller: Caller, req: pb::UndoMergeRequest) -> Result<pb::Merge, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let id = MergeId::parse_uuid(&req.merge_id).map_err(|_| Error::invalid("merge_id", "is not a merge id"))?;
+        let mut tx = self.db.tenant(org).await?;
+        let response = merge::undo(&self.recorder(), &mut tx, org, &caller, id).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+}
+
+fn contact_id(field: &str, text: &str) -> Result<ContactId, Error> {
+    ContactId::parse_uuid(text).map_err(|_| Error::invalid(field, "is not a contact id"))
+}
+
+/// 409 naming the contact that already has the value.
+fn taken(field: &str, owner: ContactId) -> Error {
+    Error::Conflict(format!("another contact ({owner}) already has this {field}"))
+}
+
+fn parse_phone(raw: &str, region: Region, problems: &mut Vec<FieldError>) -> Option<Phone> {
+    match raw.trim() {
+        "" => None,
+        raw => Phone::parse(raw, region)
+            .map_err(|r| problems.push(FieldError::new("phone", r)))
+            .ok(),
+    }
+}
+
+fn parse_email(raw: &str, problems: &mut Vec<FieldError>) -> Option<Email> {
+    match raw.trim() {
+        "" => None,
+        raw => Email::parse(raw)
+            .map_err(|r| problems.push(FieldError::new("email", r)))
+            .ok(),
+    }
+}
+
+/// A source channel, normalised; `None` when blank.
+fn parse_source(raw: &str, problems: &mut Vec<FieldError>) -> Option<channel::Channel> {
+    let raw = raw.trim();
+    if raw.chars().count() > 100 {
+        problems.push(FieldError::new("source", "must be at most 100 characters"));
+        return None;
+    }
+    (!raw.is_empty()).then(|| channel::from_label(raw))
+}
+
+fn parse_intent(raw: &str, problems: &mut Vec<FieldError>) -> Option<Intent> {
+    match raw.trim() {
+        "" => None,
+        raw => {
+            let intent = Intent::parse(raw);
+            if intent.is_none() {
+                problems.push(FieldError::new(
+                    "intent",
+                    "must be one of procedure, high_risk, follow_up, routine_check, general_inquiry",
+                ));
+            }
+            intent
+        }
+    }
+}
+
+/// The pipeline and stage a patch moves the contact to, checked.
+fn stage_change(
+    current: &store::ContactRow,
+    pipeline: Option<&str>,
+    stage: Option<&str>,
+) -> Result<Option<(String, String)>, Error> {
+    let (pipeline, stage) = match (pipeline, stage) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => {
+            return Err(Error::invalid(
+                "current_stage",
+                "is required when current_pipeline changes",
+            ));
+        }
+        (p, Some(s)) => (p.unwrap_or(&current.current_pipeline).trim(), s.trim()),
+    };
+    let Some(stages) = pipeline::stages(pipeline) else {
+        return Err(Error::invalid(
+            "current_pipeline",
+            format!("must be one of {}", pipeline::pipeline_names()),
+        ));
+    };
+    if !stages.contains(&stage) {
+        return Err(Error::invalid(
+            "current_stage",
+            format!("must be a stage of {pipeline}: {}", stages.join(", ")),
+        ));
+    }
+    Ok(Some((pipeline.to_owned(), stage.to_owned())))
+}
+
+/// Which API fields differ between two versions of a contact.
+fn changed_fields(before: &store::ContactRow, after: &store::ContactRow) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let pairs: [(&'static str, bool); 8] = [
+        ("name", before.name != after.name),
+        ("phone", before.phone != after.phone),
+        ("email", before.email != after.email),
+        ("source", before.source != after.source),
+        ("intent", before.intent != after.intent),
+        ("current_pipeline", before.current_pipeline != after.current_pipeline),
+        ("current_stage", before.current_stage != after.current_stage),
+        ("source_kind", before.source_kind != after.source_kind),
+    ];
+    for (field, differs) in pairs {
+        if differs {
+            changed.push(field);
+        }
+    }
+    changed
+}
+
+/// Trims a page fetched with one extra row; the cursor of the next page.
+fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Text to search for inside name, email and phone. A phone-like query
+/// becomes its digits without the trunk 0 ("0412 345" finds
+/// "+61412345678"); anything else is matched lower-case. LIKE wildcards
+/// are escaped.
+pub fn search_needle(q: &str) -> Result<Option<String>, Error> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(None);
+    }
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let needle = if phone_like {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        digits.trim_start_matches('0').to_owned()
+    } else {
+        q.to_lowercase()
+    };
+    if needle.chars().count() < 3 {
+        return Err(Error::invalid(
+            "q",
+            "must have at least 3 characters (or 3 digits of a phone)",
+        ));
+    }
+    if needle.chars().count() > 100 {
+        return Err(Error::invalid("q", "must be at most 100 characters"));
+    }
+    Ok(Some(
+        needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"),
+    ))
+}
+
+/// A checked list request, and its cursor tag.
+fn list_query(req: &pb::ListContactsRequest) -> Result<(ListQuery, &'static str), Error> {
+    let mut problems = Vec::new();
+    let pipeline = Some(req.pipeline.trim().to_owned()).filter(|p| !p.is_empty());
+    if let Some(p) = &pipeline
+        && pipeline::stages(p).is_none()
+    {
+        problems.push(FieldError::new(
+            "pipeline",
+            format!("must be one of {}", pipeline::pipeline_names()),
+        ));
+    }
+    let stage = Some(req.stage.trim().to_owned()).filter(|s| !s.is_empty());
+    if let Some(s) = &stage {
+        let fits = match pipeline.as_deref().and_then(pipeline::stages) {
+            Some(stages) => stages.contains(&s.as_str()),
+            None => pipeline::is_stage(s),
+        };
+        if !fits {
+            problems.push(FieldError::new("stage", "is not a stage of that pipeline"));
+        }
+    }
+    let source = Some(req.source.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| channel::from_label(s).name);
+    for (field, value) in [("min_warmness", req.min_warmness), ("max_warmness", req.max_warmness)] {
+        if value.is_some_and(|v| !(0..=100).contains(&v)) {
+            problems.push(FieldError::new(field, "must be between 0 and 100"));
+        }
+    }
+    if let (Some(min), Some(max)) = (req.min_warmness, req.max_warmness)
+        && min > max
+    {
+        problems.push(FieldError::new("min_warmness", "must not be above max_warmness"));
+    }
+    let needle = match search_needle(&req.q) {
+        Ok(needle) => needle,
+        Err(Error::Invalid(mut p)) => {
+            problems.append(&mut p);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let tag = match req.sort.trim() {
+        "" | "newest" => "newest",
+        "warmest" => "warmest",
+        _ => {
+            problems.push(FieldError::new("sort", "must be newest or warmest"));
+            "newest"
+        }
+    };
+    let limit = match req.limit {
+        0 => 50,
+        n @ 1..=200 => i64::from(n),
+        _ => {
+            problems.push(FieldError::new("limit", "must be between 1 and 200"));
+            50
+        }
+    };
+    let after = match req.cursor.trim() {
+        "" => None,
+        text => match cursor::decode("cursor", tag, text) {
+            Ok((key, id)) => {
+                let key = if tag == "warmest" {
+                    key.parse().map(ListKey::Warmness).map_err(|_| ())
+                } else {
+                    cursor::parse_time_key("cursor", &key)
+                        .map(ListKey::Created)
+                        .map_err(|_| ())
+                };
+                match key {
+                    Ok(key) => Some((key, id)),
+                    Err(()) => {
+                        problems.push(FieldError::new("cursor", "is not a cursor from this listing"));
+                        None
+                    }
+                }
+            }
+            Err(Error::Invalid(mut p)) => {
+                problems.append(&mut p);
+                None
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    Ok((
+        ListQuery {
+            pipeline,
+            stage,
+            source,
+            min_warmness: req.min_warmness,
+            max_warmness: req.max_warmness,
+            needle,
+            warmest: tag == "warmest",
+            after,
+            limit,
+        },
+        tag,
+    ))
 }
 
 #[tonic::async_trait]
@@ -301,5 +897,95 @@ impl ContactService for Api {
         Ok(Response::new(
             self.list_touchpoints(caller, request.into_inner()).await?,
         ))
+    }
+
+    async fn create_contact(&self, request: Request<pb::CreateContactRequest>) -> Reply<pb::Contact> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        Ok(Response::new(
+            self.create_contact(caller, key, request.into_inner()).await?,
+        ))
+    }
+
+    async fn update_contact(&self, request: Request<pb::UpdateContactRequest>) -> Reply<pb::Contact> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.update_contact(caller, request.into_inner()).await?))
+    }
+
+    async fn list_contacts(&self, request: Request<pb::ListContactsRequest>) -> Reply<pb::ListContactsResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.list_contacts(caller, request.into_inner()).await?))
+    }
+
+    async fn find_duplicates(&self, request: Request<pb::FindDuplicatesRequest>) -> Reply<pb::FindDuplicatesResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.find_duplicates(caller, request.into_inner()).await?))
+    }
+
+    async fn merge_contacts(&self, request: Request<pb::MergeContactsRequest>) -> Reply<pb::Merge> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        Ok(Response::new(
+            self.merge_contacts(caller, key, request.into_inner()).await?,
+        ))
+    }
+
+    async fn undo_merge(&self, request: Request<pb::UndoMergeRequest>) -> Reply<pb::Merge> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.undo_merge(caller, request.into_inner()).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_read_as_a_phone_or_as_words() {
+        assert_eq!(search_needle("0412 345").unwrap().as_deref(), Some("412345"));
+        assert_eq!(search_needle("+61 412").unwrap().as_deref(), Some("61412"));
+        assert_eq!(search_needle("  Jane DOE ").unwrap().as_deref(), Some("jane doe"));
+        assert_eq!(search_needle("50%_off").unwrap().as_deref(), Some("50\\%\\_off"));
+        assert_eq!(search_needle("").unwrap(), None);
+        for short in ["ab", "04 1"] {
+            let Err(Error::Invalid(problems)) = search_needle(short) else {
+                panic!("{short:?} is too short");
+            };
+            assert_eq!(problems[0].field, "q");
+        }
+    }
+
+    #[test]
+    fn list_requests_name_every_bad_field() {
+        let req = pb::ListContactsRequest {
+            pipeline: "sales".to_owned(),
+            stage: "won".to_owned(),
+            min_warmness: Some(101),
+            max_warmness: Some(-5),
+            q: "ab".to_owned(),
+            sort: "oldest".to_owned(),
+            limit: 1_000,
+            cursor: "nonsense".to_owned(),
+            ..Default::default()
+        };
+        let Err(Error::Invalid(problems)) = list_query(&req) else {
+            panic!("the request is refused");
+        };
+        let mut fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        assert_eq!(
+            fields,
+            [
+                "cursor",
+                "limit",
+                "max_warmness",
+                "min_warmness",
+                "pipeline",
+                "q",
+                "sort",
+                "stage"
+            ]
+        );
     }
 }

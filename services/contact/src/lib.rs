@@ -11,8 +11,14 @@
 //! touchpoint is made only from what an event carries.
 
 pub mod api;
+pub mod channel;
+pub mod leads;
+pub mod merge;
+pub mod pipeline;
 pub mod store;
 pub mod timeline;
+pub mod touch;
+pub mod warmness;
 
 use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
@@ -39,7 +45,8 @@ impl Startable for Contact {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(async move {
             let db = ctx.db()?;
-            ctx.consume(timeline::SPEC, timeline::Timeline)?;
+            let recorder = touch::Recorder { outbox: ctx.outbox() };
+            ctx.consume(timeline::SPEC, timeline::Timeline { recorder })?;
             let api = api::Api {
                 db,
                 outbox: ctx.outbox(),

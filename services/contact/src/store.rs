@@ -23,6 +23,10 @@ pub struct ContactRow {
     pub is_existing_patient: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub intent: Option<String>,
+    pub source_kind: Option<String>,
+    pub warmness_breakdown: serde_json::Value,
+    pub merged_into: Option<Uuid>,
 }
 
 impl ContactRow {
@@ -39,24 +43,46 @@ impl ContactRow {
             is_existing_patient: self.is_existing_patient,
             created_at: Some(timestamp(self.created_at)),
             updated_at: Some(timestamp(self.updated_at)),
+            intent: self.intent.unwrap_or_default(),
+            source_kind: self.source_kind.unwrap_or_default(),
+            warmness_breakdown_json: self.warmness_breakdown.to_string(),
+            merged_into: self.merged_into.map(|m| m.to_string()).unwrap_or_default(),
         }
+    }
+
+    pub fn contact_id(&self) -> ContactId {
+        ContactId::from(self.id)
     }
 }
 
 macro_rules! contact_columns {
     () => {
         "id, name, phone, email, source, current_pipeline, current_stage, warmness_score, \
-         is_existing_patient, created_at, updated_at"
+         is_existing_patient, created_at, updated_at, intent, source_kind, warmness_breakdown, merged_into"
+    };
+}
+
+pub(crate) use contact_columns;
+
+/// The same columns of the table aliased `c`.
+macro_rules! c_columns {
+    () => {
+        "c.id, c.name, c.phone, c.email, c.source, c.current_pipeline, c.current_stage, c.warmness_score, \
+         c.is_existing_patient, c.created_at, c.updated_at, c.intent, c.source_kind, c.warmness_breakdown, \
+         c.merged_into"
     };
 }
 
 /// Who a new contact is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewContact {
     pub name: String,
     pub phone: Option<Phone>,
     pub email: Option<Email>,
+    /// The channel name of the first touch.
     pub source: String,
+    pub source_kind: Option<&'static str>,
+    pub intent: Option<&'static str>,
 }
 
 pub async fn get(tx: &mut Tx, org: OrgId, id: ContactId) -> sqlx::Result<Option<ContactRow>> {
@@ -71,12 +97,14 @@ pub async fn get(tx: &mut Tx, org: OrgId, id: ContactId) -> sqlx::Result<Option<
     .await
 }
 
-/// The contact with this phone, locked for the rest of the transaction.
+/// The contact with this phone (the one it was merged into, if it was),
+/// locked for the rest of the transaction.
 pub async fn by_phone(tx: &mut Tx, org: OrgId, phone: &Phone) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(concat!(
         "select ",
-        contact_columns!(),
-        " from contact.contacts where org_id = $1 and phone = $2 for update"
+        c_columns!(),
+        " from contact.contacts p join contact.contacts c on c.id = coalesce(p.merged_into, p.id)
+          where p.org_id = $1 and p.phone = $2 for update of c"
     ))
     .bind(org.uuid())
     .bind(phone.as_str())
@@ -90,7 +118,8 @@ pub async fn by_email(tx: &mut Tx, org: OrgId, email: &Email) -> sqlx::Result<Op
     sqlx::query_as(concat!(
         "select ",
         contact_columns!(),
-        " from contact.contacts where org_id = $1 and email = $2 order by created_at, id limit 1 for update"
+        " from contact.contacts where org_id = $1 and email = $2 and merged_into is null
+          order by created_at, id limit 1 for update"
     ))
     .bind(org.uuid())
     .bind(email.as_str())
@@ -98,7 +127,8 @@ pub async fn by_email(tx: &mut Tx, org: OrgId, email: &Email) -> sqlx::Result<Op
     .await
 }
 
-/// Every contact with this phone or email (exact match).
+/// Every contact with this phone or email (exact match); a merged
+/// contact's match is the contact it was merged into.
 pub async fn find(
     tx: &mut Tx,
     org: OrgId,
@@ -106,12 +136,13 @@ pub async fn find(
     email: Option<&Email>,
 ) -> sqlx::Result<Vec<ContactRow>> {
     sqlx::query_as(concat!(
-        "select ",
-        contact_columns!(),
-        " from contact.contacts where org_id = $1
-           and ($2::text is null or phone = $2)
-           and ($3::text is null or email = $3)
-         order by created_at, id limit 100"
+        "select distinct on (c.created_at, c.id) ",
+        c_columns!(),
+        " from contact.contacts p join contact.contacts c on c.id = coalesce(p.merged_into, p.id)
+          where p.org_id = $1
+           and ($2::text is null or p.phone = $2)
+           and ($3::text is null or p.email = $3)
+         order by c.created_at, c.id limit 100"
     ))
     .bind(org.uuid())
     .bind(phone.map(Phone::as_str))
@@ -134,8 +165,8 @@ pub async fn lock_email(tx: &mut Tx, org: OrgId, email: &Email) -> sqlx::Result<
 /// with the same phone (the caller then matches that one).
 pub async fn insert(tx: &mut Tx, org: OrgId, new: &NewContact) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(concat!(
-        "insert into contact.contacts (id, org_id, name, phone, email, source)
-         values ($1, $2, $3, $4, $5, $6)
+        "insert into contact.contacts (id, org_id, name, phone, email, source, source_kind, intent)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (org_id, phone) where phone is not null do nothing
          returning ",
         contact_columns!()
@@ -146,22 +177,44 @@ pub async fn insert(tx: &mut Tx, org: OrgId, new: &NewContact) -> sqlx::Result<O
     .bind(new.phone.as_ref().map(Phone::as_str))
     .bind(new.email.as_ref().map(Email::as_str))
     .bind(&new.source)
+    .bind(new.source_kind)
+    .bind(new.intent)
     .fetch_optional(&mut **tx)
     .await
 }
 
-/// Fills an existing contact's blank email (a match never overwrites what
-/// staff entered).
-pub async fn fill_blanks(tx: &mut Tx, org: OrgId, id: Uuid, email: Option<&Email>) -> sqlx::Result<Option<ContactRow>> {
+/// What a match may add to an existing contact: only what it lacks (a
+/// match never overwrites what staff entered).
+#[derive(Debug, Default)]
+pub struct Blanks<'a> {
+    pub email: Option<&'a Email>,
+    pub intent: Option<&'static str>,
+    /// The scored kind of a channel, kept if the contact came from that channel.
+    pub source_kind: Option<(&'a str, &'static str)>,
+}
+
+/// Fills the contact's blanks; the row when anything changed.
+pub async fn fill_blanks(tx: &mut Tx, org: OrgId, id: Uuid, b: &Blanks<'_>) -> sqlx::Result<Option<ContactRow>> {
+    let (channel, kind) = b.source_kind.unzip();
     sqlx::query_as(concat!(
-        "update contact.contacts set email = $3, updated_at = now()
-         where org_id = $1 and id = $2 and email is null and $3::text is not null
+        "update contact.contacts set
+            email = coalesce(email, $3),
+            intent = coalesce(intent, $4),
+            source_kind = case when source_kind is null and source = $5 then $6 else source_kind end,
+            updated_at = now()
+         where org_id = $1 and id = $2
+           and ((email is null and $3::text is not null)
+             or (intent is null and $4::text is not null)
+             or (source_kind is null and source = $5 and $6::text is not null))
          returning ",
         contact_columns!()
     ))
     .bind(org.uuid())
     .bind(id)
-    .bind(email.map(Email::as_str))
+    .bind(b.email.map(Email::as_str))
+    .bind(b.intent)
+    .bind(channel)
+    .bind(kind)
     .fetch_optional(&mut **tx)
     .await
 }
@@ -192,13 +245,27 @@ pub struct NewTouchpoint {
     pub source_event_id: Option<Uuid>,
 }
 
-/// Records a touchpoint; `false` if this event already made this touchpoint.
-pub async fn add_touchpoint(tx: &mut Tx, org: OrgId, t: &NewTouchpoint) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "insert into contact.touchpoints
+/// What recording a touchpoint did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Recorded on this contact (the one named, or the one it was merged into).
+    To(ContactId),
+    /// This event already made this touchpoint.
+    Already,
+    /// No such contact in the organisation.
+    NoContact,
+}
+
+/// Records a touchpoint on the contact, or on the contact it was merged into.
+pub async fn add_touchpoint(tx: &mut Tx, org: OrgId, t: &NewTouchpoint) -> sqlx::Result<Added> {
+    let added: Option<Uuid> = sqlx::query_scalar(
+        "with target as (
+             select coalesce(merged_into, id) as id from contact.contacts where org_id = $2 and id = $3)
+         insert into contact.touchpoints
            (id, org_id, contact_id, occurred_at, type, source, channel, details, is_attribution_event, source_event_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (source_event_id, type) do nothing",
+         select $1, $2, target.id, $4, $5, $6, $7, $8, $9, $10 from target
+         on conflict (source_event_id, type) do nothing
+         returning contact_id",
     )
     .bind(TouchpointId::new().uuid())
     .bind(org.uuid())
@@ -210,9 +277,18 @@ pub async fn add_touchpoint(tx: &mut Tx, org: OrgId, t: &NewTouchpoint) -> sqlx:
     .bind(&t.details)
     .bind(t.is_attribution_event)
     .bind(t.source_event_id)
-    .execute(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if let Some(contact) = added {
+        return Ok(Added::To(ContactId::from(contact)));
+    }
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from contact.contacts where org_id = $1 and id = $2)")
+            .bind(org.uuid())
+            .bind(t.contact.uuid())
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok(if exists { Added::Already } else { Added::NoContact })
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -243,23 +319,254 @@ impl TouchpointRow {
     }
 }
 
-/// A contact's touchpoints, newest first.
-pub async fn touchpoints(tx: &mut Tx, org: OrgId, contact: ContactId, limit: i64) -> sqlx::Result<Vec<TouchpointRow>> {
+/// A page of a contact's touchpoints, newest first, before `(at, id)`.
+pub async fn touchpoints(
+    tx: &mut Tx,
+    org: OrgId,
+    contact: ContactId,
+    before: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> sqlx::Result<Vec<TouchpointRow>> {
+    let (at, id) = before.unzip();
     sqlx::query_as(
         "select id, contact_id, occurred_at, type, source, channel, details, is_attribution_event
          from contact.touchpoints where org_id = $1 and contact_id = $2
-         order by occurred_at desc, id desc limit $3",
+           and ($3::timestamptz is null or (occurred_at, id) < ($3, $4))
+         order by occurred_at desc, id desc limit $5",
     )
     .bind(org.uuid())
     .bind(contact.uuid())
+    .bind(at)
+    .bind(id)
     .bind(limit)
     .fetch_all(&mut **tx)
     .await
 }
 
-/// Someone who has attended an appointment is an existing patient.
-pub async fn mark_existing_patient(tx: &mut Tx, org: OrgId, contact: ContactId) -> sqlx::Result<()> {
-    sqlx::query(
+/// The touchpoints the warmness score reads, as `(type, time)`.
+pub async fn scored_touches(
+    tx: &mut Tx,
+    org: OrgId,
+    contact: ContactId,
+    types: &[&str],
+) -> sqlx::Result<Vec<(String, DateTime<Utc>)>> {
+    sqlx::query_as(
+        "select type, occurred_at from contact.touchpoints
+         where org_id = $1 and contact_id = $2 and type = any($3)",
+    )
+    .bind(org.uuid())
+    .bind(contact.uuid())
+    .bind(types)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Stores a recalculated score and its breakdown.
+pub async fn set_warmness(
+    tx: &mut Tx,
+    org: OrgId,
+    contact: ContactId,
+    score: i32,
+    breakdown: &serde_json::Value,
+) -> sqlx::Result<ContactRow> {
+    sqlx::query_as(concat!(
+        "update contact.contacts set warmness_score = $3, warmness_breakdown = $4, warmness_at = now(),
+            updated_at = now()
+         where org_id = $1 and id = $2 returning ",
+        contact_columns!()
+    ))
+    .bind(org.uuid())
+    .bind(contact.uuid())
+    .bind(score)
+    .bind(breakdown)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The contact, locked for the rest of the transaction.
+pub async fn get_for_update(tx: &mut Tx, org: OrgId, id: ContactId) -> sqlx::Result<Option<ContactRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        contact_columns!(),
+        " from contact.contacts where org_id = $1 and id = $2 for update"
+    ))
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Changes to a contact; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct Patch {
+    pub name: Option<String>,
+    pub phone: Option<Option<Phone>>,
+    pub email: Option<Option<Email>>,
+    /// The channel name and its scored kind.
+    pub source: Option<(String, Option<&'static str>)>,
+    pub intent: Option<Option<&'static str>>,
+    /// Pipeline and stage, always together.
+    pub stage: Option<(String, String)>,
+}
+
+impl Patch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.phone.is_none()
+            && self.email.is_none()
+            && self.source.is_none()
+            && self.intent.is_none()
+            && self.stage.is_none()
+    }
+}
+
+/// Applies a patch; the row after it.
+pub async fn update(tx: &mut Tx, org: OrgId, id: ContactId, p: &Patch) -> sqlx::Result<ContactRow> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new("update contact.contacts set updated_at = now()");
+    if let Some(name) = &p.name {
+        q.push(", name = ").push_bind(name.clone());
+    }
+    if let Some(phone) = &p.phone {
+        q.push(", phone = ")
+            .push_bind(phone.as_ref().map(|p| p.as_str().to_owned()));
+    }
+    if let Some(email) = &p.email {
+        q.push(", email = ")
+            .push_bind(email.as_ref().map(|e| e.as_str().to_owned()));
+    }
+    if let Some((source, kind)) = &p.source {
+        q.push(", source = ").push_bind(source.clone());
+        q.push(", source_kind = ").push_bind(*kind);
+    }
+    if let Some(intent) = &p.intent {
+        q.push(", intent = ").push_bind(*intent);
+    }
+    if let Some((pipeline, stage)) = &p.stage {
+        q.push(", current_pipeline = ").push_bind(pipeline.clone());
+        q.push(", current_stage = ").push_bind(stage.clone());
+    }
+    q.push(" where org_id = ").push_bind(org.uuid());
+    q.push(" and id = ").push_bind(id.uuid());
+    q.push(concat!(" returning ", contact_columns!()));
+    q.build_query_as().fetch_one(&mut **tx).await
+}
+
+/// Filters and order of a contact list.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    pub pipeline: Option<String>,
+    pub stage: Option<String>,
+    pub source: Option<String>,
+    pub min_warmness: Option<i32>,
+    pub max_warmness: Option<i32>,
+    /// Lower-case text to find inside name, email or phone (LIKE-escaped).
+    pub needle: Option<String>,
+    pub warmest: bool,
+    /// The last row of the previous page: its sort key and id.
+    pub after: Option<(ListKey, Uuid)>,
+    pub limit: i64,
+}
+
+/// The sort key of a listed contact.
+#[derive(Debug, Clone, Copy)]
+pub enum ListKey {
+    Created(DateTime<Utc>),
+    Warmness(i32),
+}
+
+/// A page of active (not merged) contacts.
+pub async fn list(tx: &mut Tx, org: OrgId, l: &ListQuery) -> sqlx::Result<Vec<ContactRow>> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
+        "select ",
+        contact_columns!(),
+        " from contact.contacts where merged_into is null and org_id = "
+    ));
+    q.push_bind(org.uuid());
+    if let Some(pipeline) = &l.pipeline {
+        q.push(" and current_pipeline = ").push_bind(pipeline.clone());
+    }
+    if let Some(stage) = &l.stage {
+        q.push(" and current_stage = ").push_bind(stage.clone());
+    }
+    if let Some(source) = &l.source {
+        q.push(" and source = ").push_bind(source.clone());
+    }
+    if let Some(min) = l.min_warmness {
+        q.push(" and warmness_score >= ").push_bind(min);
+    }
+    if let Some(max) = l.max_warmness {
+        q.push(" and warmness_score <= ").push_bind(max);
+    }
+    if let Some(needle) = &l.needle {
+        q.push(" and search_text like ").push_bind(format!("%{needle}%"));
+    }
+    match l.after {
+        Some((ListKey::Created(at), id)) => {
+            q.push(" and (created_at, id) < (")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        Some((ListKey::Warmness(score), id)) => {
+            q.push(" and (warmness_score, id) < (")
+                .push_bind(score)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        None => {}
+    }
+    q.push(if l.warmest {
+        " order by warmness_score desc, id desc limit "
+    } else {
+        " order by created_at desc, id desc limit "
+    });
+    q.push_bind(l.limit);
+    q.build_query_as().fetch_all(&mut **tx).await
+}
+
+/// A likely duplicate and why.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DuplicateRow {
+    #[sqlx(flatten)]
+    pub contact: ContactRow,
+    pub same_email: bool,
+    pub same_name: bool,
+    pub similar_phone: bool,
+}
+
+/// Active contacts sharing the email, the name, or the last eight digits
+/// of the phone with `of`.
+pub async fn duplicates(tx: &mut Tx, org: OrgId, of: &ContactRow) -> sqlx::Result<Vec<DuplicateRow>> {
+    // A name that is only the phone or email (filled in for a nameless
+    // booking) says nothing about who it is.
+    let name = Some(of.name.to_lowercase())
+        .filter(|n| Some(n.as_str()) != of.phone.as_deref() && Some(n.as_str()) != of.email.as_deref());
+    sqlx::query_as(concat!(
+        "select ",
+        contact_columns!(),
+        ", coalesce(email = $3, false) as same_email,
+           coalesce(lower(name) = $4, false) as same_name,
+           coalesce(right(phone, 8) = right($5, 8), false) as similar_phone
+         from contact.contacts
+         where org_id = $1 and id <> $2 and merged_into is null
+           and (email = $3 or lower(name) = $4 or right(phone, 8) = right($5, 8))
+         order by created_at, id limit 20"
+    ))
+    .bind(org.uuid())
+    .bind(of.id)
+    .bind(&of.email)
+    .bind(name)
+    .bind(&of.phone)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// Someone who has attended an appointment is an existing patient;
+/// `true` if they weren't one yet.
+pub async fn mark_existing_patient(tx: &mut Tx, org: OrgId, contact: ContactId) -> sqlx::Result<bool> {
+    let done = sqlx::query(
         "update contact.contacts set is_existing_patient = true, updated_at = now()
          where org_id = $1 and id = $2 and not is_existing_patient",
     )
@@ -267,5 +574,5 @@ pub async fn mark_existing_patient(tx: &mut Tx, org: OrgId, contact: ContactId) 
     .bind(contact.uuid())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

@@ -9,14 +9,17 @@ use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as booking;
 use chrono::{DateTime, Utc};
 
-use crate::store::{self, NewTouchpoint};
+use crate::store::{self, Added, NewTouchpoint};
+use crate::touch::Recorder;
 
 pub const SPEC: Spec = Spec {
     purpose: "timeline",
     events: "booking.>",
 };
 
-pub struct Timeline;
+pub struct Timeline {
+    pub recorder: Recorder,
+}
 
 /// How a provider is shown on the timeline.
 pub fn provider_label(provider: &str) -> String {
@@ -75,13 +78,18 @@ impl Timeline {
             is_attribution_event: false,
             source_event_id: Some(event.id.uuid()),
         };
-        match store::add_touchpoint(tx, event.org, &touchpoint).await {
-            Ok(_) => Ok(contact),
+        match self
+            .recorder
+            .add(tx, event.org, &touchpoint, Some(&event.envelope))
+            .await?
+        {
+            // Recorded on the contact, or on the one it was merged into.
+            Added::To(contact) => Ok(contact),
+            Added::Already => Ok(contact),
             // The contact isn't visible (yet): retry, then dead-letter.
-            Err(e) if attend_kit::db::is_violation(&e, "touchpoints_contact_id_fkey") => Err(HandleError::Retry(
-                anyhow::anyhow!("contact {contact} does not exist in this organisation"),
-            )),
-            Err(e) => Err(e.into()),
+            Added::NoContact => Err(HandleError::Retry(anyhow::anyhow!(
+                "contact {contact} does not exist in this organisation"
+            ))),
         }
     }
 }
@@ -135,8 +143,11 @@ impl Handler for Timeline {
                 other => return Err(reject(format!("unknown outcome {other:?}"))),
             };
             let contact = self.record(tx, event, &b, kind, extra([])).await?;
-            if attended {
-                store::mark_existing_patient(tx, event.org, contact).await?;
+            if attended && store::mark_existing_patient(tx, event.org, contact).await? {
+                // An existing patient scores as one.
+                self.recorder
+                    .rescore(tx, event.org, contact, Some(&event.envelope))
+                    .await?;
             }
         }
         // booking.updated changes details, not the contact's story.

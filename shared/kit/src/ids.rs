@@ -194,6 +194,11 @@ typed_id!(
     EventId,
     "evt"
 );
+typed_id!(
+    /// One merge of two contacts (undoable).
+    MergeId,
+    "merge"
+);
 
 #[cfg(test)]
 mod tests {

@@ -37,6 +37,7 @@ pub mod authz;
 pub mod bus;
 pub mod config;
 pub mod contact_point;
+pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod grpc;

@@ -21,7 +21,11 @@ macro_rules! events {
 events! {
     ingest::v1::ExternalBookingReceived => "ingest.booking_received";
     contact::v1::ContactCreated => "contact.created";
-        booking::v1::BookingCreated => "booking.created";
+    contact::v1::LeadCreated => "contact.lead_created";
+    contact::v1::ContactUpdated => "contact.updated";
+    contact::v1::ContactMerged => "contact.merged";
+    contact::v1::ContactMergeUndone => "contact.merge_undone";
+    booking::v1::BookingCreated => "booking.created";
     booking::v1::BookingConfirmed => "booking.confirmed";
     booking::v1::BookingRescheduled => "booking.rescheduled";
     booking::v1::BookingCancelled => "booking.cancelled";

@@ -1,0 +1,484 @@
+//! Merging two records of one person, and undoing it.
+//!
+//! The survivor keeps its identity and gains what it lacked (phone, email,
+//! intent); the first touch (source, its scored kind, first-seen time) is
+//! the earliest record's. The merged contact stays, pointing at the
+//! survivor, so its phone still finds the person. Its touchpoints move here;
+//! bookings and tasks move in their own services on `contact.merged`. Each
+//! side records what it moved, so an undo moves exactly that back.
+
+use attend_kit::Error;
+use attend_kit::audit::{self, Entry};
+use attend_kit::bus::{Draft, timestamp};
+use attend_kit::db::{Tx, is_violation};
+use attend_kit::grpc::Caller;
+use attend_kit::ids::{ContactId, MergeId, OrgId, TypedId};
+use attend_proto::contact::v1 as pb;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::store::{self, ContactRow};
+use crate::touch::Recorder;
+
+/// An old value (wrapped, so an old null survives JSON: `{"was": null}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Was<T> {
+    was: T,
+}
+
+/// The fields a merge may change, as they were. A field is present only
+/// if the merge changed it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Before {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<Was<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<Was<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<Was<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<Was<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_kind: Option<Was<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    intent: Option<Was<Option<String>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    is_existing_patient: Option<Was<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_at: Option<Was<DateTime<Utc>>>,
+}
+
+/// Row values a merge or an undo writes to a contact.
+#[derive(Debug, Clone)]
+struct Fields {
+    name: String,
+    phone: Option<String>,
+    email: Option<String>,
+    source: String,
+    source_kind: Option<String>,
+    intent: Option<String>,
+    is_existing_patient: bool,
+    created_at: DateTime<Utc>,
+    merged_into: Option<Uuid>,
+}
+
+impl Fields {
+    fn of(row: &ContactRow) -> Self {
+        Self {
+            name: row.name.clone(),
+            phone: row.phone.clone(),
+            email: row.email.clone(),
+            source: row.source.clone(),
+            source_kind: row.source_kind.clone(),
+            intent: row.intent.clone(),
+            is_existing_patient: row.is_existing_patient,
+            created_at: row.created_at,
+            merged_into: row.merged_into,
+        }
+    }
+
+    /// What of `self` differs from `old`, as `old` had it.
+    fn before(&self, old: &Fields) -> Before {
+        fn differs<T: PartialEq + Clone>(new: &T, old: &T) -> Option<Was<T>> {
+            (new != old).then(|| Was { was: old.clone() })
+        }
+        Before {
+            name: differs(&self.name, &old.name),
+            phone: differs(&self.phone, &old.phone),
+            email: differs(&self.email, &old.email),
+            source: differs(&self.source, &old.source),
+            source_kind: differs(&self.source_kind, &old.source_kind),
+            intent: differs(&self.intent, &old.intent),
+            is_existing_patient: differs(&self.is_existing_patient, &old.is_existing_patient),
+            created_at: differs(&self.created_at, &old.created_at),
+        }
+    }
+
+    /// `self` with the recorded old values put back.
+    fn restored(mut self, b: Before) -> Self {
+        if let Some(v) = b.name {
+            self.name = v.was;
+        }
+        if let Some(v) = b.phone {
+            self.phone = v.was;
+        }
+        if let Some(v) = b.email {
+            self.email = v.was;
+        }
+        if let Some(v) = b.source {
+            self.source = v.was;
+        }
+        if let Some(v) = b.source_kind {
+            self.source_kind = v.was;
+        }
+        if let Some(v) = b.intent {
+            self.intent = v.was;
+        }
+        if let Some(v) = b.is_existing_patient {
+            self.is_existing_patient = v.was;
+        }
+        if let Some(v) = b.created_at {
+            self.created_at = v.was;
+        }
+        self
+    }
+}
+
+/// Whether a contact's name is only its phone or email (filled in for a
+/// nameless booking).
+fn placeholder_name(row: &Fields) -> bool {
+    Some(&row.name) == row.phone.as_ref() || Some(&row.name) == row.email.as_ref()
+}
+
+/// The survivor and merged contact as the merge leaves them.
+fn merged_fields(survivor: &Fields, merged: &Fields) -> (Fields, Fields) {
+    let mut s = survivor.clone();
+    let mut m = merged.clone();
+    if placeholder_name(&s) && !placeholder_name(&m) {
+        s.name = m.name.clone();
+    }
+    if s.phone.is_none() && m.phone.is_some() {
+        // Phones are unique: the merged record hands its phone over.
+        s.phone = m.phone.take();
+    }
+    if s.email.is_none() {
+        s.email = m.email.clone();
+    }
+    if s.intent.is_none() {
+        s.intent = m.intent.clone();
+    }
+    s.is_existing_patient |= m.is_existing_patient;
+    if m.created_at < s.created_at {
+        // The first touch is the earliest record's.
+        s.source = m.source.clone();
+        s.source_kind = m.source_kind.clone();
+        s.created_at = m.created_at;
+    }
+    (s, m)
+}
+
+async fn lock_pair(tx: &mut Tx, org: OrgId, a: ContactId, b: ContactId) -> Result<(ContactRow, ContactRow), Error> {
+    // Always in id order, so two merges of the same pair can't deadlock.
+    let (first, second) = if a.uuid() < b.uuid() { (a, b) } else { (b, a) };
+    let first_row = store::get_for_update(tx, org, first).await?;
+    let second_row = store::get_for_update(tx, org, second).await?;
+    let (Some(first_row), Some(second_row)) = (first_row, second_row) else {
+        return Err(Error::NotFound("contact".to_owned()));
+    };
+    Ok(if first == a {
+        (first_row, second_row)
+    } else {
+        (second_row, first_row)
+    })
+}
+
+async fn write(tx: &mut Tx, org: OrgId, id: Uuid, f: &Fields) -> Result<ContactRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "update contact.contacts set name = $3, phone = $4, email = $5, source = $6, source_kind = $7,
+            intent = $8, is_existing_patient = $9, created_at = $10, merged_into = $11,
+            merged_at = case when $11::uuid is null then null else coalesce(merged_at, now()) end,
+            updated_at = now()
+         where org_id = $1 and id = $2 returning ",
+        store::contact_columns!()
+    ))
+    .bind(org.uuid())
+    .bind(id)
+    .bind(&f.name)
+    .bind(&f.phone)
+    .bind(&f.email)
+    .bind(&f.source)
+    .bind(&f.source_kind)
+    .bind(&f.intent)
+    .bind(f.is_existing_patient)
+    .bind(f.created_at)
+    .bind(f.merged_into)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+fn answer(
+    id: Uuid,
+    survivor: ContactRow,
+    merged: ContactRow,
+    moved: usize,
+    at: DateTime<Utc>,
+    undone: Option<DateTime<Utc>>,
+) -> pb::Merge {
+    pb::Merge {
+        id: id.to_string(),
+        survivor: Some(survivor.into_proto()),
+        merged: Some(merged.into_proto()),
+        moved_touchpoints: u32::try_from(moved).unwrap_or(u32::MAX),
+        merged_at: Some(timestamp(at)),
+        undone_at: undone.map(timestamp),
+    }
+}
+
+/// Merges `merged` into `survivor`.
+pub async fn merge(
+    recorder: &Recorder,
+    tx: &mut Tx,
+    org: OrgId,
+    caller: &Caller,
+    survivor: ContactId,
+    merged: ContactId,
+) -> Result<pb::Merge, Error> {
+    let (s_row, m_row) = lock_pair(tx, org, survivor, merged).await?;
+    for row in [&s_row, &m_row] {
+        if let Some(into) = row.merged_into {
+            return Err(Error::Conflict(format!(
+                "{} was already merged into {}",
+                row.contact_id(),
+                ContactId::from(into)
+            )));
+        }
+    }
+    let (s_old, m_old) = (Fields::of(&s_row), Fields::of(&m_row));
+    let (s_new, mut m_new) = merged_fields(&s_old, &m_old);
+    m_new.merged_into = Some(survivor.uuid());
+    // The merged row gives up its phone first, then the survivor takes it.
+    let m_after = write(tx, org, merged.uuid(), &m_new).await?;
+    write(tx, org, survivor.uuid(), &s_new).await?;
+
+    let moved: Vec<Uuid> = sqlx::query_scalar(
+        "update contact.touchpoints set contact_id = $3 where org_id = $1 and contact_id = $2 returning id",
+    )
+    .bind(org.uuid())
+    .bind(merged.uuid())
+    .bind(survivor.uuid())
+    .fetch_all(&mut **tx)
+    .await?;
+    let repointed: Vec<Uuid> = sqlx::query_scalar(
+        "update contact.contacts set merged_into = $3, updated_at = now()
+         where org_id = $1 and merged_into = $2 returning id",
+    )
+    .bind(org.uuid())
+    .bind(merged.uuid())
+    .bind(survivor.uuid())
+    .fetch_all(&mut **tx)
+    .await?;
+
+    let id = MergeId::new();
+    let actor = caller
+        .user
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| "system".to_owned());
+    let json = |b: Before| serde_json::to_value(b).map_err(|e| Error::Internal(e.into()));
+    let merged_at: DateTime<Utc> = sqlx::query_scalar(
+        "insert into contact.merges (id, org_id, survivor_id, merged_id, survivor_before, merged_before,
+            moved_touchpoints, repointed_contacts, merged_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning merged_at",
+    )
+    .bind(id.uuid())
+    .bind(org.uuid())
+    .bind(survivor.uuid())
+    .bind(merged.uuid())
+    .bind(json(s_new.before(&s_old))?)
+    .bind(json(m_new.before(&m_old))?)
+    .bind(&moved)
+    .bind(&repointed)
+    .bind(&actor)
+    .fetch_one(&mut **tx)
+    .await?;
+
+    let s_after = recorder.rescore(tx, org, survivor, None).await?;
+    let event = pb::ContactMerged {
+        merge_id: id.uuid().to_string(),
+        survivor_id: survivor.uuid().to_string(),
+        merged_id: merged.uuid().to_string(),
+    };
+    recorder
+        .outbox
+        .add(tx, Draft::new(org, &event).about("contact_id", survivor))
+        .await?;
+    audit::record(
+        &recorder.outbox,
+        tx,
+        caller,
+        Entry::on("contact.merge", "contact", survivor).with_details(serde_json::json!({
+            "merge": id.to_string(),
+            "merged": merged.to_string(),
+            "moved_touchpoints": moved.len(),
+        })),
+    )
+    .await?;
+    Ok(answer(id.uuid(), s_after, m_after, moved.len(), merged_at, None))
+}
+
+#[derive(sqlx::FromRow)]
+struct MergeRow {
+    survivor_id: Uuid,
+    merged_id: Uuid,
+    survivor_before: serde_json::Value,
+    merged_before: serde_json::Value,
+    moved_touchpoints: Vec<Uuid>,
+    repointed_contacts: Vec<Uuid>,
+    merged_at: DateTime<Utc>,
+    undone_at: Option<DateTime<Utc>>,
+}
+
+/// Undoes a merge: both records as they were, touchpoints and earlier
+/// merges moved back.
+pub async fn undo(
+    recorder: &Recorder,
+    tx: &mut Tx,
+    org: OrgId,
+    caller: &Caller,
+    id: MergeId,
+) -> Result<pb::Merge, Error> {
+    let m: MergeRow = sqlx::query_as(
+        "select survivor_id, merged_id, survivor_before, merged_before, moved_touchpoints, repointed_contacts,
+                merged_at, undone_at
+         from contact.merges where org_id = $1 and id = $2 for update",
+    )
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| Error::NotFound("merge".to_owned()))?;
+    if m.undone_at.is_some() {
+        return Err(Error::Conflict("this merge was undone already".to_owned()));
+    }
+    let (survivor, merged) = (ContactId::from(m.survivor_id), ContactId::from(m.merged_id));
+    let (s_row, m_row) = lock_pair(tx, org, survivor, merged).await?;
+    if let Some(into) = s_row.merged_into {
+        return Err(Error::Conflict(format!(
+            "{survivor} was merged into {} since; undo that merge first",
+            ContactId::from(into)
+        )));
+    }
+    if m_row.merged_into != Some(m.survivor_id) {
+        return Err(Error::Conflict(format!("{merged} is no longer merged into {survivor}")));
+    }
+    let before = |v: serde_json::Value| serde_json::from_value::<Before>(v).map_err(|e| Error::Internal(e.into()));
+    let s_fields = Fields::of(&s_row).restored(before(m.survivor_before)?);
+    let mut m_fields = Fields::of(&m_row).restored(before(m.merged_before)?);
+    m_fields.merged_into = None;
+    let taken = |e: sqlx::Error| {
+        if is_violation(&e, "contacts_org_phone_key") {
+            Error::Conflict("another contact has since taken one of these phones; change it before undoing".to_owned())
+        } else {
+            e.into()
+        }
+    };
+    // The survivor hands a taken-over phone back first.
+    write(tx, org, survivor.uuid(), &s_fields).await.map_err(taken)?;
+    write(tx, org, merged.uuid(), &m_fields).await.map_err(taken)?;
+    let moved = sqlx::query(
+        "update contact.touchpoints set contact_id = $3 where org_id = $1 and contact_id = $2 and id = any($4)",
+    )
+    .bind(org.uuid())
+    .bind(survivor.uuid())
+    .bind(merged.uuid())
+    .bind(&m.moved_touchpoints)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "update contact.contacts set merged_into = $3, updated_at = now()
+         where org_id = $1 and merged_into = $2 and id = any($4)",
+    )
+    .bind(org.uuid())
+    .bind(survivor.uuid())
+    .bind(merged.uuid())
+    .bind(&m.repointed_contacts)
+    .execute(&mut **tx)
+    .await?;
+    let actor = caller
+        .user
+        .map(|u| u.to_string())
+        .unwrap_or_else(|| "system".to_owned());
+    let undone_at: DateTime<Utc> = sqlx::query_scalar(
+        "update contact.merges set undone_at = now(), undone_by = $3 where org_id = $1 and id = $2 returning undone_at",
+    )
+    .bind(org.uuid())
+    .bind(id.uuid())
+    .bind(&actor)
+    .fetch_one(&mut **tx)
+    .await?;
+    let s_after = recorder.rescore(tx, org, survivor, None).await?;
+    let m_after = recorder.rescore(tx, org, merged, None).await?;
+    let event = pb::ContactMergeUndone {
+        merge_id: id.uuid().to_string(),
+        survivor_id: survivor.uuid().to_string(),
+        merged_id: merged.uuid().to_string(),
+    };
+    recorder
+        .outbox
+        .add(tx, Draft::new(org, &event).about("contact_id", survivor))
+        .await?;
+    audit::record(
+        &recorder.outbox,
+        tx,
+        caller,
+        Entry::on("contact.merge_undo", "contact", survivor)
+            .with_details(serde_json::json!({ "merge": id.to_string(), "merged": merged.to_string() })),
+    )
+    .await?;
+    let moved = usize::try_from(moved).unwrap_or(usize::MAX);
+    Ok(answer(id.uuid(), s_after, m_after, moved, m.merged_at, Some(undone_at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(name: &str, phone: Option<&str>, email: Option<&str>, source: &str, day: u32) -> Fields {
+        Fields {
+            name: name.to_owned(),
+            phone: phone.map(str::to_owned),
+            email: email.map(str::to_owned),
+            source: source.to_owned(),
+            source_kind: None,
+            intent: None,
+            is_existing_patient: false,
+            created_at: chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+                .unwrap()
+                .and_hms_opt(9, 0, 0)
+                .unwrap()
+                .and_utc(),
+            merged_into: None,
+        }
+    }
+
+    #[test]
+    fn the_survivor_keeps_its_own_and_takes_what_it_lacks_and_the_first_touch() {
+        let s = fields("Jane Doe", None, Some("jane@example.com"), "Wix", 10);
+        let mut m = fields("J Doe", Some("+61412000111"), Some("jd@example.com"), "Meta Ads", 3);
+        m.intent = Some("procedure".to_owned());
+        m.is_existing_patient = true;
+        let (after, gave) = merged_fields(&s, &m);
+        assert_eq!(after.name, "Jane Doe");
+        assert_eq!(after.email.as_deref(), Some("jane@example.com"), "its own email stays");
+        assert_eq!(
+            after.phone.as_deref(),
+            Some("+61412000111"),
+            "the missing phone is taken"
+        );
+        assert_eq!(gave.phone, None, "and given up by the merged record");
+        assert_eq!(after.intent.as_deref(), Some("procedure"));
+        assert!(after.is_existing_patient);
+        assert_eq!((after.source.as_str(), after.created_at), ("Meta Ads", m.created_at));
+
+        let before = after.before(&s);
+        let back = after
+            .clone()
+            .restored(serde_json::from_value(serde_json::to_value(before).unwrap()).unwrap());
+        assert_eq!(back.phone, s.phone);
+        assert_eq!(back.source, s.source);
+        assert_eq!(back.created_at, s.created_at);
+        assert_eq!(back.intent, s.intent);
+        assert_eq!(back.is_existing_patient, s.is_existing_patient);
+        assert_eq!(back.email, s.email);
+    }
+
+    #[test]
+    fn a_placeholder_name_gives_way_to_a_real_one() {
+        let s = fields("+61412000111", Some("+61412000111"), None, "Wix", 1);
+        let m = fields("Jane Doe", None, Some("jane@example.com"), "ManyChat", 2);
+        let (after, _) = merged_fields(&s, &m);
+        assert_eq!(after.name, "Jane Doe");
+        assert_eq!(after.source, "Wix", "the survivor was first");
+    }
+}
