@@ -3,12 +3,14 @@
 //!
 //! # Layout
 //! - [`api`]: `TaskService` over gRPC.
+//! - [`merges`]: the consumer that moves tasks with contact merges.
 //! - `migrations/`: the `automation` schema.
 //!
 //! This version keeps the task queue and answers for it; the rule engine
 //! that fills it (seed 000's pipelines) is built on this table.
 
 pub mod api;
+pub mod merges;
 
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
 use attend_proto::automation::v1::task_service_server::TaskServiceServer;
@@ -34,6 +36,7 @@ impl Startable for Automation {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(async move {
             let db = ctx.db()?;
+            ctx.consume(merges::SPEC, merges::Merges)?;
             let server = ctx.grpc_server()?.add(TaskServiceServer::new(api::Api { db })).await;
             ctx.serve_grpc(server)
         })

@@ -5,6 +5,7 @@
 //! - [`api`]: `BookingService` over gRPC.
 //! - [`intake`]: the consumer that turns provider bookings (from ingest)
 //!   into bookings, matching the contact through the contact service.
+//! - [`merges`]: the consumer that moves bookings with contact merges.
 //! - [`store`]: the SQL.
 //! - `migrations/`: the `booking` schema.
 //!
@@ -12,6 +13,7 @@
 
 pub mod api;
 pub mod intake;
+pub mod merges;
 pub mod store;
 
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
@@ -46,6 +48,7 @@ impl Startable for Booking {
                     outbox: ctx.outbox(),
                 },
             )?;
+            ctx.consume(merges::SPEC, merges::Merges { outbox: ctx.outbox() })?;
             let server = ctx
                 .grpc_server()?
                 .add(BookingServiceServer::new(api::Api {

@@ -69,10 +69,12 @@ macro_rules! booking_columns {
     () => {
         "id, contact_id, provider, external_booking_id, appointment_at, appointment_end_at, \
          service_type, service_name, urgency_level, status, outcome, payment_status, \
-                  first_touch_attribution, last_touch_attribution, created_at, updated_at, external_service_id, \
+         first_touch_attribution, last_touch_attribution, created_at, updated_at, external_service_id, \
          outcome_recorded_at, reschedule_count, last_provider_event_at"
     };
 }
+
+pub(crate) use booking_columns;
 
 /// A booking about to be created.
 #[derive(Debug, Clone)]
