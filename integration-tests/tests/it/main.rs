@@ -2,6 +2,7 @@
 //! binary (modules below) so the fleet is linked once.
 
 mod booking_lifecycle;
+mod contacts_api;
 mod dead_letters;
 mod isolation;
 mod ops;

@@ -72,7 +72,13 @@ async fn one_webhook_is_one_trace_through_every_service() {
     consumers.dedup();
     assert_eq!(
         consumers,
-        ["booking-intake", "contact-timeline", "identity-audit"],
-        "booking's, contact's and identity's consumers all continue the trace"
+        [
+            "automation-merges",
+            "booking-intake",
+            "booking-merges",
+            "contact-timeline",
+            "identity-audit"
+        ],
+        "every consumer the webhook's events reach continues the trace"
     );
 }

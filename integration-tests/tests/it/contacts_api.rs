@@ -1,0 +1,393 @@
+//! Contacts through the gateway: create, change, list and search, the
+//! timeline a page at a time, likely duplicates, merge and undo.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn create(fleet: &TestFleet, token: &str, body: Value) -> (u16, Value) {
+    fleet
+        .api_send(Method::POST, token, "/api/contacts", Some(&body), &[])
+        .await
+}
+
+async fn patch(fleet: &TestFleet, token: &str, id: &str, body: Value) -> (u16, Value) {
+    fleet
+        .api_send(Method::PATCH, token, &format!("/api/contacts/{id}"), Some(&body), &[])
+        .await
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| e.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Staff add a walk-in as the seed shows; it is scored, logged as
+/// `lead_created`, announced, and can be changed field by field. Bad
+/// input is refused naming the field, and nothing is stored.
+#[tokio::test]
+async fn staff_create_and_change_a_contact() {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-a", "wix-contacts-a").await;
+    let token = fleet.user_token(org, "staff@contacts-a.example", "staff").await;
+
+    let (status, problem) = create(
+        &fleet,
+        &token,
+        json!({"name": "Alex Wong", "phone": "12", "source": "Walk-in", "intent": "sightseeing"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(fields(&problem), ["phone", "intent"]);
+    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 0);
+
+    let seed = json!({
+        "name": "Alex Wong",
+        "phone": "+61411333444",
+        "email": "Alex@Example.com",
+        "source": "Walk-in",
+        "intent": "routine_check"
+    });
+    let (status, created) = create(&fleet, &token, seed.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let contact = &created["contact"];
+    let id = contact["id"].as_str().unwrap().to_owned();
+    assert_eq!(contact["email"], "alex@example.com");
+    assert_eq!(contact["source"], "Walk-in");
+    assert_eq!(contact["intent"], "routine_check");
+    assert_eq!(contact["current_pipeline"], "lead_to_booking");
+    assert_eq!(contact["current_stage"], "new_lead");
+    assert_eq!(contact["warmness_score"], 10, "routine_check 10, Walk-in 0");
+    assert_eq!(contact["warmness_label"], "COOL");
+    assert_eq!(contact["warmness_breakdown"]["intent_points"], 10);
+    assert_eq!(contact["warmness_breakdown"]["source_points"], 0);
+
+    let (status, detail) = fleet.api_get(&token, &format!("/api/contacts/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["touchpoints"][0]["type"], "lead_created");
+    assert_eq!(detail["touchpoints"][0]["source"], "Walk-in");
+    let announced = fleet
+        .until_some(Duration::from_secs(10), "contact.lead_created is published", || async {
+            let events = fleet.published("contact.lead_created").await;
+            (!events.is_empty()).then_some(events)
+        })
+        .await;
+    assert_eq!(announced.len(), 1);
+    assert_eq!(announced[0].r#type, "contact.lead_created");
+
+    let (status, problem) = create(&fleet, &token, seed).await;
+    assert_eq!(status, 409, "the phone is taken: {problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(&id), "{problem}");
+
+    // Intent and source move the score; referral is worth 20, a procedure 30.
+    let (status, changed) = patch(
+        &fleet,
+        &token,
+        &id,
+        json!({"intent": "procedure", "source": "GP referral", "email": null}),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    let contact = &changed["contact"];
+    assert_eq!(contact["source"], "Referral");
+    assert_eq!(contact["email"], Value::Null);
+    assert_eq!(contact["warmness_score"], 50);
+    assert_eq!(contact["warmness_label"], "WARM");
+
+    let (status, problem) = patch(
+        &fleet,
+        &token,
+        &id,
+        json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead", "colour": "red"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(fields(&problem), ["colour"]);
+    let (status, problem) = patch(
+        &fleet,
+        &token,
+        &id,
+        json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(fields(&problem), ["current_stage"]);
+    let (status, problem) = patch(&fleet, &token, &id, json!({"phone": null})).await;
+    assert_eq!(status, 400, "no phone and no email: {problem}");
+    let (status, moved) = patch(
+        &fleet,
+        &token,
+        &id,
+        json!({"current_pipeline": "pre_appointment", "current_stage": "booking_confirmed"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["contact"]["current_stage"], "booking_confirmed");
+
+    let readonly = fleet.user_token(org, "viewer@contacts-a.example", "readonly").await;
+    let (status, _) = patch(&fleet, &readonly, &id, json!({"name": "X"})).await;
+    assert_eq!(status, 403);
+    fleet.teardown().await;
+}
+
+/// Lists filter by pipeline, stage, source (however spelt), warmness and
+/// text (name, email, or any run of the phone's digits), and page by
+/// cursor without repeating or skipping anyone. The timeline pages too.
+#[tokio::test]
+async fn contacts_are_listed_searched_and_paged() {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-b", "wix-contacts-b").await;
+    let token = fleet.user_token(org, "staff@contacts-b.example", "staff").await;
+    let people = [
+        ("Sarah Johnson", "0400111222", "facebook", "procedure"),
+        ("Sam Jones", "0400111333", "Instagram", "routine_check"),
+        ("Priya Patel", "0400222444", "Referral", "high_risk"),
+        ("Tom Lee", "0400333555", "Walk-in", ""),
+        ("Mia Wong", "0400444666", "google", "general_inquiry"),
+    ];
+    let mut ids = Vec::new();
+    for (name, phone, source, intent) in people {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+        let (status, created) = create(
+            &fleet,
+            &token,
+            json!({"name": name, "phone": phone, "email": email, "source": source, "intent": intent}),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["contact"]["id"].as_str().unwrap().to_owned());
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (status, body) = fleet.api_get(&token, "/api/contacts?source=fb").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        names(&body),
+        ["Sam Jones", "Sarah Johnson"],
+        "both Meta spellings, newest first"
+    );
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=jo").await;
+    assert_eq!(fields(&body), ["q"], "two letters are too few");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=JOHN").await;
+    assert_eq!(names(&body), ["Sarah Johnson"]);
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=0400%20222").await;
+    assert_eq!(
+        names(&body),
+        ["Priya Patel"],
+        "a local phone prefix finds the E.164 number"
+    );
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=mia.wong%40").await;
+    assert_eq!(names(&body), ["Mia Wong"]);
+    let (_, body) = fleet
+        .api_get(&token, "/api/contacts?min_warmness=25&sort=warmest")
+        .await;
+    // procedure 30 + 0; high_risk 25 + referral 20 = 45.
+    assert_eq!(names(&body), ["Priya Patel", "Sarah Johnson"]);
+    let (_, body) = fleet
+        .api_get(
+            &token,
+            "/api/contacts?pipeline=lead_to_booking&stage=new_lead&max_warmness=10",
+        )
+        .await;
+    // Walk-in 0; general inquiry 5 + Google 5; routine check 10 + Meta 0.
+    assert_eq!(names(&body), ["Mia Wong", "Tom Lee", "Sam Jones"]);
+    let (status, body) = fleet
+        .api_get(&token, "/api/contacts?pipeline=sales&min_warmness=200&sort=oldest")
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(fields(&body), ["pipeline", "min_warmness", "sort"]);
+
+    // Two at a time, newest first, by cursor: everyone once.
+    let mut seen = Vec::new();
+    let mut path = "/api/contacts?limit=2".to_owned();
+    loop {
+        let (status, body) = fleet.api_get(&token, &path).await;
+        assert_eq!(status, 200, "{body}");
+        seen.extend(names(&body));
+        match body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/contacts?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 5);
+    assert_eq!(seen[0], "Mia Wong");
+    let (status, body) = fleet.api_get(&token, "/api/contacts?sort=warmest&cursor=bm9wZQ").await;
+    assert_eq!(status, 400);
+    assert_eq!(fields(&body), ["cursor"]);
+
+    // A timeline of three pages of two.
+    for i in 0..5 {
+        let claims = wix_created_claims(
+            "wix-contacts-b",
+            &format!("evt-{i}"),
+            &format!("wb-{i}"),
+            "0400111222",
+            300,
+        );
+        let (status, _) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+        assert_eq!(status, 200);
+    }
+    let sarah = &ids[0];
+    fleet
+        .eventually(Duration::from_secs(20), "six touchpoints", || async {
+            let (_, body) = fleet
+                .api_get(&token, &format!("/api/contacts/{sarah}/touchpoints?limit=100"))
+                .await;
+            body["touchpoints"].as_array().map_or(0, Vec::len) == 6
+        })
+        .await;
+    let (_, detail) = fleet.api_get(&token, &format!("/api/contacts/{sarah}?limit=2")).await;
+    let mut timeline: Vec<Value> = detail["touchpoints"].as_array().unwrap().clone();
+    let mut cursor = detail["touchpoints_next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let (status, page) = fleet
+            .api_get(&token, &format!("/api/contacts/{sarah}/touchpoints?limit=2&cursor={c}"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        timeline.extend(page["touchpoints"].as_array().unwrap().iter().cloned());
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(timeline.len(), 6);
+    assert_eq!(timeline.last().unwrap()["type"], "lead_created", "oldest last");
+    let unique: HashSet<&str> = timeline.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(unique.len(), 6);
+    fleet.teardown().await;
+}
+
+/// Two records of one person (a Wix booking by email, and a walk-in by
+/// phone) are flagged as likely duplicates; merging moves the timeline and
+/// the booking, keeps the earliest first touch, and the phone of either
+/// finds the survivor. Undo puts everything back.
+#[tokio::test]
+async fn duplicates_are_merged_and_the_merge_undone() {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-c", "wix-contacts-c").await;
+    let token = fleet.user_token(org, "staff@contacts-c.example", "staff").await;
+
+    // First seen: a Wix booking.
+    let claims = wix_created_claims("wix-contacts-c", "evt-1", "wb-1", "0400 555 666", 300);
+    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    assert_eq!(status, 200);
+    let booking = answer["bookingId"].as_str().unwrap().to_owned();
+    let first = fleet.contact_by_phone(&token, "+61400555666").await;
+    let first_id = first["contact"]["id"].as_str().unwrap().to_owned();
+
+    // Later: staff add the same person by hand under another number.
+    let (status, created) = create(
+        &fleet,
+        &token,
+        json!({"name": "Jane Doe", "phone": "0400 777 888", "email": "jane.doe@example.com", "source": "Walk-in", "intent": "procedure"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let survivor = created["contact"]["id"].as_str().unwrap().to_owned();
+
+    let (status, found) = fleet
+        .api_get(&token, &format!("/api/contacts/{survivor}/duplicates"))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["duplicates"][0]["contact"]["id"], first_id.as_str());
+    let reasons: Vec<&str> = found["duplicates"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["same_email", "same_name"]);
+
+    let merge_path = format!("/api/contacts/{survivor}/merge");
+    let (status, problem) = fleet
+        .api_send(
+            Method::POST,
+            &token,
+            &merge_path,
+            Some(&json!({"merged_id": survivor})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    let (status, merged) = fleet
+        .api_send(
+            Method::POST,
+            &token,
+            &merge_path,
+            Some(&json!({"merged_id": first_id})),
+            &[("idempotency-key", "merge-1")],
+        )
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    let merge = &merged["merge"];
+    let merge_id = merge["id"].as_str().unwrap().to_owned();
+    assert!(merge_id.starts_with("merge_"));
+    assert_eq!(merge["moved_touchpoints"], 1);
+    assert_eq!(merge["survivor"]["source"], "Wix", "the earliest record's first touch");
+    assert_eq!(merge["merged"]["merged_into"], survivor.as_str());
+
+    // The booking follows; the old number finds the survivor.
+    let detail = fleet
+        .until_some(Duration::from_secs(20), "the booking moves", || async {
+            let (_, body) = fleet.api_get(&token, &format!("/api/contacts/{survivor}")).await;
+            (body["bookings"].as_array().map_or(0, Vec::len) == 1).then_some(body)
+        })
+        .await;
+    assert_eq!(detail["bookings"][0]["id"], booking.as_str());
+    let types: HashSet<&str> = detail["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, HashSet::from(["booking_created", "lead_created"]));
+    let (_, by_old_phone) = fleet.api_get(&token, "/api/contacts?phone=0400555666").await;
+    assert_eq!(by_old_phone["contacts"][0]["id"], survivor.as_str());
+    let (_, listed) = fleet.api_get(&token, "/api/contacts").await;
+    assert_eq!(
+        listed["contacts"].as_array().unwrap().len(),
+        1,
+        "a merged contact is not listed"
+    );
+    let (status, _) = patch(&fleet, &token, &first_id, json!({"name": "X"})).await;
+    assert_eq!(status, 409, "a merged contact can't be changed");
+
+    // A new booking on the merged number lands on the survivor.
+    let claims = wix_created_claims("wix-contacts-c", "evt-2", "wb-2", "0400 555 666", 300);
+    fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    fleet
+        .eventually(Duration::from_secs(20), "the second booking", || async {
+            let (_, body) = fleet.api_get(&token, &format!("/api/contacts/{survivor}")).await;
+            body["bookings"].as_array().map_or(0, Vec::len) == 2
+        })
+        .await;
+
+    // Undo: the first record is back with its booking and touchpoint.
+    let undo = format!("/api/contacts/merges/{merge_id}/undo");
+    let (status, undone) = fleet.api_send(Method::POST, &token, &undo, None, &[]).await;
+    assert_eq!(status, 200, "{undone}");
+    assert_eq!(undone["merge"]["merged"]["merged_into"], Value::Null);
+    assert_eq!(undone["merge"]["survivor"]["source"], "Walk-in");
+    let (status, _) = fleet.api_send(Method::POST, &token, &undo, None, &[]).await;
+    assert_eq!(status, 409, "undone once only");
+    let back = fleet
+        .until_some(Duration::from_secs(20), "the booking moves back", || async {
+            let (_, body) = fleet.api_get(&token, &format!("/api/contacts/{first_id}")).await;
+            (body["bookings"].as_array().map_or(0, Vec::len) == 1).then_some(body)
+        })
+        .await;
+    assert_eq!(back["bookings"][0]["id"], booking.as_str());
+    assert_eq!(back["contact"]["phone"], "+61400555666");
+    assert_eq!(back["touchpoints"][0]["type"], "booking_created");
+    fleet.teardown().await;
+}
