@@ -38,6 +38,12 @@ pub const WIX_PUBLIC_KEY: &str = include_str!("../../services/ingest/testdata/wi
 pub const OTHER_PRIVATE_KEY: &str = include_str!("../../services/ingest/testdata/other_key.pem");
 /// The Standard Webhooks secret tests sign with.
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// The secret ingest derives ManyChat and ClickSend tokens from in tests.
+pub const INTAKE_SECRET: &str = "test-intake-secret-0123456789abcdef";
+
+/// The Twilio auth token ingest verifies with in tests.
+pub const TWILIO_AUTH_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 /// Password of users the harness creates.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -132,6 +138,8 @@ impl TestFleet {
             .with("ATTEND_INGEST_ADDR", "127.0.0.1:0")
             .with("ATTEND_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .with("ATTEND_WIX_PUBLIC_KEY", WIX_PUBLIC_KEY)
+            .with("ATTEND_INTAKE_SECRET", INTAKE_SECRET)
+            .with("ATTEND_TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN)
             // Crash tests wait for redelivery: keep it short.
             .with("ATTEND_BUS_ACK_WAIT", "3s")
             .with("ATTEND_SHUTDOWN_GRACE", "10s")
@@ -368,6 +376,45 @@ impl TestFleet {
             false,
         )
         .await
+    }
+
+    /// An organisation's token for ManyChat or ClickSend.
+    pub fn intake_token(&self, provider: &str, slug: &str) -> String {
+        attend_ingest::signature::IntakeSecret::parse(INTAKE_SECRET)
+            .expect("test intake secret")
+            .token(provider, slug)
+    }
+
+    /// POSTs to an ingest path with a content type and extra headers.
+    pub async fn post_ingest(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, String)],
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.ingest()))
+            .header("content-type", content_type)
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.expect("ingest request");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body, headers)
+    }
+
+    /// The reasons ingest recorded for refused deliveries, oldest first.
+    pub async fn rejections(&self) -> Vec<(String, String, String)> {
+        sqlx::query_as("select provider, reason_code, reason from ingest.rejected_deliveries order by received_at, id")
+            .fetch_all(&mut self.admin().await)
+            .await
+            .expect("read rejected deliveries")
     }
 
     /// Polls until `check` returns a value, for at most `timeout`.

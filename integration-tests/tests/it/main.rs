@@ -4,6 +4,7 @@
 mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;
+mod intake_flow;
 mod isolation;
 mod ops;
 mod refusals;

@@ -128,7 +128,7 @@ async fn expired_and_non_rs256_wix_tokens_are_refused() {
     let (status, problem) = fleet.post_wix_jwt(&expired).await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (401, Some("token_expired")),
+        (400, Some("token_expired")),
         "{problem}"
     );
 

@@ -2,9 +2,13 @@
 //! identities (E.164 phone, email), touchpoints and attribution.
 //!
 //! # Layout
-//! - [`api`]: `ContactService` over gRPC (match-or-create, get, find, timeline).
+//! - [`api`]: `ContactService` over gRPC (create, change, list, match, timeline, merge).
 //! - [`store`]: the SQL, next to nothing else.
 //! - [`timeline`]: the consumer that turns other services' events into touchpoints.
+//! - [`inbound`]: the consumers of leads, texts and delivery reports from ingest.
+//! - [`leads`], [`touch`]: opening a lead; recording a touchpoint and rescoring.
+//! - [`warmness`], [`channel`], [`pipeline`]: seed 000's score, channel names and stages.
+//! - [`merge`]: merging two contacts, and undoing it.
 //! - `migrations/`: the `contact` schema.
 //!
 //! Contact owns the timeline but never reads another service's tables: a
@@ -12,6 +16,7 @@
 
 pub mod api;
 pub mod channel;
+pub mod inbound;
 pub mod leads;
 pub mod merge;
 pub mod pipeline;
@@ -46,7 +51,16 @@ impl Startable for Contact {
         Box::pin(async move {
             let db = ctx.db()?;
             let recorder = touch::Recorder { outbox: ctx.outbox() };
-            ctx.consume(timeline::SPEC, timeline::Timeline { recorder })?;
+            ctx.consume(
+                timeline::SPEC,
+                timeline::Timeline {
+                    recorder: recorder.clone(),
+                },
+            )?;
+            let inbound = inbound::Inbound { recorder };
+            for spec in [inbound::LEADS, inbound::TEXTS, inbound::REPORTS] {
+                ctx.consume(spec, inbound.clone())?;
+            }
             let api = api::Api {
                 db,
                 outbox: ctx.outbox(),

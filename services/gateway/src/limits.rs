@@ -97,10 +97,7 @@ impl Limits {
     }
 }
 
-/// The client's address: the connection's peer, or, when the gateway is
-/// told it sits behind a proxy, the last `X-Forwarded-For` entry: the one
-/// that proxy appended. Entries before it were sent by the client, who can
-/// write anything there.
+/// The client's address (`attend_kit::http::client_ip`).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
@@ -114,21 +111,14 @@ impl FromRequestParts<crate::AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &crate::AppState) -> Result<Self, Self::Rejection> {
-        if state.limits.trust_forwarded_for
-            && let Some(ip) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|v| v.trim().parse::<IpAddr>().ok())
-        {
-            return Ok(Self(Some(ip)));
-        }
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        Ok(Self(attend_kit::http::client_ip(
+            &parts.headers,
+            peer,
+            state.limits.trust_forwarded_for,
+        )))
     }
 }

@@ -237,6 +237,16 @@ impl Api {
                     ));
                 }
             }
+        } else if req.provider == "slug" {
+            // A webhook URL or token that names the organisation itself.
+            sqlx::query_as(concat!(
+                "select ",
+                org_columns!(),
+                " from identity.organisations where slug = $1"
+            ))
+            .bind(&req.external_id)
+            .fetch_optional(&mut *tx)
+            .await?
         } else {
             sqlx::query_as(
                 "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours

@@ -8,6 +8,7 @@
 //! problem naming the field or header at fault and is recorded, with the
 //! body, in `rejected_deliveries`; nothing else is stored.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use attend_kit::bus::outbox::Outbox;
@@ -18,16 +19,22 @@ use attend_kit::http::Problem;
 use attend_kit::ids::{BookingId, EventId, TypedId};
 use attend_kit::orgs::{Directory, Org};
 use attend_kit::{Error, FieldError};
-use attend_proto::ingest::v1::{Customer, ExternalBookingReceived};
-use axum::extract::{DefaultBodyLimit, State};
+use attend_proto::ingest::v1::{Customer, ExternalBookingReceived, LeadReceived, SmsReceived, SmsStatusReported};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use governor::DefaultKeyedRateLimiter;
+use governor::clock::{Clock, DefaultClock};
+use http::{HeaderMap, StatusCode, header};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
-use crate::signature::{SignatureError, WebhookSecret, WixKey, looks_like_jwt};
+use crate::fields;
+use crate::leads::{self, Lead};
+use crate::signature::{IntakeSecret, SignatureError, TwilioToken, WebhookSecret, WixKey, looks_like_jwt};
+use crate::sms::{self, Inbound, Report};
 use crate::store::{self, Appended, LogEntry, Rejected};
 use crate::wix::{self, Notice};
 
@@ -41,12 +48,33 @@ pub struct Edge {
     pub orgs: Directory,
     pub wix_key: Option<WixKey>,
     pub webhook_secret: Option<WebhookSecret>,
+    /// Per-organisation tokens for ManyChat and ClickSend.
+    pub intake: Option<IntakeSecret>,
+    pub twilio: Option<TwilioToken>,
+    /// The scheme, host and port providers call us on (Twilio signs it).
+    pub public_base_url: Option<String>,
+    /// Form submissions per client address.
+    pub form_limit: DefaultKeyedRateLimiter<IpAddr>,
+    pub trust_forwarded_for: bool,
 }
+
+const MANYCHAT: &str = "/webhooks/manychat";
+const FORMS: &str = "/webhooks/forms/{org}";
+const CLICKSEND_INBOUND: &str = "/webhooks/clicksend/{token}/inbound";
+const CLICKSEND_RECEIPTS: &str = "/webhooks/clicksend/{token}/receipts";
+const TWILIO_INBOUND: &str = "/webhooks/twilio/{org}/inbound";
+const TWILIO_STATUS: &str = "/webhooks/twilio/{org}/status";
 
 /// The public router (webhooks); the runtime adds ops routes and observation.
 pub fn router(edge: Arc<Edge>) -> Router {
     Router::new()
         .route("/webhooks/wix/bookings", post(wix_bookings))
+        .route(MANYCHAT, post(manychat))
+        .route(FORMS, post(form).options(form_preflight))
+        .route(CLICKSEND_INBOUND, post(clicksend_inbound).get(clicksend_inbound_get))
+        .route(CLICKSEND_RECEIPTS, post(clicksend_receipts))
+        .route(TWILIO_INBOUND, post(twilio_inbound))
+        .route(TWILIO_STATUS, post(twilio_status))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(edge)
 }
@@ -99,6 +127,15 @@ impl Rejection {
         )
     }
 
+    fn unavailable(e: sqlx::Error) -> Self {
+        tracing::error!(error = %e, "cannot store a webhook");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the delivery could not be stored; retry shortly",
+        )
+    }
+
     fn into_problem(self) -> Problem {
         let mut problem = Problem::new(self.status, self.code, self.detail);
         problem.errors = self.errors;
@@ -124,12 +161,19 @@ struct Accepted {
     duplicate: bool,
 }
 
-async fn wix_bookings(State(edge): State<Arc<Edge>>, headers: HeaderMap, body: Bytes) -> Response {
-    const ENDPOINT: &str = "/webhooks/wix/bookings";
-    match edge.accept_wix_booking(ENDPOINT, &headers, &body).await {
+/// The answer to a delivery, counted, with a refusal recorded.
+async fn respond(
+    edge: &Edge,
+    provider: &'static str,
+    endpoint: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    result: Result<Accepted, Rejection>,
+) -> Response {
+    match result {
         Ok(accepted) => {
             let outcome = if accepted.duplicate { "duplicate" } else { "accepted" };
-            metrics::counter!("webhooks_received_total", "provider" => "wix", "outcome" => outcome).increment(1);
+            metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => outcome).increment(1);
             let mut answer = json!({
                 "success": true,
                 "eventId": accepted.event_id.to_string(),
@@ -142,11 +186,370 @@ async fn wix_bookings(State(edge): State<Arc<Edge>>, headers: HeaderMap, body: B
             (StatusCode::OK, Json(answer)).into_response()
         }
         Err(rejection) => {
-            metrics::counter!("webhooks_received_total", "provider" => "wix", "outcome" => "rejected").increment(1);
-            edge.record(ENDPOINT, "wix", &rejection, &headers, &body).await;
+            metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected").increment(1);
+            edge.record(endpoint, provider, &rejection, headers, body).await;
             rejection.into_problem().into_response()
         }
     }
+}
+
+async fn wix_bookings(State(edge): State<Arc<Edge>>, headers: HeaderMap, body: Bytes) -> Response {
+    const ENDPOINT: &str = "/webhooks/wix/bookings";
+    let result = edge.accept_wix_booking(ENDPOINT, &headers, &body).await;
+    respond(&edge, "wix", ENDPOINT, &headers, &body, result).await
+}
+
+fn content_type(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+}
+
+/// A sender's own delivery id, or the body's hash: a retry of the same
+/// body is the same delivery.
+fn delivery_key(own: Option<&str>, body: &[u8]) -> String {
+    match own {
+        Some(id) => id.to_owned(),
+        None => {
+            let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hash}")
+        }
+    }
+}
+
+/// `POST /webhooks/manychat`: a flow's External Request, with the
+/// organisation's token in `Authorization` (`Bearer <token>`).
+async fn manychat(State(edge): State<Arc<Edge>>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let secret = edge
+            .intake
+            .as_ref()
+            .ok_or_else(|| Rejection::not_configured("ATTEND_INTAKE_SECRET", "a ManyChat delivery"))?;
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .ok_or(SignatureError::MissingHeader("Authorization"))?
+            .to_str()
+            .map_err(|_| SignatureError::BadSignature)?;
+        let token = presented.strip_prefix("Bearer ").unwrap_or(presented);
+        let slug = secret.verify("manychat", token)?;
+        let value = fields::object(&body, content_type(&headers)).map_err(Rejection::malformed)?;
+        let lead = leads::from_manychat(&value).map_err(Rejection::malformed)?;
+        let org = edge.organisation_by_slug(&slug).await?;
+        let raw = Raw {
+            endpoint: MANYCHAT,
+            provider: "manychat",
+            headers: &headers,
+            body: &body,
+        };
+        edge.accept_lead(&raw, &org, &lead).await
+    }
+    .await;
+    respond(&edge, "manychat", MANYCHAT, &headers, &body, result).await
+}
+
+/// CORS for landing pages on other domains that post with `fetch`.
+fn cors(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::HeaderValue::from_static("content-type"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        header::HeaderValue::from_static("86400"),
+    );
+    response
+}
+
+async fn form_preflight() -> Response {
+    cors(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /webhooks/forms/{org}`: a public lead form (JSON or
+/// form-encoded), limited per client address.
+async fn form(
+    State(edge): State<Arc<Edge>>,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ip = attend_kit::http::client_ip(&headers, Some(peer), edge.trust_forwarded_for);
+    if let Some(ip) = ip
+        && let Err(not_until) = edge.form_limit.check_key(&ip)
+    {
+        metrics::counter!("webhooks_received_total", "provider" => "form", "outcome" => "rate_limited").increment(1);
+        let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
+        let problem = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many submissions from this address; try again in {wait} seconds"),
+        )
+        .with_header(header::RETRY_AFTER, wait.to_string());
+        return cors(problem.into_response());
+    }
+    let result = async {
+        let value = fields::object(&body, content_type(&headers)).map_err(Rejection::malformed)?;
+        let lead = leads::from_form(&value).map_err(Rejection::malformed)?;
+        let org = edge.organisation_by_slug(&slug).await?;
+        let raw = Raw {
+            endpoint: FORMS,
+            provider: "form",
+            headers: &headers,
+            body: &body,
+        };
+        edge.accept_lead(&raw, &org, &lead).await
+    }
+    .await;
+    cors(respond(&edge, "form", FORMS, &headers, &body, result).await)
+}
+
+/// A ClickSend callback: the token in its URL, then the message.
+async fn clicksend(edge: &Edge, kind: Callback, token: &str, headers: &HeaderMap, body: &[u8], form: bool) -> Response {
+    let endpoint = match kind {
+        Callback::Inbound => CLICKSEND_INBOUND,
+        Callback::Status => CLICKSEND_RECEIPTS,
+    };
+    let result = async {
+        let secret = edge
+            .intake
+            .as_ref()
+            .ok_or_else(|| Rejection::not_configured("ATTEND_INTAKE_SECRET", "a ClickSend callback"))?;
+        let slug = secret.verify("clicksend", token)?;
+        let org = edge.organisation_by_slug(&slug).await?;
+        let content = if form {
+            Some("application/x-www-form-urlencoded")
+        } else {
+            content_type(headers)
+        };
+        let value = fields::object(body, content).map_err(Rejection::malformed)?;
+        let raw = Raw {
+            endpoint,
+            provider: "clicksend",
+            headers,
+            body,
+        };
+        edge.accept_callback(&raw, kind, &org, &value).await
+    }
+    .await;
+    respond(edge, "clicksend", endpoint, headers, body, result).await
+}
+
+/// `POST /webhooks/clicksend/{token}/inbound`: an inbound rule's URL action
+/// (`post` or `json`).
+async fn clicksend_inbound(
+    State(edge): State<Arc<Edge>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    clicksend(&edge, Callback::Inbound, &token, &headers, &body, false).await
+}
+
+/// `GET /webhooks/clicksend/{token}/inbound`: the same, `get` style.
+async fn clicksend_inbound_get(
+    State(edge): State<Arc<Edge>>,
+    Path(token): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let query = query.unwrap_or_default();
+    clicksend(&edge, Callback::Inbound, &token, &headers, query.as_bytes(), true).await
+}
+
+/// `POST /webhooks/clicksend/{token}/receipts`: delivery receipts.
+async fn clicksend_receipts(
+    State(edge): State<Arc<Edge>>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    clicksend(&edge, Callback::Status, &token, &headers, &body, false).await
+}
+
+/// The URL Twilio called: the configured public base, or this request's
+/// scheme and host, with the path and query as received.
+fn public_url(edge: &Edge, headers: &HeaderMap, uri: &http::Uri) -> String {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    match &edge.public_base_url {
+        Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = if edge.trust_forwarded_for {
+                headers
+                    .get("x-forwarded-proto")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("http")
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}{path}")
+        }
+    }
+}
+
+/// Verifies a Twilio request and finds its organisation.
+async fn twilio_org(
+    edge: &Edge,
+    slug: &str,
+    headers: &HeaderMap,
+    uri: &http::Uri,
+    body: &[u8],
+) -> Result<Org, Rejection> {
+    let token = edge
+        .twilio
+        .as_ref()
+        .ok_or_else(|| Rejection::not_configured("ATTEND_TWILIO_AUTH_TOKEN", "a Twilio request"))?;
+    let url = public_url(edge, headers, uri);
+    token.verify(&url, headers, body).map_err(|e| {
+        let mut rejection = Rejection::from(e);
+        if rejection.code == "bad_signature" {
+            rejection.detail = format!(
+                "X-Twilio-Signature does not match {url}: if Twilio calls another URL (a proxy, https), set ATTEND_PUBLIC_BASE_URL"
+            );
+        }
+        rejection
+    })?;
+    edge.organisation_by_slug(slug).await
+}
+
+/// A delivery as received, for the event log.
+struct Raw<'a> {
+    endpoint: &'a str,
+    provider: &'static str,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl<'a> Raw<'a> {
+    /// Its event-log row, under a fresh event id.
+    fn entry(&self, delivery_id: &'a str, event_type: &'a str, kept: &'a Map<String, Value>) -> LogEntry<'a> {
+        LogEntry {
+            id: EventId::new().uuid(),
+            provider: self.provider,
+            delivery_id,
+            event_type,
+            endpoint: self.endpoint,
+            headers: kept,
+            body: self.body,
+            subject_ids: EMPTY.get_or_init(Map::new),
+            published: true,
+        }
+    }
+}
+
+static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// What a messaging provider's callback reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Callback {
+    /// A text to one of the practice's numbers.
+    Inbound,
+    /// A delivery report for a message we sent.
+    Status,
+}
+
+impl Edge {
+    /// Parses a provider's callback and accepts it.
+    async fn accept_callback(
+        &self,
+        raw: &Raw<'_>,
+        kind: Callback,
+        org: &Org,
+        value: &Value,
+    ) -> Result<Accepted, Rejection> {
+        let malformed = Rejection::malformed;
+        match (raw.provider, kind) {
+            ("twilio", Callback::Inbound) => {
+                let sms = sms::twilio_inbound(value).map_err(malformed)?;
+                self.accept_sms(raw, org, &sms).await
+            }
+            ("twilio", Callback::Status) => {
+                let report = sms::twilio_status_callback(value).map_err(malformed)?;
+                self.accept_report(raw, org, &report).await
+            }
+            (_, Callback::Inbound) => {
+                let sms = sms::clicksend_inbound(value).map_err(malformed)?;
+                self.accept_sms(raw, org, &sms).await
+            }
+            (_, Callback::Status) => {
+                let report = sms::clicksend_receipt(value).map_err(malformed)?;
+                self.accept_report(raw, org, &report).await
+            }
+        }
+    }
+}
+
+/// A Twilio callback: signature, organisation, then the message.
+async fn twilio(
+    edge: &Edge,
+    kind: Callback,
+    slug: &str,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let endpoint = match kind {
+        Callback::Inbound => TWILIO_INBOUND,
+        Callback::Status => TWILIO_STATUS,
+    };
+    let result = async {
+        let org = twilio_org(edge, slug, headers, uri, body).await?;
+        let value = fields::object(body, content_type(headers)).map_err(Rejection::malformed)?;
+        let raw = Raw {
+            endpoint,
+            provider: "twilio",
+            headers,
+            body,
+        };
+        edge.accept_callback(&raw, kind, &org, &value).await
+    }
+    .await;
+    let answered_inbound = kind == Callback::Inbound && result.is_ok();
+    let response = respond(edge, "twilio", endpoint, headers, body, result).await;
+    if answered_inbound {
+        // Twilio reads the answer as TwiML: an empty one sends no reply.
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/xml")],
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#,
+        )
+            .into_response()
+    } else {
+        response
+    }
+}
+
+/// `POST /webhooks/twilio/{org}/inbound`: a text to one of the practice's
+/// Twilio numbers.
+async fn twilio_inbound(
+    State(edge): State<Arc<Edge>>,
+    Path(slug): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    twilio(&edge, Callback::Inbound, &slug, &uri, &headers, &body).await
+}
+
+/// `POST /webhooks/twilio/{org}/status`: a message status callback.
+async fn twilio_status(
+    State(edge): State<Arc<Edge>>,
+    Path(slug): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    twilio(&edge, Callback::Status, &slug, &uri, &headers, &body).await
 }
 
 /// Request headers worth keeping, without credentials.
@@ -245,6 +648,165 @@ impl Edge {
         })
     }
 
+    async fn organisation_by_slug(&self, slug: &str) -> Result<Org, Rejection> {
+        self.orgs.resolve("slug", slug).await.map_err(|e| match e {
+            Error::NotFound(_) => Rejection::new(
+                StatusCode::NOT_FOUND,
+                "unknown_organisation",
+                format!("no organisation has the slug {slug:?}"),
+            ),
+            other => {
+                tracing::warn!(error = %other, "cannot resolve the organisation of a webhook");
+                Rejection::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the organisation directory is unavailable; retry shortly",
+                )
+            }
+        })
+    }
+
+    /// Appends a verified delivery and its normalised event in one
+    /// transaction; a duplicate changes nothing and gets the first answer.
+    async fn append_and_publish(
+        &self,
+        org: &Org,
+        entry: LogEntry<'_>,
+        event: impl FnOnce(EventId) -> Draft,
+    ) -> Result<Accepted, Rejection> {
+        let mut tx = self.db.tenant(org.id).await.map_err(Rejection::unavailable)?;
+        let event_id = EventId::from(entry.id);
+        match store::append(&mut tx, org.id, &entry)
+            .await
+            .map_err(Rejection::unavailable)?
+        {
+            Appended::Duplicate { id, .. } => {
+                tx.rollback().await.map_err(Rejection::unavailable)?;
+                Ok(Accepted {
+                    event_id: EventId::from(id),
+                    booking_id: None,
+                    handled: true,
+                    duplicate: true,
+                })
+            }
+            Appended::New => {
+                self.outbox
+                    .add(&mut tx, event(event_id).with_id(event_id))
+                    .await
+                    .map_err(Rejection::unavailable)?;
+                tx.commit().await.map_err(Rejection::unavailable)?;
+                Ok(Accepted {
+                    event_id,
+                    booking_id: None,
+                    handled: true,
+                    duplicate: false,
+                })
+            }
+        }
+    }
+
+    async fn accept_lead(&self, raw: &Raw<'_>, org: &Org, lead: &Lead) -> Result<Accepted, Rejection> {
+        let (provider, body) = (raw.provider, raw.body);
+        let mut problems = Vec::new();
+        let phone = lead
+            .phone
+            .as_deref()
+            .map(|raw| read_phone(raw, lead.phone_field, org.phone_region, &mut problems))
+            .unwrap_or_default();
+        let email = lead
+            .email
+            .as_deref()
+            .map(|raw| read_email(raw, lead.email_field, &mut problems))
+            .unwrap_or_default();
+        if !problems.is_empty() {
+            return Err(Rejection::malformed(problems));
+        }
+        let delivery_id = delivery_key(lead.delivery_id.as_deref(), body);
+        let kept = kept_headers(raw.headers);
+        let entry = raw.entry(&delivery_id, &lead.event, &kept);
+        self.append_and_publish(org, entry, |id| {
+            let event = LeadReceived {
+                provider: provider.to_owned(),
+                event: lead.event.clone(),
+                name: lead.name.clone().unwrap_or_default(),
+                phone,
+                email,
+                intent: lead.intent.clone().unwrap_or_default(),
+                flow_name: lead.flow_name.clone().unwrap_or_default(),
+                buttons_clicked: lead.buttons_clicked.clone(),
+                external_contact_id: lead.external_contact_id.clone().unwrap_or_default(),
+                source: lead.source.clone().unwrap_or_default(),
+                utm: Some(lead.utm.clone()),
+                click_id: lead.click_id.clone().unwrap_or_default(),
+                form_name: lead.form_name.clone().unwrap_or_default(),
+                page_url: lead.page_url.clone().unwrap_or_default(),
+                message: lead.message.clone().unwrap_or_default(),
+                occurred_at: Some(timestamp(lead.occurred_at.unwrap_or_else(chrono::Utc::now))),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+
+    async fn accept_sms(&self, raw: &Raw<'_>, org: &Org, sms: &Inbound) -> Result<Accepted, Rejection> {
+        let provider = raw.provider;
+        let mut problems = Vec::new();
+        let from = read_phone(&sms.from, sms.from_field, org.phone_region, &mut problems);
+        if !problems.is_empty() {
+            return Err(Rejection::malformed(problems));
+        }
+        // Our own number: kept as sent if it isn't one we can read.
+        let to = sms
+            .to
+            .as_deref()
+            .map(|raw| Phone::parse(raw, org.phone_region).map_or_else(|_| raw.to_owned(), |p| p.to_string()))
+            .unwrap_or_default();
+        let kept = kept_headers(raw.headers);
+        let entry = raw.entry(&sms.message_id, "sms.inbound", &kept);
+        self.append_and_publish(org, entry, |id| {
+            let event = SmsReceived {
+                provider: provider.to_owned(),
+                message_id: sms.message_id.clone(),
+                from,
+                to,
+                body: sms.body.clone(),
+                received_at: Some(timestamp(sms.received_at.unwrap_or_else(chrono::Utc::now))),
+                original_message_id: sms.original_message_id.clone().unwrap_or_default(),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+
+    async fn accept_report(&self, raw: &Raw<'_>, org: &Org, report: &Report) -> Result<Accepted, Rejection> {
+        let provider = raw.provider;
+        let to = report
+            .to
+            .as_deref()
+            .map(|raw| Phone::parse(raw, org.phone_region).map_or_else(|_| raw.to_owned(), |p| p.to_string()))
+            .unwrap_or_default();
+        let delivery_id = report.delivery_id();
+        let kept = kept_headers(raw.headers);
+        let entry = raw.entry(&delivery_id, "sms.status", &kept);
+        self.append_and_publish(org, entry, |id| {
+            let event = SmsStatusReported {
+                provider: provider.to_owned(),
+                message_id: report.message_id.clone(),
+                status: report.status.to_owned(),
+                provider_status: report.provider_status.clone(),
+                error_code: report.error_code.clone().unwrap_or_default(),
+                error_text: report.error_text.clone().unwrap_or_default(),
+                to,
+                reported_at: Some(timestamp(report.reported_at.unwrap_or_else(chrono::Utc::now))),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+
     async fn accept_wix_booking(
         &self,
         endpoint: &str,
@@ -266,14 +828,7 @@ impl Edge {
             None => None,
         };
 
-        let unavailable = |e: sqlx::Error| {
-            tracing::error!(error = %e, "cannot store a webhook");
-            Rejection::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the delivery could not be stored; retry shortly",
-            )
-        };
+        let unavailable = Rejection::unavailable;
         let mut tx = self.db.tenant(org.id).await.map_err(unavailable)?;
         let event_id = EventId::new();
         let mut subject_ids = Map::new();
@@ -367,20 +922,16 @@ fn customer(c: &wix::Customer, org_region: Region) -> Result<Customer, Rejection
         .and_then(|code| code.parse::<Region>().ok())
         .unwrap_or(org_region);
     let mut problems = Vec::new();
-    let phone = match &c.phone {
-        Some(raw) => Phone::parse(raw, region)
-            .map(|p| p.to_string())
-            .map_err(|r| problems.push(FieldError::new(&c.phone_field, r)))
-            .unwrap_or_default(),
-        None => String::new(),
-    };
-    let email = match &c.email {
-        Some(raw) => Email::parse(raw)
-            .map(|e| e.to_string())
-            .map_err(|r| problems.push(FieldError::new(&c.email_field, r)))
-            .unwrap_or_default(),
-        None => String::new(),
-    };
+    let phone = c
+        .phone
+        .as_deref()
+        .map(|raw| read_phone(raw, &c.phone_field, region, &mut problems))
+        .unwrap_or_default();
+    let email = c
+        .email
+        .as_deref()
+        .map(|raw| read_email(raw, &c.email_field, &mut problems))
+        .unwrap_or_default();
     if !problems.is_empty() {
         return Err(Rejection::malformed(problems));
     }
@@ -389,4 +940,20 @@ fn customer(c: &wix::Customer, org_region: Region) -> Result<Customer, Rejection
         phone,
         email,
     })
+}
+
+/// A phone in E.164 (empty, with the problem noted, when unreadable).
+fn read_phone(raw: &str, field: &str, region: Region, problems: &mut Vec<FieldError>) -> String {
+    Phone::parse(raw, region)
+        .map(|p| p.to_string())
+        .map_err(|r| problems.push(FieldError::new(field, r)))
+        .unwrap_or_default()
+}
+
+/// An email, normalised (empty, with the problem noted, when unreadable).
+fn read_email(raw: &str, field: &str, problems: &mut Vec<FieldError>) -> String {
+    Email::parse(raw)
+        .map(|e| e.to_string())
+        .map_err(|r| problems.push(FieldError::new(field, r)))
+        .unwrap_or_default()
 }

@@ -15,7 +15,10 @@
 
 pub mod api;
 pub mod edge;
+pub mod fields;
+pub mod leads;
 pub mod signature;
+pub mod sms;
 pub mod store;
 pub mod wix;
 
@@ -27,7 +30,9 @@ use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
 use futures::future::BoxFuture;
 
-use crate::signature::{WebhookSecret, WixKey};
+use std::num::NonZeroU32;
+
+use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -51,6 +56,21 @@ pub struct Settings {
     /// `ATTEND_WEBHOOK_SECRET`: the Standard Webhooks secret (`whsec_...`)
     /// for forwarded JSON deliveries. Unset: those are answered 503.
     pub webhook_secret: Option<WebhookSecret>,
+    /// `ATTEND_INTAKE_SECRET`: derives each organisation's ManyChat and
+    /// ClickSend tokens (`attend orgs webhooks <slug>` prints them). Unset:
+    /// those deliveries are answered 503.
+    pub intake: Option<IntakeSecret>,
+    /// `ATTEND_TWILIO_AUTH_TOKEN`: verifies `X-Twilio-Signature`. Unset:
+    /// Twilio requests are answered 503.
+    pub twilio: Option<TwilioToken>,
+    /// `ATTEND_PUBLIC_BASE_URL`: the scheme, host and port providers reach
+    /// ingest on (e.g. `https://hooks.example.com`), for Twilio signatures
+    /// behind a proxy.
+    pub public_base_url: Option<String>,
+    /// `ATTEND_FORM_RATE_LIMIT`: form submissions a minute per address (default 30).
+    pub form_per_minute: NonZeroU32,
+    /// `ATTEND_TRUST_FORWARDED_FOR`: client address and scheme from the proxy's headers.
+    pub trust_forwarded_for: bool,
 }
 
 impl Settings {
@@ -66,10 +86,59 @@ impl Settings {
                 .map_err(|why| errors.push(ConfigError::new("ATTEND_WEBHOOK_SECRET", why)))
                 .ok()
         });
+        let intake = config.source.raw("ATTEND_INTAKE_SECRET").and_then(|text| {
+            IntakeSecret::parse(&text)
+                .map_err(|why| errors.push(ConfigError::new("ATTEND_INTAKE_SECRET", why)))
+                .ok()
+        });
+        let twilio = config.source.raw("ATTEND_TWILIO_AUTH_TOKEN").and_then(|text| {
+            TwilioToken::parse(&text)
+                .map_err(|why| errors.push(ConfigError::new("ATTEND_TWILIO_AUTH_TOKEN", why)))
+                .ok()
+        });
+        let public_base_url = config.source.raw("ATTEND_PUBLIC_BASE_URL").and_then(|text| {
+            let text = text.trim().trim_end_matches('/').to_owned();
+            match url::Url::parse(&text) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Some(text),
+                _ => {
+                    errors.push(ConfigError::new(
+                        "ATTEND_PUBLIC_BASE_URL",
+                        "must be a scheme and host (and port), e.g. https://hooks.example.com",
+                    ));
+                    None
+                }
+            }
+        });
+        let form_per_minute = config
+            .source
+            .get_or("ATTEND_FORM_RATE_LIMIT", 30u32)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                30
+            });
+        let form_per_minute = NonZeroU32::new(form_per_minute).unwrap_or_else(|| {
+            errors.push(ConfigError::new(
+                "ATTEND_FORM_RATE_LIMIT",
+                "must be at least 1 a minute",
+            ));
+            NonZeroU32::MIN
+        });
+        let trust_forwarded_for = config
+            .source
+            .flag("ATTEND_TRUST_FORWARDED_FOR", false)
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                false
+            });
         if errors.is_empty() {
             Ok(Self {
                 wix_key,
                 webhook_secret,
+                intake,
+                twilio,
+                public_base_url,
+                form_per_minute,
+                trust_forwarded_for,
             })
         } else {
             Err(errors)
@@ -90,6 +159,14 @@ impl Startable for Ingest {
             if settings.wix_key.is_none() {
                 tracing::warn!("ATTEND_WIX_PUBLIC_KEY is not set: Wix JWT webhooks will be answered 503 until it is");
             }
+            if settings.intake.is_none() {
+                tracing::warn!(
+                    "ATTEND_INTAKE_SECRET is not set: ManyChat and ClickSend webhooks will be answered 503 until it is"
+                );
+            }
+            if settings.twilio.is_none() {
+                tracing::warn!("ATTEND_TWILIO_AUTH_TOKEN is not set: Twilio webhooks will be answered 503 until it is");
+            }
             if settings.webhook_secret.is_none() {
                 tracing::warn!(
                     "ATTEND_WEBHOOK_SECRET is not set: Standard Webhooks deliveries will be answered 503 until it is"
@@ -102,6 +179,11 @@ impl Startable for Ingest {
                 orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
                 wix_key: settings.wix_key,
                 webhook_secret: settings.webhook_secret,
+                intake: settings.intake,
+                twilio: settings.twilio,
+                public_base_url: settings.public_base_url,
+                form_limit: governor::RateLimiter::keyed(governor::Quota::per_minute(settings.form_per_minute)),
+                trust_forwarded_for: settings.trust_forwarded_for,
             });
             let public = edge::router(edge)
                 .merge(attend_kit::http::ops_router(ctx.readiness()))

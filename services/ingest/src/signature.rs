@@ -7,14 +7,23 @@
 //!   timestamp within 5 minutes.
 //! - Wix: the body is a JWT signed RS256 with the Wix app's key; we verify
 //!   with its public key, accept no other algorithm, and require `exp`.
+//! - Twilio: `X-Twilio-Signature` is base64 HMAC-SHA1, keyed with the
+//!   account's auth token, over the full URL Twilio requested followed by
+//!   every POST parameter's name and value, sorted by name (then value),
+//!   with no separators. Twilio is inconsistent about default ports, so
+//!   like its own libraries we accept the URL with and without one. A JSON
+//!   body is covered by a `bodySHA256` query parameter instead.
+//! - ManyChat and ClickSend sign nothing: each organisation gets its own
+//!   token ([`IntakeSecret`]), sent in the `Authorization` header (ManyChat)
+//!   or the callback URL (ClickSend), compared in constant time.
 
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// How far a Standard Webhooks timestamp may be from our clock.
@@ -55,11 +64,12 @@ impl SignatureError {
         }
     }
 
-    /// 400 for a request that is malformed or stale, 401 for one we cannot
+    /// 400 for a request that is malformed or stale (an expired Wix token
+    /// is a genuine delivery, too old to act on), 401 for one we cannot
     /// authenticate.
     pub fn status(&self) -> http::StatusCode {
         match self {
-            Self::MalformedHeader { .. } | Self::StaleTimestamp(_) => http::StatusCode::BAD_REQUEST,
+            Self::MalformedHeader { .. } | Self::StaleTimestamp(_) | Self::Expired => http::StatusCode::BAD_REQUEST,
             _ => http::StatusCode::UNAUTHORIZED,
         }
     }
@@ -196,6 +206,171 @@ impl WixKey {
     }
 }
 
+/// Derives each organisation's webhook token for providers that don't
+/// sign (ManyChat, ClickSend) from one server secret: `<slug>.<mac>`, where
+/// mac is the first 32 characters of base64url(HMAC-SHA256(secret,
+/// "attend-intake:<provider>:<slug>")). Nothing is stored; a leaked token
+/// lets one provider post for one organisation, and rotating the secret
+/// rotates them all.
+#[derive(Clone)]
+pub struct IntakeSecret(Vec<u8>);
+
+impl std::fmt::Debug for IntakeSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IntakeSecret(<redacted>)")
+    }
+}
+
+impl IntakeSecret {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() < 32 {
+            return Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned());
+        }
+        Ok(Self(text.as_bytes().to_vec()))
+    }
+
+    fn mac(&self, provider: &str, slug: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(format!("attend-intake:{provider}:{slug}").as_bytes());
+        let mut text = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        text.truncate(32);
+        text
+    }
+
+    /// The organisation's token for a provider.
+    pub fn token(&self, provider: &str, slug: &str) -> String {
+        format!("{slug}.{}", self.mac(provider, slug))
+    }
+
+    /// Checks a presented token; the organisation's slug.
+    pub fn verify(&self, provider: &str, presented: &str) -> Result<String, SignatureError> {
+        let (slug, mac) = presented.trim().rsplit_once('.').ok_or(SignatureError::BadSignature)?;
+        if slug.is_empty() || slug.len() > 100 {
+            return Err(SignatureError::BadSignature);
+        }
+        let expected = self.mac(provider, slug);
+        if bool::from(expected.as_bytes().ct_eq(mac.as_bytes())) {
+            Ok(slug.to_owned())
+        } else {
+            Err(SignatureError::BadSignature)
+        }
+    }
+}
+
+/// A Twilio account's auth token.
+#[derive(Clone)]
+pub struct TwilioToken(String);
+
+impl std::fmt::Debug for TwilioToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TwilioToken(<redacted>)")
+    }
+}
+
+impl TwilioToken {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() < 16 {
+            return Err("must be the account's auth token (32 hex characters)".to_owned());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The signature Twilio sends for `url` and these POST parameters.
+    pub fn sign(&self, url: &str, params: &[(String, String)]) -> String {
+        let mut sorted: Vec<&(String, String)> = params.iter().collect();
+        sorted.sort();
+        let mut text = url.to_owned();
+        for (name, value) in sorted {
+            text.push_str(name);
+            text.push_str(value);
+        }
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, self.0.as_bytes());
+        STANDARD.encode(aws_lc_rs::hmac::sign(&key, text.as_bytes()).as_ref())
+    }
+
+    /// Verifies `X-Twilio-Signature` for a request Twilio made to `url`
+    /// (the public URL, query included). A form body's parameters are
+    /// signed; any other body must match the URL's `bodySHA256`.
+    pub fn verify(&self, url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+        const HEADER: &str = "x-twilio-signature";
+        let presented = headers
+            .get(HEADER)
+            .ok_or(SignatureError::MissingHeader("X-Twilio-Signature"))?
+            .to_str()
+            .map_err(|_| SignatureError::MalformedHeader {
+                header: "X-Twilio-Signature",
+                why: "not ASCII".to_owned(),
+            })?;
+        let query_hash = url::Url::parse(url).ok().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "bodySHA256")
+                .map(|(_, v)| v.into_owned())
+        });
+        let params = match &query_hash {
+            Some(hash) => {
+                let actual: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+                if !bool::from(actual.as_bytes().ct_eq(hash.to_ascii_lowercase().as_bytes())) {
+                    return Err(SignatureError::BadSignature);
+                }
+                Vec::new()
+            }
+            None => form_pairs(body),
+        };
+        let matched = url_candidates(url)
+            .iter()
+            .any(|candidate| bool::from(self.sign(candidate, &params).as_bytes().ct_eq(presented.as_bytes())));
+        if matched {
+            Ok(())
+        } else {
+            Err(SignatureError::BadSignature)
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs, decoded.
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The URL as given, with its scheme's default port added, and without
+/// any port: Twilio signs one of these.
+pub fn url_candidates(url: &str) -> Vec<String> {
+    let mut candidates = vec![url.to_owned()];
+    let Ok(parsed) = url::Url::parse(url) else {
+        return candidates;
+    };
+    let Some(host) = parsed.host_str() else {
+        return candidates;
+    };
+    // `Url` hides a default port, so look at the text itself.
+    let after_host = url.find(host).map(|i| i + host.len()).unwrap_or(url.len());
+    let port_text: String = url[after_host..]
+        .strip_prefix(':')
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default();
+    if port_text.is_empty() {
+        let default = match parsed.scheme() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        };
+        if let Some(port) = default {
+            candidates.push(format!("{}:{port}{}", &url[..after_host], &url[after_host..]));
+        }
+    } else {
+        candidates.push(format!(
+            "{}{}",
+            &url[..after_host],
+            &url[after_host + 1 + port_text.len()..]
+        ));
+    }
+    candidates
+}
+
 /// Does this body look like a compact JWT (three base64url parts)?
 pub fn looks_like_jwt(body: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(body) else {
@@ -293,6 +468,109 @@ mod tests {
         assert!(WebhookSecret::parse("whsec_!!!").is_err());
         assert!(WebhookSecret::parse("short").is_err());
         assert!(WebhookSecret::parse("a plain secret of enough length").is_ok());
+    }
+
+    /// Twilio's published validation example (its helper libraries' tests).
+    const TWILIO_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+    const TWILIO_BODY: &[u8] =
+        b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212";
+
+    fn twilio_headers(signature: &str) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        h.insert("x-twilio-signature", signature.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn twilio_signatures_match_the_documented_example() {
+        let token = TwilioToken::parse("12345").err();
+        assert!(token.is_some(), "a real auth token is 32 characters");
+        let token = TwilioToken("12345".to_owned());
+        let params = form_pairs(TWILIO_BODY);
+        assert_eq!(token.sign(TWILIO_URL, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        assert!(
+            token
+                .verify(TWILIO_URL, &twilio_headers("RSOYDt4T1cUTdK1PDd93/VVr8B8="), TWILIO_BODY)
+                .is_ok()
+        );
+        let tampered =
+            b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=9999&From=%2B14158675309&To=%2B18005551212";
+        assert_eq!(
+            token.verify(TWILIO_URL, &twilio_headers("RSOYDt4T1cUTdK1PDd93/VVr8B8="), tampered),
+            Err(SignatureError::BadSignature)
+        );
+        assert_eq!(
+            token.verify(TWILIO_URL, &http::HeaderMap::new(), TWILIO_BODY),
+            Err(SignatureError::MissingHeader("X-Twilio-Signature"))
+        );
+    }
+
+    #[test]
+    fn twilio_signatures_survive_default_ports_either_way() {
+        let token = TwilioToken("12345".to_owned());
+        let params = form_pairs(TWILIO_BODY);
+        assert_eq!(
+            token.sign("https://mycompany.com:443/myapp.php?foo=1&bar=2", &params),
+            "kvajT1Ptam85bY51eRf/AJRuM3w="
+        );
+        assert_eq!(
+            token.sign("http://mycompany.com:80/myapp.php?foo=1&bar=2", &params),
+            "0ZXoZLH/DfblKGATFgpif+LLRf4="
+        );
+        // Signed with :443 by Twilio, configured here without it; and the reverse.
+        let h = twilio_headers("kvajT1Ptam85bY51eRf/AJRuM3w=");
+        assert!(token.verify(TWILIO_URL, &h, TWILIO_BODY).is_ok());
+        let h = twilio_headers("RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+        assert!(
+            token
+                .verify("https://mycompany.com:443/myapp.php?foo=1&bar=2", &h, TWILIO_BODY)
+                .is_ok()
+        );
+        // A non-default port is kept when Twilio keeps it.
+        let h = twilio_headers("Zmvh+3yNM1Phv2jhDCwEM3q5ebU=");
+        assert!(
+            token
+                .verify("http://mycompany.com:1234/myapp.php?foo=1&bar=2", &h, TWILIO_BODY)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn twilio_repeated_parameters_sort_by_value() {
+        let token = TwilioToken("12345".to_owned());
+        let params = form_pairs(b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234");
+        assert_eq!(token.sign(TWILIO_URL, &params), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
+    }
+
+    #[test]
+    fn twilio_json_bodies_are_covered_by_their_hash() {
+        let token = TwilioToken("12345".to_owned());
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+        assert_eq!(token.sign(url, &[]), "a9nBmqA0ju/hNViExpshrM61xv4=");
+        let h = twilio_headers("a9nBmqA0ju/hNViExpshrM61xv4=");
+        assert!(token.verify(url, &h, body).is_ok());
+        assert_eq!(
+            token.verify(url, &h, br#"{"property": "other"}"#),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn intake_tokens_are_per_organisation_and_provider() {
+        let secret = IntakeSecret::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let token = secret.token("manychat", "clinic-a");
+        assert!(token.starts_with("clinic-a."));
+        assert_eq!(secret.verify("manychat", &token).unwrap(), "clinic-a");
+        assert_eq!(
+            secret.verify("clicksend", &token),
+            Err(SignatureError::BadSignature),
+            "another provider's token"
+        );
+        let forged = token.replacen("clinic-a", "clinic-b", 1);
+        assert_eq!(secret.verify("manychat", &forged), Err(SignatureError::BadSignature));
+        assert!(secret.verify("manychat", "no-dot").is_err());
+        assert!(IntakeSecret::parse("too short").is_err());
     }
 
     #[test]

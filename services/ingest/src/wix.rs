@@ -15,6 +15,8 @@
 //! field by its path in the body.
 
 use attend_kit::FieldError;
+
+use crate::fields::{Reader, nested};
 use attend_proto::ingest::v1::{BookingAction, BookingStatus, PaymentStatus};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -63,102 +65,6 @@ pub struct Customer {
     pub email_field: String,
     /// ISO region Wix reports for the contact, used to read a local phone.
     pub country_code: Option<String>,
-}
-
-/// Reads JSON text or an object already decoded (Wix nests JSON as strings).
-fn nested(value: &Value, field: &str) -> Result<Value, FieldError> {
-    match value {
-        Value::String(text) => {
-            serde_json::from_str(text).map_err(|e| FieldError::new(field, format!("is not JSON text: {e}")))
-        }
-        Value::Object(_) => Ok(value.clone()),
-        Value::Null => Err(FieldError::new(field, "is required")),
-        _ => Err(FieldError::new(field, "must be an object or JSON text")),
-    }
-}
-
-/// Collects field problems while reading a JSON object.
-struct Reader<'a> {
-    prefix: String,
-    value: &'a Value,
-    problems: Vec<FieldError>,
-}
-
-impl<'a> Reader<'a> {
-    fn new(prefix: &str, value: &'a Value) -> Self {
-        Self {
-            prefix: prefix.to_owned(),
-            value,
-            problems: Vec::new(),
-        }
-    }
-
-    fn path(&self, path: &str) -> String {
-        if self.prefix.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{}.{path}", self.prefix)
-        }
-    }
-
-    fn at(&self, path: &str) -> Option<&'a Value> {
-        let mut v = self.value;
-        for part in path.split('.') {
-            v = v.get(part)?;
-        }
-        (!v.is_null()).then_some(v)
-    }
-
-    /// A non-blank string, if present; a non-string is a problem.
-    fn opt_str(&mut self, path: &str) -> Option<String> {
-        match self.at(path) {
-            None => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(s.trim().to_owned()),
-            Some(_) => {
-                let p = self.path(path);
-                self.problems.push(FieldError::new(p, "must be a string"));
-                None
-            }
-        }
-    }
-
-    fn req_str(&mut self, path: &str) -> Option<String> {
-        let value = self.opt_str(path);
-        if value.is_none() && !self.problems.iter().any(|p| p.field == self.path(path)) {
-            let p = self.path(path);
-            self.problems.push(FieldError::new(p, "is required"));
-        }
-        value
-    }
-
-    fn opt_time(&mut self, path: &str) -> Option<DateTime<Utc>> {
-        let text = self.opt_str(path)?;
-        match DateTime::parse_from_rfc3339(&text) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(_) => {
-                let p = self.path(path);
-                self.problems.push(FieldError::new(
-                    p,
-                    format!("{text:?} is not an RFC 3339 timestamp such as 2026-01-05T10:00:00Z"),
-                ));
-                None
-            }
-        }
-    }
-
-    fn problem(&mut self, path: &str, reason: impl Into<String>) {
-        let p = self.path(path);
-        self.problems.push(FieldError::new(p, reason));
-    }
-
-    fn finish(self) -> Result<(), Vec<FieldError>> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(self.problems)
-        }
-    }
 }
 
 /// The Wix Bookings v2 event types we act on, and where each carries the

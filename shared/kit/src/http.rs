@@ -167,6 +167,27 @@ impl Readiness {
 }
 
 /// `/healthz` (the process answers), `/readyz` (dependencies answer) and `/metrics`.
+/// The client's address: the connection's peer, or, behind a proxy we were
+/// told to trust, the last `X-Forwarded-For` entry: the one that proxy
+/// appended. Entries before it were sent by the client, who can write
+/// anything there.
+pub fn client_ip(
+    headers: &http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    trust_forwarded_for: bool,
+) -> Option<std::net::IpAddr> {
+    if trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(ip);
+    }
+    peer.map(|addr| addr.ip())
+}
+
 pub fn ops_router(readiness: Readiness) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -20,6 +20,9 @@ macro_rules! events {
 
 events! {
     ingest::v1::ExternalBookingReceived => "ingest.booking_received";
+    ingest::v1::LeadReceived => "ingest.lead_received";
+    ingest::v1::SmsReceived => "ingest.sms_received";
+    ingest::v1::SmsStatusReported => "ingest.sms_status";
     contact::v1::ContactCreated => "contact.created";
     contact::v1::LeadCreated => "contact.lead_created";
     contact::v1::ContactUpdated => "contact.updated";

@@ -1,0 +1,195 @@
+//! Reading provider payloads field by field, naming each problem by its
+//! path in the body (`subscriber.phone`, `createdEvent.entity.startDate`).
+//! Form-encoded bodies are read as a flat JSON object of strings.
+
+use attend_kit::FieldError;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// A body as a JSON object: JSON as sent, or form fields as strings.
+pub fn object(body: &[u8], content_type: Option<&str>) -> Result<Value, Vec<FieldError>> {
+    let form = content_type.is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let fields: Map<String, Value> = url::form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        return Ok(Value::Object(fields));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(vec![FieldError::new("body", "must be a JSON object")]),
+        Err(e) => Err(vec![FieldError::new(
+            "body",
+            format!("is not JSON ({e}); send application/json or application/x-www-form-urlencoded"),
+        )]),
+    }
+}
+
+/// Reads JSON text or an object already decoded (Wix nests JSON as strings).
+pub fn nested(value: &Value, field: &str) -> Result<Value, FieldError> {
+    match value {
+        Value::String(text) => {
+            serde_json::from_str(text).map_err(|e| FieldError::new(field, format!("is not JSON text: {e}")))
+        }
+        Value::Object(_) => Ok(value.clone()),
+        Value::Null => Err(FieldError::new(field, "is required")),
+        _ => Err(FieldError::new(field, "must be an object or JSON text")),
+    }
+}
+
+/// Collects field problems while reading a JSON object.
+pub struct Reader<'a> {
+    prefix: String,
+    value: &'a Value,
+    pub problems: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(prefix: &str, value: &'a Value) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            value,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn path(&self, path: &str) -> String {
+        if self.prefix.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{}.{path}", self.prefix)
+        }
+    }
+
+    pub fn at(&self, path: &str) -> Option<&'a Value> {
+        let mut v = self.value;
+        for part in path.split('.') {
+            v = v.get(part)?;
+        }
+        (!v.is_null()).then_some(v)
+    }
+
+    /// A non-blank string, if present; a non-string is a problem.
+    pub fn opt_str(&mut self, path: &str) -> Option<String> {
+        match self.at(path) {
+            None => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s.trim().to_owned()),
+            Some(_) => {
+                let p = self.path(path);
+                self.problems.push(FieldError::new(p, "must be a string"));
+                None
+            }
+        }
+    }
+
+    pub fn req_str(&mut self, path: &str) -> Option<String> {
+        let value = self.opt_str(path);
+        if value.is_none() && !self.problems.iter().any(|p| p.field == self.path(path)) {
+            let p = self.path(path);
+            self.problems.push(FieldError::new(p, "is required"));
+        }
+        value
+    }
+
+    pub fn opt_time(&mut self, path: &str) -> Option<DateTime<Utc>> {
+        let text = self.opt_str(path)?;
+        match DateTime::parse_from_rfc3339(&text) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                let p = self.path(path);
+                self.problems.push(FieldError::new(
+                    p,
+                    format!("{text:?} is not an RFC 3339 timestamp such as 2026-01-05T10:00:00Z"),
+                ));
+                None
+            }
+        }
+    }
+
+    pub fn problem(&mut self, path: &str, reason: impl Into<String>) {
+        let p = self.path(path);
+        self.problems.push(FieldError::new(p, reason));
+    }
+
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.problems)
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// The first of several names that is present (forms name fields many ways).
+    pub fn first_str(&mut self, paths: &[&str]) -> Option<String> {
+        paths.iter().find_map(|p| self.opt_str(p))
+    }
+
+    /// A string of at most `max` characters.
+    pub fn bounded(&mut self, path: &str, max: usize) -> Option<String> {
+        let value = self.opt_str(path)?;
+        if value.chars().count() > max {
+            self.problem(path, format!("must be at most {max} characters"));
+            return None;
+        }
+        Some(value)
+    }
+
+    /// An integer sent as a number or as digits.
+    pub fn opt_int(&mut self, path: &str) -> Option<i64> {
+        match self.at(path)? {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                self.problem(path, "must be a whole number");
+                None
+            }),
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::String(s) => s.trim().parse().ok().or_else(|| {
+                self.problem(path, format!("{s:?} is not a whole number"));
+                None
+            }),
+            _ => {
+                self.problem(path, "must be a number");
+                None
+            }
+        }
+    }
+
+    /// A list of strings.
+    pub fn str_list(&mut self, path: &str) -> Vec<String> {
+        match self.at(path) {
+            None => Vec::new(),
+            Some(Value::Array(items)) => {
+                let strings: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                if strings.len() != items.len() {
+                    self.problem(path, "must be a list of strings");
+                }
+                strings
+            }
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            Some(_) => {
+                self.problem(path, "must be a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Unix seconds (number or digits) or an RFC 3339 timestamp.
+    pub fn opt_instant(&mut self, path: &str) -> Option<DateTime<Utc>> {
+        match self.at(path)? {
+            Value::String(s) if !s.trim().chars().all(|c| c.is_ascii_digit()) => self.opt_time(path),
+            _ => {
+                let seconds = self.opt_int(path)?;
+                DateTime::from_timestamp(seconds, 0).or_else(|| {
+                    self.problem(path, "is not a time");
+                    None
+                })
+            }
+        }
+    }
+}
