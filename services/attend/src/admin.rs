@@ -130,6 +130,89 @@ pub struct NewUser {
 }
 
 /// The first line of standard input, without its line ending.
+/// The webhook endpoints of an organisation, with the credentials each
+/// provider must send (derived from ATTEND_INTAKE_SECRET; nothing stored).
+pub fn webhook_lines(
+    org: &pb::Organisation,
+    base: &str,
+    intake: Option<&attend_ingest::signature::IntakeSecret>,
+) -> Vec<String> {
+    let slug = &org.slug;
+    let mut lines = vec![format!("Webhook endpoints for {} ({slug}), on {base}:", org.name)];
+    let wix: Vec<&str> = org
+        .external_ids
+        .iter()
+        .filter(|e| e.provider == "wix")
+        .map(|e| e.external_id.as_str())
+        .collect();
+    lines.push(format!(
+        "  Wix Bookings        POST {base}/webhooks/wix/bookings  (Wix instances: {})",
+        if wix.is_empty() {
+            "none linked".to_owned()
+        } else {
+            wix.join(", ")
+        }
+    ));
+    lines.push(format!(
+        "  Lead forms          POST {base}/webhooks/forms/{slug}  (public; JSON or form-encoded)"
+    ));
+    lines.push(format!(
+        "  Twilio inbound      POST {base}/webhooks/twilio/{slug}/inbound"
+    ));
+    lines.push(format!(
+        "  Twilio status       POST {base}/webhooks/twilio/{slug}/status"
+    ));
+    match intake {
+        Some(secret) => {
+            lines.push(format!(
+                "  ManyChat            POST {base}/webhooks/manychat  with header  Authorization: Bearer {}",
+                secret.token("manychat", slug)
+            ));
+            let clicksend = secret.token("clicksend", slug);
+            lines.push(format!(
+                "  ClickSend inbound   {base}/webhooks/clicksend/{clicksend}/inbound"
+            ));
+            lines.push(format!(
+                "  ClickSend receipts  {base}/webhooks/clicksend/{clicksend}/receipts"
+            ));
+        }
+        None => {
+            lines.push("  ManyChat, ClickSend set ATTEND_INTAKE_SECRET to derive this organisation's tokens".to_owned())
+        }
+    }
+    lines
+}
+
+/// `attend orgs webhooks <org>`.
+pub async fn webhooks(config: Config, org: String) -> anyhow::Result<()> {
+    let settings = attend_ingest::Settings::from_config(&config).map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        )
+    })?;
+    let base = settings
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.ingest_addr));
+    let found = with_identity(config, |mut identity| async move {
+        let orgs = identity
+            .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
+            .await
+            .into_answer("identity")?
+            .organisations;
+        Ok(orgs
+            .into_iter()
+            .find(|o| o.slug == org || OrgId::parse_uuid(&o.id).is_ok_and(|id| id.to_string() == org)))
+    })
+    .await?
+    .context("no such organisation: give its slug or id (see `attend orgs list`)")?;
+    for line in webhook_lines(&found, &base, settings.intake.as_ref()) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
 pub fn password_from_stdin() -> anyhow::Result<String> {
     let mut input = String::new();
     std::io::stdin()

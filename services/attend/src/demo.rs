@@ -42,10 +42,12 @@ const PATIENTS: [(&str, &str, &str); 6] = [
 pub async fn seed(config: Config) -> anyhow::Result<()> {
     let key = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()].concat();
     let secret = format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(key));
-    let config = ephemeral(config, &secret);
+    let intake = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let mut config = ephemeral(config, &secret);
+    config.source = config.source.clone().with("ATTEND_INTAKE_SECRET", intake.clone());
     let shutdown = CancellationToken::new();
     let mut fleet = Fleet::start(config, crate::definitions(), shutdown).await?;
-    let result = seed_with(&fleet, &secret).await;
+    let result = seed_with(&fleet, &secret, &intake).await;
     fleet.shutdown().await?;
     result
 }
@@ -58,7 +60,7 @@ fn ephemeral(config: Config, secret: &str) -> Config {
     config
 }
 
-async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
+async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<()> {
     let mut identity = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
     let platform = Caller::platform();
 
@@ -202,6 +204,8 @@ async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
         "the demo bookings were accepted but not processed within a minute; is NATS healthy?"
     );
 
+    let leads = seed_leads(fleet, org_id, &http, intake).await?;
+
     println!("Demo data is in.");
     println!();
     println!(
@@ -212,6 +216,7 @@ async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
         "  bookings      {} sent through the signed webhook edge and processed",
         bookings.len()
     );
+    println!("  leads         {leads} (ManyChat, a Meta-ad form, a text, a walk-in) through the same edges");
     for (email, role, created) in &users {
         if *created {
             println!("  user          {email} ({role})  password: {password}");
@@ -227,4 +232,111 @@ async fn seed_with(fleet: &Fleet, secret: &str) -> anyhow::Result<()> {
         "  curl -s -X POST http://127.0.0.1:8080/api/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"staff@{ORG_SLUG}.example\",\"password\":\"<password>\"}}'"
     );
     Ok(())
+}
+
+/// Leads as they arrive in real life: a ManyChat flow, a landing-page form
+/// from a Meta ad, a text reply from a patient, and a walk-in staff add.
+/// Delivery ids are fixed, so seeding again duplicates nothing.
+async fn seed_leads(fleet: &Fleet, org: OrgId, http: &reqwest::Client, intake: &str) -> anyhow::Result<usize> {
+    use attend_proto::contact::v1 as contact;
+    use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
+
+    let ingest = fleet.http_addr(ServiceName::Ingest).context("ingest is not running")?;
+    let tokens = attend_ingest::signature::IntakeSecret::parse(intake).map_err(anyhow::Error::msg)?;
+    let deliveries = [
+        (
+            "/webhooks/manychat".to_owned(),
+            Some(format!("Bearer {}", tokens.token("manychat", ORG_SLUG))),
+            "application/json",
+            serde_json::json!({
+                "event_id": "demo-manychat-1",
+                "event": "flow_completed",
+                "subscriber": {"name": "Emma Taylor", "phone": "0491 570 313", "email": "emma.taylor@example.com"},
+                "flow_name": "High Risk Inquiry",
+                "buttons_clicked": ["Book Now"],
+                "intent": "procedure"
+            })
+            .to_string(),
+        ),
+        (
+            format!("/webhooks/forms/{ORG_SLUG}"),
+            None,
+            "application/json",
+            serde_json::json!({
+                "submission_id": "demo-form-1",
+                "name": "Mia Chen", "phone": "0491 570 737", "email": "mia.chen@example.com",
+                "intent": "routine_check", "form_name": "Skin check enquiry",
+                "utm_source": "facebook", "utm_medium": "paid_social", "utm_campaign": "Summer Skin Checks"
+            })
+            .to_string(),
+        ),
+        (
+            format!("/webhooks/clicksend/{}/inbound", tokens.token("clicksend", ORG_SLUG)),
+            None,
+            "application/x-www-form-urlencoded",
+            format!(
+                "from=%2B61491570006&to=%2B61480000000&body=Yes+I+confirm&message_id=DEMO-SMS-1&timestamp={}",
+                Utc::now().timestamp()
+            ),
+        ),
+    ];
+    for (path, auth, content_type, body) in deliveries {
+        let mut post = http
+            .post(format!("http://{ingest}{path}"))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(auth) = auth {
+            post = post.header("authorization", auth);
+        }
+        let response = post.send().await.context("send a demo lead to ingest")?;
+        let status = response.status();
+        let answer = response.text().await.unwrap_or_default();
+        anyhow::ensure!(status.is_success(), "ingest refused a demo lead: {answer}");
+    }
+
+    let contacts = ContactServiceClient::new(fleet.peers().channel(ServiceName::Contact));
+    let system = Caller::system(org);
+    let walk_in = contact::CreateContactRequest {
+        name: "Tom Lee".to_owned(),
+        phone: "0491 571 266".to_owned(),
+        email: String::new(),
+        source: "GP referral".to_owned(),
+        intent: "follow_up".to_owned(),
+    };
+    match contacts
+        .clone()
+        .create_contact(request(walk_in, &system))
+        .await
+        .map_err(|s| from_status(s, "contact"))
+    {
+        Ok(_) | Err(Error::Conflict(_)) => {}
+        Err(e) => return Err(e).context("add the demo walk-in"),
+    }
+
+    let phones = ["0491 570 313", "0491 570 737", "0491 571 266"];
+    let all_in = wait_until(Duration::from_secs(60), || {
+        let client = contacts.clone();
+        let system = system.clone();
+        async move {
+            for phone in phones {
+                let found = client
+                    .clone()
+                    .find_contacts(request(
+                        contact::FindContactsRequest {
+                            phone: phone.to_owned(),
+                            email: String::new(),
+                        },
+                        &system,
+                    ))
+                    .await;
+                if found.map_or(true, |f| f.into_inner().contacts.is_empty()) {
+                    return false;
+                }
+            }
+            true
+        }
+    })
+    .await;
+    anyhow::ensure!(all_in, "the demo leads were accepted but not processed within a minute");
+    Ok(phones.len() + 1)
 }

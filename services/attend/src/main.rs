@@ -78,6 +78,13 @@ enum OrgsCommand {
     },
     /// List organisations.
     List,
+    /// Print an organisation's webhook URLs and the tokens ManyChat and
+    /// ClickSend must send (set ATTEND_PUBLIC_BASE_URL to the address
+    /// providers reach ingest on).
+    Webhooks {
+        /// The organisation's slug or id.
+        org: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,6 +188,7 @@ async fn run(cli: Cli) -> ExitCode {
             .await
         }
         Command::Orgs(OrgsCommand::List) => attend::admin::list_orgs(config).await,
+        Command::Orgs(OrgsCommand::Webhooks { org }) => attend::admin::webhooks(config, org).await,
         Command::Users(UsersCommand::Add { org, email, role, name }) => match attend::admin::password_from_stdin() {
             Ok(password) => {
                 attend::admin::add_user(config, attend::admin::NewUser { org, email, role, name }, password).await

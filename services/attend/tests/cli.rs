@@ -31,9 +31,14 @@ impl Env {
     }
 
     fn attend(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        self.attend_with(args, stdin, &[])
+    }
+
+    fn attend_with(&self, args: &[&str], stdin: Option<&str>, vars: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_attend"));
         command
             .args(args)
+            .envs(vars.iter().copied())
             .env("DATABASE_URL", &self.database_url)
             .env("ATTEND_NATS_PREFIX", &self.prefix)
             .env("RUST_LOG", "warn")
@@ -153,6 +158,42 @@ fn operators_add_organisations_and_users_and_rotate_keys_from_the_cli() {
 
     let out = env.attend(&["orgs", "list"], None);
     assert!(text(&out.stdout).contains("CLI Clinic"), "{}", text(&out.stdout));
+
+    // Each provider's URL, and the organisation's own tokens.
+    let secret = "cli-test-intake-secret-0123456789abcdef";
+    let vars = [
+        ("ATTEND_INTAKE_SECRET", secret),
+        ("ATTEND_PUBLIC_BASE_URL", "https://hooks.cli.example"),
+    ];
+    let out = env.attend_with(&["orgs", "webhooks", "cli-clinic"], None, &vars);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let tokens = attend_ingest::signature::IntakeSecret::parse(secret).unwrap();
+    for expected in [
+        "https://hooks.cli.example/webhooks/wix/bookings  (Wix instances: cli-wix)".to_owned(),
+        "https://hooks.cli.example/webhooks/forms/cli-clinic".to_owned(),
+        "https://hooks.cli.example/webhooks/twilio/cli-clinic/inbound".to_owned(),
+        format!("Authorization: Bearer {}", tokens.token("manychat", "cli-clinic")),
+        format!(
+            "https://hooks.cli.example/webhooks/clicksend/{}/receipts",
+            tokens.token("clicksend", "cli-clinic")
+        ),
+    ] {
+        assert!(stdout.contains(&expected), "{expected:?} in {stdout}");
+    }
+    let out = env.attend(&["orgs", "webhooks", "cli-clinic"], None);
+    assert!(
+        text(&out.stdout).contains("set ATTEND_INTAKE_SECRET"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = env.attend(&["orgs", "webhooks", "no-such-clinic"], None);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no such organisation"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = env.attend(&["keys", "rotate"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
