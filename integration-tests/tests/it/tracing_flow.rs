@@ -39,6 +39,19 @@ async fn one_webhook_is_one_trace_through_every_service() {
             fleet.count("select count(*) from contact.touchpoints").await == 1
         })
         .await;
+    // contact.created reaches the merge followers too.
+    fleet
+        .eventually(Duration::from_secs(20), "every consumer has seen its event", || async {
+            fleet
+                .count("select count(*) from booking.inbox where consumer like '%merges'")
+                .await
+                >= 1
+                && fleet
+                    .count("select count(*) from automation.inbox where consumer like '%merges'")
+                    .await
+                    >= 1
+        })
+        .await;
     fleet.teardown().await;
     let _ = provider.force_flush();
 

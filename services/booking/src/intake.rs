@@ -182,8 +182,12 @@ impl Intake {
             provider_event_at,
         };
         let Some(row) = store::insert(tx, event.org, &new).await? else {
-            tracing::warn!(booking = %id, "provider booking already recorded under another id; not creating it twice");
-            return Ok(());
+            // Another event about this booking created it a moment ago (its
+            // transaction committed while this one waited): apply this
+            // event to that booking on the next delivery.
+            return Err(HandleError::Retry(anyhow::anyhow!(
+                "booking {id} was created concurrently; applying this event again"
+            )));
         };
         store::record(
             tx,

@@ -35,7 +35,7 @@ use crate::fields;
 use crate::leads::{self, Lead};
 use crate::signature::{IntakeSecret, SignatureError, TwilioToken, WebhookSecret, WixKey, looks_like_jwt};
 use crate::sms::{self, Inbound, Report};
-use crate::store::{self, Appended, LogEntry, Rejected};
+use crate::store::{self, LogEntry, Recorded, Reference, Rejected};
 use crate::wix::{self, Notice};
 
 /// Largest webhook body accepted.
@@ -442,7 +442,6 @@ impl<'a> Raw<'a> {
             headers: kept,
             body: self.body,
             subject_ids: EMPTY.get_or_init(Map::new),
-            published: true,
         }
     }
 }
@@ -674,35 +673,24 @@ impl Edge {
         entry: LogEntry<'_>,
         event: impl FnOnce(EventId) -> Draft,
     ) -> Result<Accepted, Rejection> {
-        let mut tx = self.db.tenant(org.id).await.map_err(Rejection::unavailable)?;
         let event_id = EventId::from(entry.id);
-        match store::append(&mut tx, org.id, &entry)
+        let row = self.outbox.row(event(event_id).with_id(event_id));
+        let recorded = store::record(self.db.pool(), org.id, &entry, None, Some(&row))
             .await
-            .map_err(Rejection::unavailable)?
-        {
-            Appended::Duplicate { id, .. } => {
-                tx.rollback().await.map_err(Rejection::unavailable)?;
-                Ok(Accepted {
-                    event_id: EventId::from(id),
-                    booking_id: None,
-                    handled: true,
-                    duplicate: true,
-                })
+            .map_err(Rejection::unavailable)?;
+        let (event_id, duplicate) = match recorded {
+            Recorded::Duplicate { id, .. } => (EventId::from(id), true),
+            Recorded::New | Recorded::KnownAs(_) => {
+                self.outbox.wake();
+                (event_id, false)
             }
-            Appended::New => {
-                self.outbox
-                    .add(&mut tx, event(event_id).with_id(event_id))
-                    .await
-                    .map_err(Rejection::unavailable)?;
-                tx.commit().await.map_err(Rejection::unavailable)?;
-                Ok(Accepted {
-                    event_id,
-                    booking_id: None,
-                    handled: true,
-                    duplicate: false,
-                })
-            }
-        }
+        };
+        Ok(Accepted {
+            event_id,
+            booking_id: None,
+            handled: true,
+            duplicate,
+        })
     }
 
     async fn accept_lead(&self, raw: &Raw<'_>, org: &Org, lead: &Lead) -> Result<Accepted, Rejection> {
@@ -828,89 +816,94 @@ impl Edge {
             None => None,
         };
 
-        let unavailable = Rejection::unavailable;
-        let mut tx = self.db.tenant(org.id).await.map_err(unavailable)?;
         let event_id = EventId::new();
-        let mut subject_ids = Map::new();
-        let booking_id = match &booking {
-            Some((_, b, _)) => {
-                let id = store::our_id(
-                    &mut tx,
-                    org.id,
-                    "wix",
-                    "booking",
-                    &b.external_booking_id,
-                    BookingId::new().uuid(),
-                )
-                .await
-                .map_err(unavailable)?;
-                subject_ids.insert("booking_id".to_owned(), json!(id.to_string()));
-                Some(BookingId::from(id))
+        let kept = kept_headers(headers);
+        // A booking's id is assigned the first time ingest sees it; the
+        // event carries it, so a later event about a known booking is
+        // encoded again with the id it already has.
+        let mut candidate = booking.as_ref().map(|_| BookingId::new());
+        for _ in 0..2 {
+            let mut subject_ids = Map::new();
+            if let Some(id) = candidate {
+                subject_ids.insert("booking_id".to_owned(), json!(id.uuid().to_string()));
             }
-            None => None,
-        };
-        let appended = store::append(
-            &mut tx,
-            org.id,
-            &LogEntry {
+            let event = match (&booking, candidate) {
+                (Some((action, b, customer)), Some(booking_id)) => {
+                    let event = ExternalBookingReceived {
+                        provider: "wix".to_owned(),
+                        action: *action as i32,
+                        booking_id: booking_id.uuid().to_string(),
+                        external_booking_id: b.external_booking_id.clone(),
+                        external_contact_id: b.external_contact_id.clone().unwrap_or_default(),
+                        customer: customer.clone(),
+                        external_service_id: b.service_id.clone().unwrap_or_default(),
+                        service_name: b.service_name.clone().unwrap_or_default(),
+                        start_time: b.start.map(timestamp),
+                        end_time: b.end.map(timestamp),
+                        external_status: b.external_status.clone(),
+                        external_payment_status: b.external_payment_status.clone(),
+                        raw_event_id: event_id.uuid().to_string(),
+                        status: b.status as i32,
+                        payment_status: b.payment as i32,
+                        provider_event_time: notice.event_time.map(timestamp),
+                    };
+                    // The published event has the event-log row's id.
+                    let draft = Draft::new(org.id, &event)
+                        .with_id(event_id)
+                        .about("booking_id", booking_id);
+                    Some(self.outbox.row(draft))
+                }
+                _ => None,
+            };
+            let reference = match (&booking, candidate) {
+                (Some((_, b, _)), Some(id)) => Some(Reference {
+                    kind: "booking",
+                    external_id: &b.external_booking_id,
+                    fresh: id.uuid(),
+                }),
+                _ => None,
+            };
+            let entry = LogEntry {
                 id: event_id.uuid(),
                 provider: "wix",
                 delivery_id: &notice.delivery_id,
                 event_type: &notice.event_type,
                 endpoint,
-                headers: &kept_headers(headers),
+                headers: &kept,
                 body,
                 subject_ids: &subject_ids,
-                published: booking.is_some(),
-            },
-        )
-        .await
-        .map_err(unavailable)?;
-        if let Appended::Duplicate { id, subject_ids } = appended {
-            tx.rollback().await.map_err(unavailable)?;
-            let booking_id = subject_ids
-                .get("booking_id")
-                .and_then(Value::as_str)
-                .and_then(|s| BookingId::parse_uuid(s).ok());
-            return Ok(Accepted {
-                event_id: EventId::from(id),
-                handled: booking_id.is_some(),
-                booking_id,
-                duplicate: true,
-            });
-        }
-        if let (Some((action, b, customer)), Some(booking_id)) = (&booking, booking_id) {
-            let event = ExternalBookingReceived {
-                provider: "wix".to_owned(),
-                action: *action as i32,
-                booking_id: booking_id.uuid().to_string(),
-                external_booking_id: b.external_booking_id.clone(),
-                external_contact_id: b.external_contact_id.clone().unwrap_or_default(),
-                customer: customer.clone(),
-                external_service_id: b.service_id.clone().unwrap_or_default(),
-                service_name: b.service_name.clone().unwrap_or_default(),
-                start_time: b.start.map(timestamp),
-                end_time: b.end.map(timestamp),
-                external_status: b.external_status.clone(),
-                external_payment_status: b.external_payment_status.clone(),
-                raw_event_id: event_id.uuid().to_string(),
-                status: b.status as i32,
-                payment_status: b.payment as i32,
-                provider_event_time: notice.event_time.map(timestamp),
             };
-            // The published event has the event-log row's id.
-            let draft = Draft::new(org.id, &event)
-                .with_id(event_id)
-                .about("booking_id", booking_id);
-            self.outbox.add(&mut tx, draft).await.map_err(unavailable)?;
+            match store::record(self.db.pool(), org.id, &entry, reference, event.as_ref())
+                .await
+                .map_err(Rejection::unavailable)?
+            {
+                Recorded::New => {
+                    self.outbox.wake();
+                    return Ok(Accepted {
+                        event_id,
+                        booking_id: candidate,
+                        handled: booking.is_some(),
+                        duplicate: false,
+                    });
+                }
+                Recorded::Duplicate { id, subject_ids } => {
+                    let booking_id = subject_ids
+                        .get("booking_id")
+                        .and_then(Value::as_str)
+                        .and_then(|s| BookingId::parse_uuid(s).ok());
+                    return Ok(Accepted {
+                        event_id: EventId::from(id),
+                        handled: booking_id.is_some(),
+                        booking_id,
+                        duplicate: true,
+                    });
+                }
+                Recorded::KnownAs(id) => candidate = Some(BookingId::from(id)),
+            }
         }
-        tx.commit().await.map_err(unavailable)?;
-        Ok(Accepted {
-            event_id,
-            booking_id,
-            handled: booking.is_some(),
-            duplicate: false,
-        })
+        Err(Rejection::unavailable(sqlx::Error::Protocol(
+            "the booking's id changed twice while recording".into(),
+        )))
     }
 }
 

@@ -1,7 +1,10 @@
 //! SQL over the `ingest` schema.
 
+use attend_kit::bus::outbox::Row;
 use attend_kit::db::Tx;
 use attend_kit::ids::{OrgId, TypedId};
+use serde_json::{Map, Value};
+use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -16,31 +19,50 @@ pub struct LogEntry<'a> {
     pub headers: &'a serde_json::Map<String, serde_json::Value>,
     pub body: &'a [u8],
     pub subject_ids: &'a serde_json::Map<String, serde_json::Value>,
-    pub published: bool,
 }
 
-/// What appending found.
+/// Our id for a provider's entity, to assign on first sight.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference<'a> {
+    pub kind: &'a str,
+    pub external_id: &'a str,
+    /// The id to assign if the entity is new (and that the event carries).
+    pub fresh: Uuid,
+}
+
+/// What recording found.
 #[derive(Debug)]
-pub enum Appended {
+pub enum Recorded {
     New,
     /// This delivery was logged before: its event id and assigned ids.
     Duplicate {
         id: Uuid,
         subject_ids: serde_json::Map<String, serde_json::Value>,
     },
+    /// The entity already has this id; nothing was written. Encode the
+    /// event with it and record again.
+    KnownAs(Uuid),
 }
 
-/// Appends a delivery unless the provider's event id was seen before. A
-/// concurrent duplicate waits here for the first to commit, then finds it.
-pub async fn append(tx: &mut Tx, org: OrgId, e: &LogEntry<'_>) -> sqlx::Result<Appended> {
-    let inserted = sqlx::query(
-        "insert into ingest.event_log
-           (id, org_id, provider, delivery_id, event_type, endpoint, headers, raw_body, subject_ids, published)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (org_id, provider, delivery_id) do nothing",
+/// `record_delivery`'s answer: event id, duplicate, subject ids, known id.
+type RecordRow = (Option<Uuid>, bool, Option<Json<Map<String, Value>>>, Option<Uuid>);
+
+/// Records a delivery in one round trip (`ingest.record_delivery`, one
+/// implicit transaction): duplicate check, id assignment, the raw event
+/// log row and the outbox row of its event.
+pub async fn record(
+    pool: &PgPool,
+    org: OrgId,
+    e: &LogEntry<'_>,
+    reference: Option<Reference<'_>>,
+    event: Option<&Row>,
+) -> sqlx::Result<Recorded> {
+    let (event_id, duplicate, subject_ids, known): RecordRow = sqlx::query_as(
+        "select event_id, duplicate, subject_ids, ref_id from ingest.record_delivery(
+                 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
-    .bind(e.id)
     .bind(org.uuid())
+    .bind(e.id)
     .bind(e.provider)
     .bind(e.delivery_id)
     .bind(e.event_type)
@@ -48,54 +70,24 @@ pub async fn append(tx: &mut Tx, org: OrgId, e: &LogEntry<'_>) -> sqlx::Result<A
     .bind(Json(e.headers))
     .bind(e.body)
     .bind(Json(e.subject_ids))
-    .bind(e.published)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        return Ok(Appended::New);
-    }
-    let (id, Json(subject_ids)): (Uuid, Json<serde_json::Map<String, serde_json::Value>>) = sqlx::query_as(
-        "select id, subject_ids from ingest.event_log where org_id = $1 and provider = $2 and delivery_id = $3",
-    )
-    .bind(org.uuid())
-    .bind(e.provider)
-    .bind(e.delivery_id)
-    .fetch_one(&mut **tx)
+    .bind(reference.map(|r| r.kind))
+    .bind(reference.map(|r| r.external_id))
+    .bind(reference.map(|r| r.fresh))
+    .bind(event.map(|r| r.subject.as_str()))
+    .bind(event.map(|r| &r.headers))
+    .bind(event.map(|r| r.payload.as_slice()))
+    .fetch_one(pool)
     .await?;
-    Ok(Appended::Duplicate { id, subject_ids })
-}
-
-/// Our id for a provider's entity, assigned on first sight.
-pub async fn our_id(
-    tx: &mut Tx,
-    org: OrgId,
-    provider: &str,
-    kind: &str,
-    external_id: &str,
-    fresh: Uuid,
-) -> sqlx::Result<Uuid> {
-    sqlx::query(
-        "insert into ingest.external_refs (org_id, provider, kind, external_id, id)
-         values ($1, $2, $3, $4, $5) on conflict do nothing",
-    )
-    .bind(org.uuid())
-    .bind(provider)
-    .bind(kind)
-    .bind(external_id)
-    .bind(fresh)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query_scalar(
-        "select id from ingest.external_refs where org_id = $1 and provider = $2 and kind = $3 and external_id = $4",
-    )
-    .bind(org.uuid())
-    .bind(provider)
-    .bind(kind)
-    .bind(external_id)
-    .fetch_one(&mut **tx)
-    .await
+    Ok(match (event_id, duplicate) {
+        (Some(id), true) => Recorded::Duplicate {
+            id,
+            subject_ids: subject_ids.map(|j| j.0).unwrap_or_default(),
+        },
+        (Some(_), false) => Recorded::New,
+        (None, _) => {
+            Recorded::KnownAs(known.ok_or_else(|| sqlx::Error::Protocol("record_delivery answered no id".into()))?)
+        }
+    })
 }
 
 /// A refused delivery.

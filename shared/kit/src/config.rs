@@ -270,6 +270,9 @@ pub struct BusSettings {
     pub max_deliver: i64,
     /// Messages fetched per pull request.
     pub batch_size: usize,
+    /// Messages each consumer handles at once (consumers never depend on
+    /// order; a row lock serialises work on one record).
+    pub concurrency: usize,
     /// How long the stream keeps events (read models are rebuilt from it).
     pub max_age: Duration,
 }
@@ -379,6 +382,7 @@ impl Config {
         );
         let max_deliver = keep(&mut errors, source.get_or("ATTEND_BUS_MAX_DELIVER", 10i64));
         let batch_size = keep(&mut errors, source.get_or("ATTEND_BUS_BATCH_SIZE", 64usize));
+        let concurrency = keep(&mut errors, source.get_or("ATTEND_BUS_CONCURRENCY", 4usize));
         let max_age = keep(
             &mut errors,
             source.duration("ATTEND_BUS_MAX_AGE", Duration::from_secs(400 * 24 * 3600)),
@@ -424,6 +428,7 @@ impl Config {
                     ack_wait: ack_wait?,
                     max_deliver: max_deliver?,
                     batch_size: batch_size?.clamp(1, 512),
+                    concurrency: concurrency?.clamp(1, 64),
                     max_age: max_age?,
                 },
                 services,

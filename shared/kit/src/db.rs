@@ -92,25 +92,26 @@ impl Db {
     /// A transaction scoped to one organisation: Row-Level Security shows and
     /// accepts only that organisation's rows.
     pub async fn tenant(&self, org: OrgId) -> sqlx::Result<Tx> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("select set_config('app.org_id', $1, true)")
-            .bind(org.uuid().to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        // One round trip: BEGIN and the setting in one simple query. The
+        // value is a UUID's text, so inlining it is safe.
+        self.pool
+            .begin_with(AssertSqlSafe(format!(
+                "begin; select set_config('app.org_id', '{}', true)",
+                org.uuid()
+            )))
+            .await
     }
 
     /// A transaction as the service's platform role, for the few operations
     /// that must see every organisation's rows of this service. Each use
     /// says why beside it.
     pub async fn platform(&self) -> sqlx::Result<Tx> {
-        let mut tx = self.pool.begin().await?;
-        tx.execute(AssertSqlSafe(format!(
-            "set local role {}",
-            platform_role_name(self.service)
-        )))
-        .await?;
-        Ok(tx)
+        self.pool
+            .begin_with(AssertSqlSafe(format!(
+                "begin; set local role {}",
+                platform_role_name(self.service)
+            )))
+            .await
     }
 
     /// Postgres answers (for `/readyz`).

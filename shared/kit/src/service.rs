@@ -26,7 +26,7 @@ use url::Url;
 
 use crate::bus::Bus;
 use crate::bus::consumer::{self, Handler, Spec};
-use crate::bus::outbox::{Outbox, Relay};
+use crate::bus::outbox::Outbox;
 use crate::config::{Config, ConfigError};
 use crate::db::{self, Db};
 use crate::grpc::{self, Traced};
@@ -198,6 +198,8 @@ pub struct Context {
     process: CancellationToken,
     tasks: TaskTracker,
     aborts: Arc<Mutex<Vec<AbortHandle>>>,
+    /// One per service: every handle wakes the same relay.
+    outbox: Outbox,
 }
 
 impl Context {
@@ -209,7 +211,7 @@ impl Context {
     }
 
     pub fn outbox(&self) -> Outbox {
-        Outbox::new(self.config.nats_prefix.clone(), self.name)
+        self.outbox.clone()
     }
 
     /// What `/readyz` checks for this service.
@@ -297,7 +299,7 @@ impl Context {
 
     /// Runs the outbox relay for this service.
     pub fn run_relay(&self) -> anyhow::Result<()> {
-        let relay = Relay::new(self.db()?, self.bus.clone());
+        let relay = self.outbox.relay(self.db()?, self.bus.clone());
         let shutdown = self.shutdown.clone();
         self.spawn(relay.run(shutdown));
         Ok(())
@@ -507,6 +509,7 @@ impl Fleet {
             process: self.process.clone(),
             tasks: tasks.clone(),
             aborts: aborts.clone(),
+            outbox: Outbox::new(self.config.nats_prefix.clone(), name),
         };
         // The relay is the runtime's job, not each service's.
         if def.publishes {

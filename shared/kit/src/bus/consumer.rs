@@ -181,25 +181,27 @@ pub async fn run<H: Handler>(spec: Spec, db: Db, bus: Bus, handler: H, shutdown:
                 continue;
             }
         };
-        loop {
-            let next = tokio::select! {
-                biased;
-                _ = shutdown.cancelled() => {
-                    // Hand back what we fetched but won't start.
-                    while let Some(Ok(msg)) = batch.next().await {
-                        let _ = msg.ack_with(AckKind::Nak(None)).await;
-                    }
-                    break;
+        // Up to `concurrency` messages at once; on shutdown, stop taking
+        // new ones, finish those started and hand the rest back.
+        let concurrency = bus.settings().concurrency;
+        let worker_ref = &worker;
+        (&mut batch)
+            .take_until(shutdown.cancelled())
+            .take_while(|next| {
+                if let Err(e) = next {
+                    tracing::debug!(consumer = %worker_ref.durable, error = %e, "batch ended with an error");
                 }
-                next = batch.next() => next,
-            };
-            match next {
-                None => break,
-                Some(Ok(msg)) => worker.process(msg).await,
-                Some(Err(e)) => {
-                    tracing::debug!(consumer = %worker.durable, error = %e, "batch ended with an error");
-                    break;
+                futures::future::ready(next.is_ok())
+            })
+            .for_each_concurrent(concurrency, |next| async move {
+                if let Ok(msg) = next {
+                    worker_ref.process(msg).await;
                 }
+            })
+            .await;
+        if shutdown.is_cancelled() {
+            while let Some(Ok(msg)) = batch.next().await {
+                let _ = msg.ack_with(AckKind::Nak(None)).await;
             }
         }
     }

@@ -12,6 +12,14 @@
 //! Ordering: rows are published in id (time) order by one relay, but with
 //! several replicas or retries a consumer can see events out of order, so
 //! consumers must not depend on order.
+//!
+//! Waking the relay: a service's outbox is only ever written by that
+//! service, in the process that runs its relay, so [`Outbox::add`] wakes
+//! the relay in-process. It wakes before the writer commits, so a relay
+//! that finds nothing looks again a few times over the next ~200 ms; a
+//! slow poll catches rows other replicas wrote. (Postgres NOTIFY would
+//! serialise every notifying commit cluster-wide behind one lock, which
+//! caps webhook throughput: docs/adr/0008-ingest-throughput.md.)
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -19,7 +27,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream::message::PublishMessage;
 use prost::Message as _;
-use sqlx::postgres::PgListener;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -39,31 +49,75 @@ const BATCH: i64 = 256;
 pub struct Outbox {
     prefix: Prefix,
     producer: ServiceName,
+    /// Shared with this service's relay.
+    wake: Arc<Notify>,
+}
+
+/// An outbox row ready to insert, for callers that write it within a
+/// larger statement (one round trip on a hot path).
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub subject: String,
+    pub headers: sqlx::types::Json<BTreeMap<String, String>>,
+    pub payload: Vec<u8>,
 }
 
 impl Outbox {
     pub fn new(prefix: Prefix, producer: ServiceName) -> Self {
-        Self { prefix, producer }
+        Self {
+            prefix,
+            producer,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The relay of this outbox, publishing through `bus`.
+    pub fn relay(&self, db: Db, bus: Bus) -> Relay {
+        Relay {
+            db,
+            bus,
+            poll: Duration::from_millis(500),
+            wake: self.wake.clone(),
+        }
+    }
+
+    /// The row an event becomes.
+    pub fn row(&self, draft: Draft) -> Row {
+        let mut envelope = draft.into_envelope();
+        envelope.producer = self.producer.as_str().to_owned();
+        let id = Uuid::parse_str(&envelope.id).expect("Draft ids are generated UUIDs");
+        let org_id = Uuid::parse_str(&envelope.org_id).expect("Draft org ids come from an OrgId");
+        let mut headers: BTreeMap<String, String> = crate::telemetry::current_headers();
+        headers.insert(EVENT_TYPE_HEADER.to_owned(), envelope.r#type.clone());
+        Row {
+            id,
+            org_id,
+            subject: format!("{}.events.{}", self.prefix, envelope.r#type),
+            headers: sqlx::types::Json(headers),
+            payload: envelope.encode_to_vec(),
+        }
+    }
+
+    /// Tells the relay rows are coming (call after writing a [`Row`] yourself).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// Adds the event to the transaction; returns its id.
     pub async fn add(&self, tx: &mut Tx, draft: Draft) -> sqlx::Result<Uuid> {
-        let mut envelope = draft.into_envelope();
-        envelope.producer = self.producer.as_str().to_owned();
-        let id = Uuid::parse_str(&envelope.id).expect("Draft ids are generated UUIDs");
-        let org = Uuid::parse_str(&envelope.org_id).expect("Draft org ids come from an OrgId");
-        let mut headers: BTreeMap<String, String> = crate::telemetry::current_headers();
-        headers.insert(EVENT_TYPE_HEADER.to_owned(), envelope.r#type.clone());
-        let subject = format!("{}.events.{}", self.prefix, envelope.r#type);
+        let row = self.row(draft);
         sqlx::query("insert into outbox (id, org_id, subject, headers, payload) values ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(org)
-            .bind(subject)
-            .bind(sqlx::types::Json(&headers))
-            .bind(envelope.encode_to_vec())
+            .bind(row.id)
+            .bind(row.org_id)
+            .bind(row.subject)
+            .bind(row.headers)
+            .bind(row.payload)
             .execute(&mut **tx)
             .await?;
-        Ok(id)
+        self.wake();
+        Ok(row.id)
     }
 }
 
@@ -74,45 +128,40 @@ type OutboxRow = (Uuid, String, sqlx::types::Json<BTreeMap<String, String>>, Vec
 pub struct Relay {
     db: Db,
     bus: Bus,
-    /// Fallback poll interval in case a notification is missed.
+    /// Fallback poll, for rows another replica wrote.
     poll: Duration,
+    wake: Arc<Notify>,
 }
 
-impl Relay {
-    pub fn new(db: Db, bus: Bus) -> Self {
-        Self {
-            db,
-            bus,
-            poll: Duration::from_millis(500),
-        }
-    }
+/// After a wake that found nothing, look again after these pauses: the
+/// writer woke us before its commit.
+const RECHECK: [Duration; 6] = [
+    Duration::from_millis(1),
+    Duration::from_millis(3),
+    Duration::from_millis(10),
+    Duration::from_millis(25),
+    Duration::from_millis(60),
+    Duration::from_millis(100),
+];
 
+impl Relay {
     /// Runs until `shutdown`; the batch in flight is finished first.
     pub async fn run(self, shutdown: CancellationToken) {
         let service = self.db.service().as_str();
-        let channel = format!("{service}_outbox");
-        let mut listener = None;
         let mut failures: u32 = 0;
+        // Rechecks left since the last wake that found nothing yet.
+        let mut recheck: Option<usize> = None;
         let mut last_gauge = tokio::time::Instant::now() - Duration::from_secs(60);
         loop {
-            if listener.is_none() {
-                listener = match PgListener::connect_with(self.db.pool()).await {
-                    Ok(mut l) => match l.listen(&channel).await {
-                        Ok(()) => Some(l),
-                        Err(e) => {
-                            tracing::warn!(error = %e, "outbox relay: cannot LISTEN; polling");
-                            None
-                        }
-                    },
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox relay: cannot open listener; polling");
-                        None
-                    }
-                };
-            }
-
             match self.drain().await {
-                Ok(_) => failures = 0,
+                Ok(published) => {
+                    failures = 0;
+                    recheck = match recheck {
+                        Some(_) if published > 0 => None,
+                        Some(i) if i + 1 < RECHECK.len() => Some(i + 1),
+                        _ => None,
+                    };
+                }
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(
@@ -129,25 +178,16 @@ impl Relay {
                 }
             }
 
-            // Back off on repeated failures; otherwise wake on NOTIFY or the poll.
+            // Back off on repeated failures; otherwise wake when a writer
+            // says so, on a recheck, or on the poll.
             let wait = if failures > 0 {
                 Duration::from_millis(200 * u64::from(failures.min(25)))
             } else {
-                self.poll
+                recheck.map_or(self.poll, |i| RECHECK[i])
             };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                notified = async {
-                    match listener.as_mut() {
-                        Some(l) => l.recv().await.map(|_| ()),
-                        None => std::future::pending().await,
-                    }
-                }, if failures == 0 => {
-                    if let Err(e) = notified {
-                        tracing::warn!(error = %e, "outbox relay: listener lost; reconnecting");
-                        listener = None;
-                    }
-                }
+                _ = self.wake.notified(), if failures == 0 => recheck = Some(0),
                 _ = tokio::time::sleep(wait) => {}
             }
         }
