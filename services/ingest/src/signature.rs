@@ -118,6 +118,21 @@ impl WebhookSecret {
         format!("v1,{}", STANDARD.encode(self.mac(id, &timestamp.to_string(), body)))
     }
 
+    /// The headers a sender puts on a signed JSON delivery: content type,
+    /// `webhook-id`, `webhook-timestamp` and `webhook-signature`. Panics
+    /// if `id` is not a valid header value (senders choose their own ids).
+    pub fn headers(&self, id: &str, timestamp: i64, body: &[u8]) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        let mut put = |name: &'static str, value: String| {
+            headers.insert(name, value.parse().expect("ids, numbers and base64 are valid header values"));
+        };
+        put("content-type", "application/json".to_owned());
+        put("webhook-id", id.to_owned());
+        put("webhook-timestamp", timestamp.to_string());
+        put("webhook-signature", self.sign(id, timestamp, body));
+        headers
+    }
+
     /// Verifies a delivery; returns the `webhook-id` (the dedupe key).
     pub fn verify(&self, headers: &http::HeaderMap, body: &[u8], now: i64) -> Result<String, SignatureError> {
         let get = |name: &'static str| -> Result<&str, SignatureError> {
@@ -407,6 +422,15 @@ mod tests {
     fn signing_reproduces_the_spec_vector() {
         let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
         assert_eq!(secret.sign(SPEC_ID, SPEC_TS, SPEC_BODY), SPEC_SIG);
+    }
+
+    #[test]
+    fn a_senders_headers_carry_the_spec_signature_and_verify() {
+        let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
+        let h = secret.headers(SPEC_ID, SPEC_TS, SPEC_BODY);
+        assert_eq!(h["webhook-signature"], SPEC_SIG);
+        assert_eq!(h["content-type"], "application/json");
+        assert_eq!(secret.verify(&h, SPEC_BODY, SPEC_TS).unwrap(), SPEC_ID);
     }
 
     #[test]
