@@ -136,7 +136,8 @@ async fn staff_create_and_change_a_contact() {
 }
 
 /// Lists filter by pipeline, stage, source (however spelt), warmness and
-/// text (name, email, or any run of the phone's digits), and page by
+/// text (words of the name or email, the start of an email, a phone's
+/// first digits written either way or its last digits), and page by
 /// cursor without repeating or skipping anyone. The timeline pages too.
 #[tokio::test]
 async fn contacts_are_listed_searched_and_paged() {
@@ -188,6 +189,12 @@ async fn contacts_are_listed_searched_and_paged() {
         ["Priya Patel"],
         "a local phone prefix finds the E.164 number"
     );
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=%2B61%20400%20333").await;
+    assert_eq!(names(&body), ["Tom Lee"], "an international prefix finds it too");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2444").await;
+    assert_eq!(names(&body), ["Priya Patel"], "so do the last digits");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2224").await;
+    assert_eq!(names(&body), [] as [&str; 0], "but not digits from the middle");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=mia.wong%40").await;
     assert_eq!(names(&body), ["Mia Wong"]);
     let (_, body) = fleet

@@ -20,7 +20,7 @@ use crate::channel;
 use crate::leads::{self, Touch};
 use crate::merge;
 use crate::pipeline;
-use crate::store::{self, Blanks, ListKey, ListQuery, NewContact, Patch};
+use crate::store::{self, Blanks, ListKey, ListQuery, NewContact, Patch, Search};
 use crate::touch::Recorder;
 use crate::warmness::Intent;
 
@@ -490,7 +490,8 @@ impl Api {
     ) -> Result<pb::ListContactsResponse, Error> {
         caller.require_permission(Permission::ContactsRead)?;
         let org = caller.org()?;
-        let (query, tag) = list_query(&req)?;
+        let region = self.orgs.get(org).await?.phone_region;
+        let (query, tag) = list_query(&req, region)?;
         let limit = query.limit;
         let mut tx = self.db.tenant(org).await?;
         let mut rows = store::list(
@@ -732,19 +733,24 @@ fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> St
     }
 }
 
-/// Text to search for inside name, email and phone. A phone-like query
-/// becomes its digits without the trunk 0 ("0412 345" finds
-/// "+61412345678"); anything else is matched lower-case. LIKE wildcards
-/// are escaped.
-pub fn search_needle(q: &str) -> Result<Option<String>, Error> {
+/// What `q` asks for, as LIKE patterns ready for [`store::Search`]:
+/// - digits (with spaces, `+`, `-`, brackets): a phone by its first
+///   digits, written locally ("0412 345", the trunk 0 dropped) or with
+///   the country code ("+61 412"), or by its last digits ("5678");
+/// - text with an `@`: the start of an email address;
+/// - other text: words inside the name, email or phone.
+///
+/// Phones and emails are matched from an end, by btree indexes: a
+/// substring search over them is slow, as every number shares its first
+/// digits and every address its domain.
+pub fn search_needle(q: &str, region: Region) -> Result<Option<Search>, Error> {
     let q = q.trim();
     if q.is_empty() {
         return Ok(None);
     }
     let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let needle = if phone_like {
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        digits.trim_start_matches('0').to_owned()
+        q.chars().filter(char::is_ascii_digit).collect()
     } else {
         q.to_lowercase()
     };
@@ -757,13 +763,25 @@ pub fn search_needle(q: &str) -> Result<Option<String>, Error> {
     if needle.chars().count() > 100 {
         return Err(Error::invalid("q", "must be at most 100 characters"));
     }
-    Ok(Some(
-        needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"),
-    ))
+    if phone_like {
+        // Written locally, the number's first 0 is the trunk prefix.
+        let national = needle.strip_prefix('0').unwrap_or(&needle);
+        return Ok(Some(Search::Phone {
+            local: format!("+{}{national}%", region.calling_code()),
+            international: format!("+{needle}%"),
+            ending_reversed: format!("{}%", needle.chars().rev().collect::<String>()),
+        }));
+    }
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Ok(Some(if needle.contains('@') {
+        Search::EmailStart(format!("{escaped}%"))
+    } else {
+        Search::Text(format!("%{escaped}%"))
+    }))
 }
 
 /// A checked list request, and its cursor tag.
-fn list_query(req: &pb::ListContactsRequest) -> Result<(ListQuery, &'static str), Error> {
+fn list_query(req: &pb::ListContactsRequest, region: Region) -> Result<(ListQuery, &'static str), Error> {
     let mut problems = Vec::new();
     let pipeline = Some(req.pipeline.trim().to_owned()).filter(|p| !p.is_empty());
     if let Some(p) = &pipeline
@@ -797,7 +815,7 @@ fn list_query(req: &pb::ListContactsRequest) -> Result<(ListQuery, &'static str)
     {
         problems.push(FieldError::new("min_warmness", "must not be above max_warmness"));
     }
-    let needle = match search_needle(&req.q) {
+    let needle = match search_needle(&req.q, region) {
         Ok(needle) => needle,
         Err(Error::Invalid(mut p)) => {
             problems.append(&mut p);
@@ -941,14 +959,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_text_is_read_as_a_phone_or_as_words() {
-        assert_eq!(search_needle("0412 345").unwrap().as_deref(), Some("412345"));
-        assert_eq!(search_needle("+61 412").unwrap().as_deref(), Some("61412"));
-        assert_eq!(search_needle("  Jane DOE ").unwrap().as_deref(), Some("jane doe"));
-        assert_eq!(search_needle("50%_off").unwrap().as_deref(), Some("50\\%\\_off"));
-        assert_eq!(search_needle("").unwrap(), None);
-        for short in ["ab", "04 1"] {
-            let Err(Error::Invalid(problems)) = search_needle(short) else {
+    fn search_text_is_read_as_a_phone_an_email_start_or_words() {
+        let au = Region::default();
+        let phone = |local: &str, international: &str, ending_reversed: &str| Search::Phone {
+            local: local.to_owned(),
+            international: international.to_owned(),
+            ending_reversed: ending_reversed.to_owned(),
+        };
+        assert_eq!(
+            search_needle("0412 345", au).unwrap(),
+            Some(phone("+61412345%", "+0412345%", "5432140%"))
+        );
+        assert_eq!(
+            search_needle("+61 412", au).unwrap(),
+            Some(phone("+6161412%", "+61412%", "21416%"))
+        );
+        let us: Region = "US".parse().unwrap();
+        assert_eq!(
+            search_needle("(212) 555", us).unwrap(),
+            Some(phone("+1212555%", "+212555%", "555212%"))
+        );
+        assert_eq!(
+            search_needle("  Jane DOE ", au).unwrap(),
+            Some(Search::Text("%jane doe%".to_owned()))
+        );
+        assert_eq!(
+            search_needle("50%_off", au).unwrap(),
+            Some(Search::Text("%50\\%\\_off%".to_owned()))
+        );
+        assert_eq!(
+            search_needle("Mia.Wong@", au).unwrap(),
+            Some(Search::EmailStart("mia.wong@%".to_owned()))
+        );
+        assert_eq!(search_needle("", au).unwrap(), None);
+        assert_eq!(
+            search_needle("0000", au).unwrap(),
+            Some(phone("+61000%", "+0000%", "0000%")),
+            "an ending may be all zeros"
+        );
+        for short in ["ab", "04 "] {
+            let Err(Error::Invalid(problems)) = search_needle(short, au) else {
                 panic!("{short:?} is too short");
             };
             assert_eq!(problems[0].field, "q");
@@ -968,7 +1018,7 @@ mod tests {
             cursor: "nonsense".to_owned(),
             ..Default::default()
         };
-        let Err(Error::Invalid(problems)) = list_query(&req) else {
+        let Err(Error::Invalid(problems)) = list_query(&req, Region::default()) else {
             panic!("the request is refused");
         };
         let mut fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();

@@ -459,12 +459,27 @@ pub struct ListQuery {
     pub source: Option<String>,
     pub min_warmness: Option<i32>,
     pub max_warmness: Option<i32>,
-    /// Lower-case text to find inside name, email or phone (LIKE-escaped).
-    pub needle: Option<String>,
+    pub needle: Option<Search>,
     pub warmest: bool,
     /// The last row of the previous page: its sort key and id.
     pub after: Option<(ListKey, Uuid)>,
     pub limit: i64,
+}
+
+/// A text search, as LIKE patterns (see `api::search_needle`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// Inside the name, email or phone (`%words%`; trigram index).
+    Text(String),
+    /// The start of an email address (`start%`; btree index).
+    EmailStart(String),
+    /// A phone by its first digits, written locally or with the country
+    /// code, or by its last digits (matched on the reversed number).
+    Phone {
+        local: String,
+        international: String,
+        ending_reversed: String,
+    },
 }
 
 /// The sort key of a listed contact.
@@ -497,8 +512,27 @@ pub async fn list(tx: &mut Tx, org: OrgId, l: &ListQuery) -> sqlx::Result<Vec<Co
     if let Some(max) = l.max_warmness {
         q.push(" and warmness_score <= ").push_bind(max);
     }
-    if let Some(needle) = &l.needle {
-        q.push(" and search_text like ").push_bind(format!("%{needle}%"));
+    match &l.needle {
+        Some(Search::Text(pattern)) => {
+            q.push(" and search_text like ").push_bind(pattern.clone());
+        }
+        Some(Search::EmailStart(pattern)) => {
+            q.push(" and email like ").push_bind(pattern.clone());
+        }
+        Some(Search::Phone {
+            local,
+            international,
+            ending_reversed,
+        }) => {
+            q.push(" and (phone like ")
+                .push_bind(local.clone())
+                .push(" or phone like ")
+                .push_bind(international.clone())
+                .push(" or reverse(phone) like ")
+                .push_bind(ending_reversed.clone())
+                .push(")");
+        }
+        None => {}
     }
     match l.after {
         Some((ListKey::Created(at), id)) => {
@@ -523,7 +557,11 @@ pub async fn list(tx: &mut Tx, org: OrgId, l: &ListQuery) -> sqlx::Result<Vec<Co
         " order by created_at desc, id desc limit "
     });
     q.push_bind(l.limit);
-    q.build_query_as().fetch_all(&mut **tx).await
+    // Unprepared, so Postgres plans each list with its own values. A cached
+    // generic plan can't tell a rare search term from a common one: it
+    // walked the newest-first index past a million rows to find one email,
+    // where the trigram index finds it at once.
+    q.build_query_as().persistent(false).fetch_all(&mut **tx).await
 }
 
 /// A likely duplicate and why.

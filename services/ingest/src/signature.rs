@@ -124,7 +124,10 @@ impl WebhookSecret {
     pub fn headers(&self, id: &str, timestamp: i64, body: &[u8]) -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
         let mut put = |name: &'static str, value: String| {
-            headers.insert(name, value.parse().expect("ids, numbers and base64 are valid header values"));
+            headers.insert(
+                name,
+                value.parse().expect("ids, numbers and base64 are valid header values"),
+            );
         };
         put("content-type", "application/json".to_owned());
         put("webhook-id", id.to_owned());

@@ -16,6 +16,13 @@ impl Region {
     pub fn as_str(&self) -> &str {
         self.0.as_ref()
     }
+
+    /// The country calling code (61 for AU, 1 for US).
+    pub fn calling_code(&self) -> u16 {
+        phonenumber::metadata::DATABASE
+            .by_id(self.as_str())
+            .map_or(0, |m| m.country_code())
+    }
 }
 
 impl FromStr for Region {
