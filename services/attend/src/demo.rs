@@ -155,7 +155,7 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
         let now = Utc::now().timestamp();
         let response = http
             .post(format!("http://{ingest}/webhooks/wix/bookings"))
-            .headers(secret.headers(&id, now, body.as_bytes()))
+            .headers(secret.headers(&id, now, body.as_bytes())?)
             .body(body)
             .send()
             .await

@@ -447,8 +447,11 @@ impl Api {
         let row = match store::update(&mut tx, org, id, &patch).await {
             Ok(row) => row,
             Err(e) if is_violation(&e, "contacts_org_phone_key") => {
-                let phone = patch.phone.flatten().expect("only a phone change can take a phone");
-                let owner = store::by_phone(&mut tx, org, &phone).await.ok().flatten();
+                // Only a change of phone can collide; look up who has it.
+                let owner = match patch.phone.flatten() {
+                    Some(phone) => store::by_phone(&mut tx, org, &phone).await.ok().flatten(),
+                    None => None,
+                };
                 return Err(match owner {
                     Some(owner) => taken("phone", owner.contact_id()),
                     None => Error::Conflict("another contact has this phone".to_owned()),

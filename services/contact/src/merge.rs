@@ -97,30 +97,19 @@ impl Fields {
 
     /// `self` with the recorded old values put back.
     fn restored(mut self, b: Before) -> Self {
-        if let Some(v) = b.name {
-            self.name = v.was;
+        fn put_back<T>(field: &mut T, was: Option<Was<T>>) {
+            if let Some(w) = was {
+                *field = w.was;
+            }
         }
-        if let Some(v) = b.phone {
-            self.phone = v.was;
-        }
-        if let Some(v) = b.email {
-            self.email = v.was;
-        }
-        if let Some(v) = b.source {
-            self.source = v.was;
-        }
-        if let Some(v) = b.source_kind {
-            self.source_kind = v.was;
-        }
-        if let Some(v) = b.intent {
-            self.intent = v.was;
-        }
-        if let Some(v) = b.is_existing_patient {
-            self.is_existing_patient = v.was;
-        }
-        if let Some(v) = b.created_at {
-            self.created_at = v.was;
-        }
+        put_back(&mut self.name, b.name);
+        put_back(&mut self.phone, b.phone);
+        put_back(&mut self.email, b.email);
+        put_back(&mut self.source, b.source);
+        put_back(&mut self.source_kind, b.source_kind);
+        put_back(&mut self.intent, b.intent);
+        put_back(&mut self.is_existing_patient, b.is_existing_patient);
+        put_back(&mut self.created_at, b.created_at);
         self
     }
 }

@@ -119,21 +119,23 @@ impl WebhookSecret {
     }
 
     /// The headers a sender puts on a signed JSON delivery: content type,
-    /// `webhook-id`, `webhook-timestamp` and `webhook-signature`. Panics
-    /// if `id` is not a valid header value (senders choose their own ids).
-    pub fn headers(&self, id: &str, timestamp: i64, body: &[u8]) -> http::HeaderMap {
+    /// `webhook-id`, `webhook-timestamp` and `webhook-signature`. Fails if
+    /// `id` can't be a header value (senders choose their own ids).
+    pub fn headers(
+        &self,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<http::HeaderMap, http::header::InvalidHeaderValue> {
         let mut headers = http::HeaderMap::new();
-        let mut put = |name: &'static str, value: String| {
-            headers.insert(
-                name,
-                value.parse().expect("ids, numbers and base64 are valid header values"),
-            );
-        };
-        put("content-type", "application/json".to_owned());
-        put("webhook-id", id.to_owned());
-        put("webhook-timestamp", timestamp.to_string());
-        put("webhook-signature", self.sign(id, timestamp, body));
-        headers
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        headers.insert("webhook-id", id.parse()?);
+        headers.insert("webhook-timestamp", timestamp.into());
+        headers.insert("webhook-signature", self.sign(id, timestamp, body).parse()?);
+        Ok(headers)
     }
 
     /// Verifies a delivery; returns the `webhook-id` (the dedupe key).
@@ -430,7 +432,7 @@ mod tests {
     #[test]
     fn a_senders_headers_carry_the_spec_signature_and_verify() {
         let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
-        let h = secret.headers(SPEC_ID, SPEC_TS, SPEC_BODY);
+        let h = secret.headers(SPEC_ID, SPEC_TS, SPEC_BODY).unwrap();
         assert_eq!(h["webhook-signature"], SPEC_SIG);
         assert_eq!(h["content-type"], "application/json");
         assert_eq!(secret.verify(&h, SPEC_BODY, SPEC_TS).unwrap(), SPEC_ID);

@@ -222,7 +222,7 @@ async fn drive(
             let now = chrono::Utc::now().timestamp();
             let response = http
                 .post(url.as_str())
-                .headers(secret.headers(&id, now, body.as_bytes()))
+                .headers(secret.headers(&id, now, body.as_bytes())?)
                 .body(body)
                 .send()
                 .await?;
