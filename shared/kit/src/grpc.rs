@@ -318,7 +318,9 @@ impl Server {
     /// Serves until `shutdown`, then finishes in-flight calls.
     pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
         let routes: Routes = self.routes.routes();
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        // Without TCP_NODELAY, a reply's HTTP/2 frames wait on the peer's
+        // delayed ACK: every call took 40 ms more.
+        let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
         tonic::transport::Server::builder()
             .accept_http1(true)
             .layer(ObserveGrpcLayer { service: self.service })

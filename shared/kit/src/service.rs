@@ -285,6 +285,12 @@ impl Context {
         let listener = self.take_http_listener()?;
         let shutdown = self.shutdown.clone();
         self.spawn_critical("http server", async move {
+            // Replies go out at once, not after the client's delayed ACK.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
+                }
+            });
             // With the peer address, for handlers that throttle by client.
             axum::serve(
                 listener,
