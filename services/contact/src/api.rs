@@ -20,7 +20,7 @@ use crate::channel;
 use crate::leads::{self, Touch};
 use crate::merge;
 use crate::pipeline;
-use crate::store::{self, Blanks, ListKey, ListQuery, NewContact, Patch, Search};
+use crate::store::{self, Blanks, ListKey, ListQuery, NewContact, Patch, Prefix, Search};
 use crate::touch::Recorder;
 use crate::warmness::Intent;
 
@@ -736,16 +736,23 @@ fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> St
     }
 }
 
-/// What `q` asks for, as LIKE patterns ready for [`store::Search`]:
+/// Most words a search may have; each is one more index probe.
+const SEARCH_WORDS_MAX: usize = 6;
+
+/// What `q` asks for, as prefixes ready for [`store::Search`]:
 /// - digits (with spaces, `+`, `-`, brackets): a phone by its first
 ///   digits, written locally ("0412 345", the trunk 0 dropped) or with
 ///   the country code ("+61 412"), or by its last digits ("5678");
 /// - text with an `@`: the start of an email address;
-/// - other text: words inside the name, email or phone.
+/// - other text: contacts with a word starting with each word of `q`
+///   ("ava harl" finds Ava Harley), in the name or in the email before its
+///   `@`. Words are split on white space and ASCII punctuation, as contact
+///   migration 0004's `search_words` splits them.
 ///
-/// Phones and emails are matched from an end, by btree indexes: a
-/// substring search over them is slow, as every number shares its first
-/// digits and every address its domain.
+/// Everything is matched from a start, by btree indexes: a substring
+/// search can't use an index under Row-Level Security (migration 0004),
+/// and would be slow anyway, as every number shares its first digits and
+/// every address its domain.
 pub fn search_needle(q: &str, region: Region) -> Result<Option<Search>, Error> {
     let q = q.trim();
     if q.is_empty() {
@@ -769,18 +776,38 @@ pub fn search_needle(q: &str, region: Region) -> Result<Option<Search>, Error> {
     if phone_like {
         // Written locally, the number's first 0 is the trunk prefix.
         let national = needle.strip_prefix('0').unwrap_or(&needle);
+        let reversed: String = needle.chars().rev().collect();
         return Ok(Some(Search::Phone {
-            local: format!("+{}{national}%", region.calling_code()),
-            international: format!("+{needle}%"),
-            ending_reversed: format!("{}%", needle.chars().rev().collect::<String>()),
+            local: Prefix::new(&format!("+{}{national}", region.calling_code())),
+            international: Prefix::new(&format!("+{needle}")),
+            ending_reversed: Prefix::new(&reversed),
         }));
     }
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Ok(Some(if needle.contains('@') {
-        Search::EmailStart(format!("{escaped}%"))
-    } else {
-        Search::Text(format!("%{escaped}%"))
-    }))
+    if needle.contains('@') {
+        return Ok(Some(Search::EmailStart(Prefix::new(&needle))));
+    }
+    let mut words: Vec<&str> = needle
+        .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    // A word that starts another asks nothing more ("ann anna").
+    let words: Vec<&str> = words
+        .iter()
+        .filter(|w| !words.iter().any(|o| o != *w && o.starts_with(**w)))
+        .copied()
+        .collect();
+    if words.is_empty() {
+        return Err(Error::invalid("q", "must have a letter or a digit"));
+    }
+    if words.len() > SEARCH_WORDS_MAX {
+        return Err(Error::invalid(
+            "q",
+            format!("must have at most {SEARCH_WORDS_MAX} words"),
+        ));
+    }
+    Ok(Some(Search::Words(words.into_iter().map(Prefix::new).collect())))
 }
 
 /// A checked list request, and its cursor tag.
@@ -965,46 +992,77 @@ mod tests {
     fn search_text_is_read_as_a_phone_an_email_start_or_words() {
         let au = Region::default();
         let phone = |local: &str, international: &str, ending_reversed: &str| Search::Phone {
-            local: local.to_owned(),
-            international: international.to_owned(),
-            ending_reversed: ending_reversed.to_owned(),
+            local: Prefix::new(local),
+            international: Prefix::new(international),
+            ending_reversed: Prefix::new(ending_reversed),
         };
+        let words = |words: &[&str]| Search::Words(words.iter().map(|w| Prefix::new(w)).collect());
         assert_eq!(
             search_needle("0412 345", au).unwrap(),
-            Some(phone("+61412345%", "+0412345%", "5432140%"))
+            Some(phone("+61412345", "+0412345", "5432140"))
         );
         assert_eq!(
             search_needle("+61 412", au).unwrap(),
-            Some(phone("+6161412%", "+61412%", "21416%"))
+            Some(phone("+6161412", "+61412", "21416"))
         );
         let us: Region = "US".parse().unwrap();
         assert_eq!(
             search_needle("(212) 555", us).unwrap(),
-            Some(phone("+1212555%", "+212555%", "555212%"))
+            Some(phone("+1212555", "+212555", "555212"))
+        );
+        assert_eq!(search_needle("  Jane DOE ", au).unwrap(), Some(words(&["doe", "jane"])));
+        assert_eq!(
+            search_needle("O'Brien-Smith, 50%_off", au).unwrap(),
+            Some(words(&["50", "brien", "off", "smith"])),
+            "\"o\" adds nothing: a contact with a word starting \"off\" has one starting \"o\""
         );
         assert_eq!(
-            search_needle("  Jane DOE ", au).unwrap(),
-            Some(Search::Text("%jane doe%".to_owned()))
+            search_needle("ann Anna ann", au).unwrap(),
+            Some(words(&["anna"])),
+            "a word that starts another adds nothing"
         );
-        assert_eq!(
-            search_needle("50%_off", au).unwrap(),
-            Some(Search::Text("%50\\%\\_off%".to_owned()))
-        );
+        assert_eq!(search_needle("Zoë", au).unwrap(), Some(words(&["zoë"])));
         assert_eq!(
             search_needle("Mia.Wong@", au).unwrap(),
-            Some(Search::EmailStart("mia.wong@%".to_owned()))
+            Some(Search::EmailStart(Prefix::new("mia.wong@")))
         );
         assert_eq!(search_needle("", au).unwrap(), None);
         assert_eq!(
             search_needle("0000", au).unwrap(),
-            Some(phone("+61000%", "+0000%", "0000%")),
+            Some(phone("+61000", "+0000", "0000")),
             "an ending may be all zeros"
         );
-        for short in ["ab", "04 "] {
-            let Err(Error::Invalid(problems)) = search_needle(short, au) else {
-                panic!("{short:?} is too short");
+        for (bad, reason) in [
+            ("ab", "at least 3"),
+            ("04 ", "at least 3"),
+            ("-*- ", "a letter or a digit"),
+            ("a b c d e f g", "at most 6 words"),
+        ] {
+            let Err(Error::Invalid(problems)) = search_needle(bad, au) else {
+                panic!("{bad:?} is refused");
             };
             assert_eq!(problems[0].field, "q");
+            assert!(problems[0].reason.contains(reason), "{bad:?}: {}", problems[0].reason);
+        }
+    }
+
+    #[test]
+    fn a_prefix_is_the_range_of_texts_that_start_with_it() {
+        let p = Prefix::new("harl");
+        assert_eq!((p.from.as_str(), p.until.as_deref()), ("harl", Some("harm")));
+        assert_eq!(Prefix::new("zoë").until.as_deref(), Some("zoì"));
+        assert_eq!(Prefix::new("+6141").until.as_deref(), Some("+6142"));
+        // The next character past one before the surrogates is after them.
+        assert_eq!(Prefix::new("a\u{d7ff}").until.as_deref(), Some("a\u{e000}"));
+        assert_eq!(Prefix::new("a\u{10ffff}").until.as_deref(), Some("b"));
+        assert_eq!(Prefix::new("\u{10ffff}").until, None);
+        // In byte order, which is the order of text_pattern_ops.
+        let (from, until) = (p.from.as_bytes(), p.until.as_deref().unwrap().as_bytes());
+        for inside in ["harl", "harley", "harl\u{10ffff}"] {
+            assert!(from <= inside.as_bytes() && inside.as_bytes() < until, "{inside}");
+        }
+        for outside in ["har", "harm", "hark\u{10ffff}", "hb"] {
+            assert!(!(from <= outside.as_bytes() && outside.as_bytes() < until), "{outside}");
         }
     }
 
