@@ -197,6 +197,45 @@ async fn contacts_are_listed_searched_and_paged() {
     assert_eq!(names(&body), [] as [&str; 0], "but not digits from the middle");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=mia.wong%40").await;
     assert_eq!(names(&body), ["Mia Wong"]);
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=jo%20sa").await;
+    assert_eq!(
+        names(&body),
+        ["Sam Jones", "Sarah Johnson"],
+        "each word starts a word of the name, in any order"
+    );
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=Sarah%20JO").await;
+    assert_eq!(names(&body), ["Sarah Johnson"]);
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=ohnson").await;
+    assert_eq!(names(&body), [] as [&str; 0], "a word is found by its start");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=-*-").await;
+    assert_eq!(fields(&body), ["q"], "punctuation alone asks for nothing");
+    // The words follow the record: a new name, an email's local part.
+    let (status, body) = patch(
+        &fleet,
+        &token,
+        &ids[3],
+        json!({"name": "Tommy Leeson", "email": "t.rex@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=leeson").await;
+    assert_eq!(names(&body), ["Tommy Leeson"]);
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=tom%20lee").await;
+    assert_eq!(names(&body), ["Tommy Leeson"], "tom starts tommy");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=rex").await;
+    assert_eq!(names(&body), ["Tommy Leeson"], "found by the email's words");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=lee%20sam").await;
+    assert_eq!(names(&body), [] as [&str; 0], "every word must match");
+    let (status, body) = patch(
+        &fleet,
+        &token,
+        &ids[3],
+        json!({"name": "Tom Lee", "email": "tom.lee@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=rex").await;
+    assert_eq!(names(&body), [] as [&str; 0], "the old words are gone");
     let (_, body) = fleet
         .api_get(&token, "/api/contacts?min_warmness=25&sort=warmest")
         .await;
@@ -231,6 +270,25 @@ async fn contacts_are_listed_searched_and_paged() {
     assert_eq!(seen.len(), 5);
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 5);
     assert_eq!(seen[0], "Mia Wong");
+    // A search pages the same way, in either order.
+    for (sort, expected) in [
+        ("newest", ["Sam Jones", "Sarah Johnson"]),
+        ("warmest", ["Sarah Johnson", "Sam Jones"]),
+    ] {
+        let mut seen = Vec::new();
+        let first = format!("/api/contacts?q=jo%20sa&sort={sort}&limit=1");
+        let mut path = first.clone();
+        loop {
+            let (status, body) = fleet.api_get(&token, &path).await;
+            assert_eq!(status, 200, "{body}");
+            seen.extend(names(&body));
+            match body["next_cursor"].as_str() {
+                Some(cursor) => path = format!("{first}&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "sorted {sort}");
+    }
     let (status, body) = fleet.api_get(&token, "/api/contacts?sort=warmest&cursor=bm9wZQ").await;
     assert_eq!(status, 400);
     assert_eq!(fields(&body), ["cursor"]);
@@ -272,6 +330,54 @@ async fn contacts_are_listed_searched_and_paged() {
     let unique: HashSet<&str> = timeline.iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(unique.len(), 6);
     fleet.teardown().await;
+}
+
+/// A number written under another country code, and a name in other
+/// capitals, are likely the same person; someone else is not.
+#[tokio::test]
+async fn duplicates_share_a_phone_ending_or_a_name() {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-d", "wix-contacts-d").await;
+    let token = fleet.user_token(org, "staff@contacts-d.example", "staff").await;
+    let mut ids = Vec::new();
+    for (name, phone) in [
+        ("Ann Lee", "0400 123 456"),
+        ("A. Lee", "+44 7400 123456"),
+        ("ANN LEE", "0400 999 888"),
+        ("Bob Lee", "0400 123 457"),
+    ] {
+        let (status, created) = create(
+            &fleet,
+            &token,
+            json!({"name": name, "phone": phone, "source": "Walk-in"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["contact"]["id"].as_str().unwrap().to_owned());
+    }
+    let (status, found) = fleet
+        .api_get(&token, &format!("/api/contacts/{}/duplicates", ids[0]))
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let found: Vec<(String, Vec<String>)> = found["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let reasons = d["reasons"].as_array().unwrap();
+            (
+                d["contact"]["id"].as_str().unwrap().to_owned(),
+                reasons.iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (ids[1].clone(), vec!["similar_phone".to_owned()]),
+            (ids[2].clone(), vec!["same_name".to_owned()]),
+        ]
+    );
 }
 
 /// Two records of one person (a Wix booking by email, and a walk-in by
