@@ -13,7 +13,6 @@ use attend_kit::ids::UserId;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use http::StatusCode;
 use http::request::Parts;
 
 /// The gateway's request limits.
@@ -25,26 +24,21 @@ pub struct Limits {
     trust_forwarded_for: bool,
 }
 
-fn per_minute(config: &Config, var: &str, default: u32, errors: &mut Vec<ConfigError>) -> Quota {
-    let n = config.source.get_or(var, default).unwrap_or_else(|e| {
-        errors.push(e);
-        default
-    });
-    let n = NonZeroU32::new(n).unwrap_or_else(|| {
-        errors.push(ConfigError::new(var, "must be at least 1 request a minute"));
-        NonZeroU32::MIN
-    });
-    Quota::per_minute(n)
-}
-
 impl Limits {
     /// `ATTEND_API_RATE_LIMIT` (per user per minute, default 600),
     /// `ATTEND_AUTH_RATE_LIMIT` (per address per minute on sign-in
     /// endpoints, default 60), `ATTEND_TRUST_FORWARDED_FOR` (default false).
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let user = per_minute(config, "ATTEND_API_RATE_LIMIT", 600, &mut errors);
-        let address = per_minute(config, "ATTEND_AUTH_RATE_LIMIT", 60, &mut errors);
+        let mut per_minute = |var, default| {
+            let n = config.source.per_minute(var, default).unwrap_or_else(|e| {
+                errors.push(e);
+                NonZeroU32::MIN
+            });
+            Quota::per_minute(n)
+        };
+        let user = per_minute("ATTEND_API_RATE_LIMIT", 600);
+        let address = per_minute("ATTEND_AUTH_RATE_LIMIT", 60);
         let trust_forwarded_for = config
             .source
             .flag("ATTEND_TRUST_FORWARDED_FOR", false)
@@ -62,30 +56,20 @@ impl Limits {
         })
     }
 
-    fn refuse(wait: std::time::Duration, what: &str) -> Problem {
-        let seconds = wait.as_secs().max(1);
-        Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests {what}; try again in {seconds} seconds"),
-        )
-        .with_header(http::header::RETRY_AFTER, seconds.to_string())
-    }
-
     pub fn check_user(&self, user: UserId) -> Result<(), Problem> {
         self.per_user.check_key(&user).map_err(|not_until| {
-            Self::refuse(
+            Problem::rate_limited(
+                "requests from this user",
                 not_until.wait_time_from(DefaultClock::default().now()),
-                "from this user",
             )
         })
     }
 
     pub fn check_address(&self, address: IpAddr) -> Result<(), Problem> {
         self.per_address.check_key(&address).map_err(|not_until| {
-            Self::refuse(
+            Problem::rate_limited(
+                "requests from this address",
                 not_until.wait_time_from(DefaultClock::default().now()),
-                "from this address",
             )
         })
     }

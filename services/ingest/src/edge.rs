@@ -230,16 +230,13 @@ async fn manychat(State(edge): State<Arc<Edge>>, headers: HeaderMap, body: Bytes
             .map_err(|_| SignatureError::BadSignature)?;
         let token = presented.strip_prefix("Bearer ").unwrap_or(presented);
         let slug = secret.verify("manychat", token)?;
-        let value = fields::object(&body, content_type(&headers)).map_err(Rejection::malformed)?;
-        let lead = leads::from_manychat(&value).map_err(Rejection::malformed)?;
-        let org = edge.organisation_by_slug(&slug).await?;
         let raw = Raw {
             endpoint: MANYCHAT,
             provider: "manychat",
             headers: &headers,
             body: &body,
         };
-        edge.accept_lead(&raw, &org, &lead).await
+        edge.accept_lead(&raw, &slug, leads::from_manychat).await
     }
     .await;
     respond(&edge, "manychat", MANYCHAT, &headers, &body, result).await
@@ -285,28 +282,19 @@ async fn form(
         && let Err(not_until) = edge.form_limit.check_key(&ip)
     {
         metrics::counter!("webhooks_received_total", "provider" => "form", "outcome" => "rate_limited").increment(1);
-        let wait = not_until.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
-        let problem = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many submissions from this address; try again in {wait} seconds"),
-        )
-        .with_header(header::RETRY_AFTER, wait.to_string());
+        let problem = Problem::rate_limited(
+            "submissions from this address",
+            not_until.wait_time_from(DefaultClock::default().now()),
+        );
         return cors(problem.into_response());
     }
-    let result = async {
-        let value = fields::object(&body, content_type(&headers)).map_err(Rejection::malformed)?;
-        let lead = leads::from_form(&value).map_err(Rejection::malformed)?;
-        let org = edge.organisation_by_slug(&slug).await?;
-        let raw = Raw {
-            endpoint: FORMS,
-            provider: "form",
-            headers: &headers,
-            body: &body,
-        };
-        edge.accept_lead(&raw, &org, &lead).await
-    }
-    .await;
+    let raw = Raw {
+        endpoint: FORMS,
+        provider: "form",
+        headers: &headers,
+        body: &body,
+    };
+    let result = edge.accept_lead(&raw, &slug, leads::from_form).await;
     cors(respond(&edge, "form", FORMS, &headers, &body, result).await)
 }
 
@@ -693,7 +681,17 @@ impl Edge {
         })
     }
 
-    async fn accept_lead(&self, raw: &Raw<'_>, org: &Org, lead: &Lead) -> Result<Accepted, Rejection> {
+    /// A lead delivery (ManyChat, a form): its body read by `read`, for the
+    /// organisation `slug`.
+    async fn accept_lead(
+        &self,
+        raw: &Raw<'_>,
+        slug: &str,
+        read: fn(&Value) -> Result<Lead, Vec<FieldError>>,
+    ) -> Result<Accepted, Rejection> {
+        let value = fields::object(raw.body, content_type(raw.headers)).map_err(Rejection::malformed)?;
+        let lead = &read(&value).map_err(Rejection::malformed)?;
+        let org = &self.organisation_by_slug(slug).await?;
         let (provider, body) = (raw.provider, raw.body);
         let mut problems = Vec::new();
         let phone = lead

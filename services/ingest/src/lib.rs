@@ -111,18 +111,11 @@ impl Settings {
         });
         let form_per_minute = config
             .source
-            .get_or("ATTEND_FORM_RATE_LIMIT", 30u32)
+            .per_minute("ATTEND_FORM_RATE_LIMIT", 30)
             .unwrap_or_else(|e| {
                 errors.push(e);
-                30
+                NonZeroU32::MIN
             });
-        let form_per_minute = NonZeroU32::new(form_per_minute).unwrap_or_else(|| {
-            errors.push(ConfigError::new(
-                "ATTEND_FORM_RATE_LIMIT",
-                "must be at least 1 a minute",
-            ));
-            NonZeroU32::MIN
-        });
         let trust_forwarded_for = config
             .source
             .flag("ATTEND_TRUST_FORWARDED_FOR", false)

@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -120,6 +121,11 @@ impl Source {
     {
         self.optional(var)?
             .ok_or_else(|| ConfigError::new(var, format!("is not set; it must hold {what}")))
+    }
+
+    /// A rate limit: how many a minute, at least 1.
+    pub fn per_minute(&self, var: &str, default: u32) -> Result<NonZeroU32, ConfigError> {
+        NonZeroU32::new(self.get_or(var, default)?).ok_or_else(|| ConfigError::new(var, "must be at least 1 a minute"))
     }
 
     /// `true`/`false`/`1`/`0`/`yes`/`no`.

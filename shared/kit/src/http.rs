@@ -65,6 +65,17 @@ impl Problem {
         p
     }
 
+    /// A 429 with `Retry-After`: "too many {what}; try again in N seconds".
+    pub fn rate_limited(what: &str, wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs().max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many {what}; try again in {seconds} seconds"),
+        )
+        .with_header(http::header::RETRY_AFTER, seconds.to_string())
+    }
+
     pub fn with_header(mut self, name: http::HeaderName, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
