@@ -66,11 +66,15 @@ impl Keys {
         if let Some(kid) = Verifier::kid_of(token)
             && !self.verifier.read().await.knows(&kid)
         {
+            // One fetch at a time; a request that waited here may find the
+            // key already fetched.
             let mut last = self.last_unknown_fetch.lock().await;
-            if !last.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
-                *last = Some(Instant::now());
-                drop(last);
+            if !self.verifier.read().await.knows(&kid) && !last.is_some_and(|at| at.elapsed() < MIN_REFETCH) {
                 self.refresh().await?;
+                // Only a fetch that didn't find the kid counts against the
+                // next: a real key, fetched after a rotation, must not hold
+                // back the key of a rotation moments later.
+                *last = (!self.verifier.read().await.knows(&kid)).then(Instant::now);
             }
         }
         let claims = self.verifier.read().await.verify(token)?;
