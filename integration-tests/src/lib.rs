@@ -12,6 +12,12 @@
 //! the local ones), or, with the `containers` feature and
 //! `ATTEND_TEST_CONTAINERS=1`, from containers (needs a Docker engine).
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test harness: a panic is the failing test's report"
+)]
+
 use std::time::Duration;
 
 use anyhow::Context as _;

@@ -1,6 +1,12 @@
 //! Integration tests of the whole fleet, through its public edges. One test
 //! binary (modules below) so the fleet is linked once.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failing test's report"
+)]
+
 mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;

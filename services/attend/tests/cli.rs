@@ -1,6 +1,12 @@
 //! The `attend` command line, run as a real process against the local
 //! Postgres and NATS, with its own database and NATS prefix.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers: a panic is the failing test's report"
+)]
+
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 

@@ -326,13 +326,12 @@ impl Config {
     pub fn load(source: Source) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
 
+        #[allow(clippy::expect_used, reason = "a constant, valid URL")]
+        let default_database_url = Url::parse("postgres://localhost/attend").expect("static URL is valid");
         let database_url = keep(
             &mut errors,
             source
-                .get_or(
-                    "DATABASE_URL",
-                    Url::parse("postgres://localhost/attend").expect("static URL is valid"),
-                )
+                .get_or("DATABASE_URL", default_database_url)
                 .and_then(|url| check_postgres_url("DATABASE_URL", url)),
         );
 
@@ -512,6 +511,10 @@ pub fn url_for(addr: SocketAddr) -> Url {
     } else {
         addr.ip().to_string()
     };
+    #[allow(
+        clippy::expect_used,
+        reason = "an IP address and a port always form a valid http URL"
+    )]
     Url::parse(&format!("http://{host}:{}", addr.port())).expect("host and port form a valid URL")
 }
 

@@ -265,7 +265,10 @@ pub type Traced = tonic::service::interceptor::InterceptedService<Channel, Trace
 
 /// A lazily connected channel to `url`: the peer may start later.
 pub fn channel(url: &Url) -> Traced {
-    // `url` came from validated configuration: always http(s)://host:port.
+    #[allow(
+        clippy::expect_used,
+        reason = "`url` came from validated configuration: always http(s)://host:port"
+    )]
     let endpoint = Endpoint::from_shared(url.to_string())
         .expect("a configured service URL is a valid endpoint")
         .connect_timeout(Duration::from_secs(2))

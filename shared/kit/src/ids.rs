@@ -31,8 +31,7 @@ pub fn encode_base32(value: u128) -> String {
         let shift = 5 * (25 - i);
         *slot = ALPHABET[((value >> shift) & 0x1f) as usize];
     }
-    // The alphabet is ASCII.
-    String::from_utf8(out.to_vec()).expect("base32 alphabet is ASCII")
+    out.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Inverse of [`encode_base32`]; accepts upper case and Crockford's

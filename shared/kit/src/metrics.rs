@@ -15,6 +15,7 @@ const BUCKETS: &[f64] = &[
 /// Installs the recorder once; later calls are no-ops.
 pub fn install() {
     HANDLE.get_or_init(|| {
+        #[allow(clippy::expect_used, reason = "BUCKETS is a non-empty constant")]
         let builder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".to_owned()), BUCKETS)
             .expect("bucket list is non-empty");

@@ -139,10 +139,9 @@ pub fn ack_timeout_backoff(ack_wait: Duration, max_deliver: i64) -> Vec<Duration
 pub async fn run<H: Handler>(spec: Spec, db: Db, bus: Bus, handler: H, shutdown: CancellationToken) {
     let service = db.service().as_str();
     let durable = format!("{service}-{}", spec.purpose);
-    let mut consumer = None;
-    while consumer.is_none() {
+    let consumer = loop {
         match open(&bus, &durable, spec.events).await {
-            Ok(c) => consumer = Some(c),
+            Ok(c) => break c,
             Err(e) => {
                 tracing::warn!(consumer = %durable, error = format!("{e:#}"), "cannot open consumer; retrying");
                 tokio::select! {
@@ -151,8 +150,7 @@ pub async fn run<H: Handler>(spec: Spec, db: Db, bus: Bus, handler: H, shutdown:
                 }
             }
         }
-    }
-    let consumer = consumer.expect("loop exits only with a consumer");
+    };
     let worker = Worker {
         durable,
         db,

@@ -123,13 +123,19 @@ impl Bus {
 #[derive(Debug, Clone)]
 pub struct Draft {
     envelope: Envelope,
+    /// The envelope's id and organisation, typed (the envelope holds text).
+    id: EventId,
+    org: OrgId,
 }
 
 impl Draft {
     /// A new event of type `E::TYPE` in `org`.
     pub fn new<E: Event>(org: OrgId, payload: &E) -> Self {
-        let id = EventId::new().uuid().to_string();
+        let event_id = EventId::new();
+        let id = event_id.uuid().to_string();
         Self {
+            id: event_id,
+            org,
             envelope: Envelope {
                 correlation_id: id.clone(),
                 id,
@@ -155,6 +161,7 @@ impl Draft {
     /// row's id, so the id a provider is told is the id on the bus).
     pub fn with_id(mut self, id: EventId) -> Self {
         let text = id.uuid().to_string();
+        self.id = id;
         if self.envelope.correlation_id == self.envelope.id {
             self.envelope.correlation_id = text.clone();
         }
@@ -173,8 +180,12 @@ impl Draft {
         self
     }
 
-    pub fn id(&self) -> &str {
-        &self.envelope.id
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+
+    pub fn org(&self) -> OrgId {
+        self.org
     }
 
     pub fn into_envelope(self) -> Envelope {

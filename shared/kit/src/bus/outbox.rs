@@ -36,6 +36,7 @@ use uuid::Uuid;
 use super::{Bus, Draft};
 use crate::config::Prefix;
 use crate::db::{Db, Tx};
+use crate::ids::TypedId;
 use crate::service::ServiceName;
 
 /// Header naming the event type on every published message.
@@ -85,10 +86,9 @@ impl Outbox {
 
     /// The row an event becomes.
     pub fn row(&self, draft: Draft) -> Row {
+        let (id, org_id) = (draft.id().uuid(), draft.org().uuid());
         let mut envelope = draft.into_envelope();
         envelope.producer = self.producer.as_str().to_owned();
-        let id = Uuid::parse_str(&envelope.id).expect("Draft ids are generated UUIDs");
-        let org_id = Uuid::parse_str(&envelope.org_id).expect("Draft org ids come from an OrgId");
         let mut headers: BTreeMap<String, String> = crate::telemetry::current_headers();
         headers.insert(EVENT_TYPE_HEADER.to_owned(), envelope.r#type.clone());
         Row {
