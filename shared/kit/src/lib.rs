@@ -25,6 +25,7 @@
 //! - [`service`]: service definitions, their context, and the [`service::Fleet`]
 //!   that runs any subset of services in one process.
 //! - [`orgs`]: a cached directory of organisations, fetched from identity.
+//! - [`secret`]: a wrapper whose `Debug` never shows the value.
 //! - [`metrics`], [`shutdown`]: the Prometheus recorder; the process-wide
 //!   cancellation token.
 //!
@@ -46,6 +47,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod metrics;
 pub mod orgs;
+pub mod secret;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
