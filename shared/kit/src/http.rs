@@ -1,5 +1,6 @@
-//! HTTP pieces every service shares: RFC 9457 problem responses, the ops
-//! routes (`/healthz`, `/readyz`, `/metrics`) and request observation.
+//! HTTP pieces every service shares: RFC 9457 problem responses, request
+//! extractors whose refusals are problems, the ops routes (`/healthz`,
+//! `/readyz`, `/metrics`) and request observation.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -140,6 +141,46 @@ impl From<Error> for Problem {
                     "something went wrong on our side; it has been logged",
                 )
             }
+        }
+    }
+}
+
+/// A JSON request body; a body that can't be read is a problem+json
+/// `malformed_body` naming what is wrong, never axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Problem> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(e) => Err(Problem::new(StatusCode::BAD_REQUEST, "malformed_body", e.body_text())),
+        }
+    }
+}
+
+/// A query string; one that can't be read is a problem+json
+/// `malformed_query` naming what is wrong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, Problem> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(e) => Err(Problem::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text())),
         }
     }
 }

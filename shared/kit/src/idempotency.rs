@@ -1,16 +1,16 @@
 //! Stored results of mutating RPCs, by idempotency key.
 //!
-//! Inside the transaction that makes the change:
+//! Inside the transaction that makes the change, [`once`] does the work the
+//! first time a key is seen and stores its answer; a retry with the same
+//! key gets the stored answer and no second effect:
 //!
 //! ```text
-//! match claim::<Resp>(&mut tx, org, "Method", key, &request).await? {
-//!     Claim::Replay(resp) => return Ok(resp),          // done before
-//!     Claim::Fresh(guard) => {
-//!         let resp = do_the_work(&mut tx).await?;
-//!         guard.complete(&mut tx, &resp).await?;        // same transaction
-//!         tx.commit().await?;
-//!     }
-//! }
+//! let mut tx = db.tenant(org).await?;
+//! let response = idempotency::once(&mut tx, org, "Method", key, &request, async |tx| {
+//!     do_the_work(tx).await
+//! })
+//! .await?;
+//! tx.commit().await?;
 //! ```
 //!
 //! Two concurrent calls with one key: the second's insert waits on the
@@ -68,6 +68,34 @@ pub fn check_key(key: &str) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// Does `work` once per key: the first call runs it and stores its answer
+/// in `tx`; a call with a key already committed answers what the first one
+/// did. Without a key, `work` just runs. The caller commits `tx`.
+pub async fn once<R, F>(
+    tx: &mut Tx,
+    org: OrgId,
+    method: &'static str,
+    key: Option<&str>,
+    request: &impl Message,
+    work: F,
+) -> Result<R, Error>
+where
+    R: Message + Default,
+    F: AsyncFnOnce(&mut Tx) -> Result<R, Error>,
+{
+    let Some(key) = key else {
+        return work(tx).await;
+    };
+    match claim::<R>(tx, org, method, key, request).await? {
+        Claim::Replay(response) => Ok(response),
+        Claim::Fresh(guard) => {
+            let response = work(tx).await?;
+            guard.complete(tx, &response).await?;
+            Ok(response)
+        }
+    }
 }
 
 /// Claims `key` for this request in `tx`.

@@ -79,10 +79,27 @@ pub trait TypedId: Copy + Sized {
             .map(Self::from_uuid)
             .map_err(|_| IdError::Malformed { expected: Self::PREFIX })
     }
+
+    /// [`TypedId::parse_uuid`] for a request field: the error names `field`
+    /// ("contact_id: is not a contact id").
+    fn parse_uuid_at(field: &str, text: &str) -> Result<Self, crate::Error> {
+        Self::parse_uuid(text).map_err(|_| crate::Error::invalid(field, format!("is not {}", Self::ARTICLE_NAME)))
+    }
+
+    /// [`TypedId::parse_public`] for a request field or path segment.
+    fn parse_public_at(field: &str, text: &str) -> Result<Self, crate::Error> {
+        Self::parse_public(text).map_err(|e| crate::Error::invalid(field, e.to_string()))
+    }
+
+    /// "a contact id", for messages.
+    const ARTICLE_NAME: &'static str;
 }
 
 macro_rules! typed_id {
     ($(#[$meta:meta])* $name:ident, $prefix:literal) => {
+        typed_id!($(#[$meta])* $name, $prefix, concat!("a ", $prefix, " id"));
+    };
+    ($(#[$meta:meta])* $name:ident, $prefix:literal, $article_name:expr) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
         #[sqlx(transparent)]
@@ -103,6 +120,7 @@ macro_rules! typed_id {
 
         impl TypedId for $name {
             const PREFIX: &'static str = $prefix;
+            const ARTICLE_NAME: &'static str = $article_name;
             fn from_uuid(uuid: Uuid) -> Self {
                 Self(uuid)
             }
@@ -161,7 +179,8 @@ macro_rules! typed_id {
 typed_id!(
     /// An organisation (tenant).
     OrgId,
-    "org"
+    "org",
+    "an organisation id"
 );
 typed_id!(
     /// A staff or portal user.
@@ -191,7 +210,8 @@ typed_id!(
 typed_id!(
     /// A domain event (also its JetStream message id).
     EventId,
-    "evt"
+    "evt",
+    "an event id"
 );
 typed_id!(
     /// One merge of two contacts (undoable).

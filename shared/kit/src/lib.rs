@@ -20,7 +20,12 @@
 //! - [`http`]: problem+json errors, `/healthz`, `/readyz`, `/metrics`,
 //!   request observation.
 //! - [`error`]: the service error type and its one mapping to gRPC status.
-//! - [`ids`]: typed UUIDv7 ids with prefixed public forms.
+//! - [`ids`]: typed UUIDv7 ids with prefixed public forms, read with the
+//!   field they came in.
+//! - [`text`], [`actor`]: text from outside checked once (a person's name,
+//!   one-line and free text); who made a change, in one recorded format.
+//! - [`merges`]: the consumer that moves a service's rows with contact
+//!   merges, and back with their undo.
 //! - [`contact_point`]: E.164 phones and normalised emails.
 //! - [`service`]: service definitions, their context, and the [`service::Fleet`]
 //!   that runs any subset of services in one process.
@@ -30,8 +35,11 @@
 //!   cancellation token.
 //!
 //! The kit never knows a service's domain: no service's tables, messages or
-//! rules live here, only the catalogue of event names in [`bus::catalog`].
+//! rules live here, only the catalogue of event names in [`bus::catalog`],
+//! and the values every service reads the same way (names, ids, actors,
+//! contact merges).
 
+pub mod actor;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -45,12 +53,14 @@ pub mod grpc;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod merges;
 pub mod metrics;
 pub mod orgs;
 pub mod secret;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod text;
 
 pub use error::{Error, FieldError, Result};
 pub use service::{Context, ServiceDef, ServiceName};

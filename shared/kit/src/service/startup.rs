@@ -1,0 +1,92 @@
+//! Reaching Postgres and NATS at start-up, with the one-line explanation an
+//! operator needs when either is missing, and applying migrations.
+
+use std::time::Duration;
+
+use crate::bus::Bus;
+use crate::config::{Config, ConfigError};
+use crate::db;
+
+use super::ServiceDef;
+
+/// How to start Postgres on a machine like ours (shown when it is down).
+pub const POSTGRES_HINT: &str =
+    "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+/// How to start NATS on a machine like ours (shown when it is down).
+pub const NATS_HINT: &str = "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log";
+
+/// Connects to NATS, with the one-line explanation operators need when it fails.
+pub async fn connect_bus(config: &Config) -> anyhow::Result<Bus> {
+    let bus = Bus::connect(&config.nats_url, config.nats_prefix.clone(), config.bus.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("NATS is unreachable at {} ({e:#}); {NATS_HINT}", config.nats_url))?;
+    bus.ensure_stream().await.map_err(|e| {
+        anyhow::anyhow!(
+            "NATS at {} has no usable JetStream ({e:#}); is it started with -js?",
+            config.nats_url
+        )
+    })?;
+    Ok(bus)
+}
+
+/// Connects as admin, with the one-line explanation operators need when it fails.
+pub async fn connect_admin(config: &Config) -> anyhow::Result<sqlx::PgConnection> {
+    db::connect_admin(&config.database_url).await.map_err(|e| {
+        let mut shown = config.database_url.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        if is_unreachable(&e) {
+            anyhow::anyhow!("Postgres is unreachable at {shown} ({e:#}); {POSTGRES_HINT}")
+        } else {
+            anyhow::anyhow!("Postgres at {shown} refused us: {e:#} (check DATABASE_URL)")
+        }
+    })
+}
+
+/// Whether a connection error means nothing answered (rather than a refusal).
+pub(super) fn is_unreachable(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some()
+            || matches!(
+                cause.downcast_ref::<sqlx::Error>(),
+                Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut)
+            )
+    })
+}
+
+/// Applies every given service's migrations (and creates roles and schemas).
+pub async fn migrate(config: &Config, defs: &[ServiceDef]) -> anyhow::Result<()> {
+    let mut admin = connect_admin(config).await?;
+    for def in defs {
+        if let Some(migrator) = def.migrations {
+            db::prepare(&mut admin, def.name, migrator).await?;
+            tracing::info!(service = %def.name, "schema ready");
+        }
+    }
+    Ok(())
+}
+
+/// Several configuration errors as one error, one line each.
+pub fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    anyhow::anyhow!("configuration error: {}", lines.join("\n"))
+}
+
+/// Waits with a deadline for a condition; for start-up checks and tests.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

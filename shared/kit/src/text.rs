@@ -1,0 +1,171 @@
+//! Text from outside, checked once where it enters.
+//!
+//! Every string a person or a provider sends passes one of these before it
+//! is trusted: [`line`] for one-line values (names, sources, subjects),
+//! [`PersonName`] for a person's name, [`multiline`] for free text that may
+//! have line breaks (notes, messages). Each trims, bounds the length in
+//! characters, and refuses what Postgres can't store (U+0000, NUL) and
+//! what a one-line value must not hold (control characters), with a reason
+//! that reads after the field's name ("name: must be at most 200
+//! characters").
+
+use crate::error::{Error, FieldError};
+
+/// Why a text was refused: words that follow the field's name.
+pub type Reason = String;
+
+/// The one character Postgres `text` and `jsonb` can't hold.
+const NUL: char = '\0';
+
+/// A one-line value, trimmed: at most `max` characters, no control
+/// characters (a line break in a name is a paste gone wrong). May be empty.
+pub fn line(raw: &str, max: usize) -> Result<String, Reason> {
+    let text = raw.trim();
+    if text.contains(NUL) {
+        return Err("must not contain a NUL character".to_owned());
+    }
+    if text.chars().any(char::is_control) {
+        return Err("must be one line, without control characters".to_owned());
+    }
+    bounded(text, max)
+}
+
+/// Free text, trimmed: at most `max` characters; line breaks and tabs are
+/// kept, other control characters refused.
+pub fn multiline(raw: &str, max: usize) -> Result<String, Reason> {
+    let text = raw.trim();
+    if text.contains(NUL) {
+        return Err("must not contain a NUL character".to_owned());
+    }
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err("must not contain control characters other than line breaks and tabs".to_owned());
+    }
+    bounded(text, max)
+}
+
+fn bounded(text: &str, max: usize) -> Result<String, Reason> {
+    if text.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(text.to_owned())
+}
+
+/// A one-line value that must not be blank.
+pub fn required_line(raw: &str, max: usize) -> Result<String, Reason> {
+    let text = line(raw, max)?;
+    if text.is_empty() {
+        return Err(format!("is required (1-{max} characters)"));
+    }
+    Ok(text)
+}
+
+/// A person's name as people and providers send it: one line, 1-200
+/// characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// Longest name kept.
+    pub const MAX: usize = 200;
+
+    /// A name that must be given.
+    pub fn parse(raw: &str) -> Result<Self, Reason> {
+        required_line(raw, Self::MAX).map(Self)
+    }
+
+    /// A name that may be left blank (`None`).
+    pub fn parse_optional(raw: &str) -> Result<Option<Self>, Reason> {
+        let text = line(raw, Self::MAX)?;
+        Ok((!text.is_empty()).then_some(Self(text)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for PersonName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for PersonName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Turns a reason into the error that names `field`:
+/// `PersonName::parse(raw).map_err(at("name"))`.
+pub fn at(field: &str) -> impl FnOnce(Reason) -> Error + '_ {
+    move |reason| Error::invalid(field, reason)
+}
+
+/// Collects a reason against `field` into `problems`, for requests that
+/// report every bad field at once; `None` when refused.
+pub fn collect<T>(problems: &mut Vec<FieldError>, field: &str, result: Result<T, Reason>) -> Option<T> {
+    result
+        .map_err(|reason| problems.push(FieldError::new(field, reason)))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_name_is_trimmed_and_bounded() {
+        assert_eq!(PersonName::parse("  Jane Doe ").unwrap().as_str(), "Jane Doe");
+        assert_eq!(
+            PersonName::parse(&"é".repeat(200)).unwrap().as_str().chars().count(),
+            200
+        );
+        assert_eq!(
+            PersonName::parse(&"é".repeat(201)).unwrap_err(),
+            "must be at most 200 characters"
+        );
+        assert!(PersonName::parse("   ").unwrap_err().starts_with("is required"));
+        assert_eq!(PersonName::parse_optional("  ").unwrap(), None);
+    }
+
+    #[test]
+    fn a_nul_or_a_control_character_is_refused_by_name() {
+        assert_eq!(
+            PersonName::parse("Nul\u{0}Booker").unwrap_err(),
+            "must not contain a NUL character"
+        );
+        assert!(PersonName::parse("Jane\nDoe").unwrap_err().contains("one line"));
+        assert!(PersonName::parse("Jane\u{7f}").is_err(), "DEL is a control character");
+    }
+
+    #[test]
+    fn free_text_keeps_line_breaks_but_not_other_controls() {
+        assert_eq!(multiline(" a\nb\tc ", 10).unwrap(), "a\nb\tc");
+        assert!(multiline("a\u{0}b", 10).is_err());
+        assert!(multiline("a\u{1b}[31m", 10).is_err(), "terminal escapes are refused");
+    }
+
+    #[test]
+    fn the_reason_is_given_against_the_field() {
+        let Err(Error::Invalid(problems)) = PersonName::parse("").map_err(at("customer.name")) else {
+            panic!("a blank name is refused");
+        };
+        assert_eq!(problems[0].field, "customer.name");
+    }
+
+    proptest! {
+        #[test]
+        fn whatever_is_accepted_can_be_stored(raw in "\\PC*|.*\u{0}.*") {
+            if let Ok(text) = multiline(&raw, 1_000) {
+                prop_assert!(!text.contains('\0'));
+                prop_assert!(text.chars().count() <= 1_000);
+            }
+        }
+    }
+}
