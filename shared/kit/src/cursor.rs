@@ -11,6 +11,19 @@ use uuid::Uuid;
 
 use crate::Error;
 
+/// Trims a page fetched with one row more than `limit`; the cursor of
+/// the next page (made from the page's last row by `key`), or empty when
+/// this is the last page.
+pub fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> String {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// Encodes `(tag, key, id)`: the ordering, the sort key of the last row and its id.
 pub fn encode(tag: &str, key: &str, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(format!("{tag}|{key}|{id}"))

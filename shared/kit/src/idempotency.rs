@@ -1,17 +1,24 @@
 //! Stored results of mutating RPCs, by idempotency key.
 //!
-//! Inside the transaction that makes the change, [`once`] does the work the
-//! first time a key is seen and stores its answer; a retry with the same
-//! key gets the stored answer and no second effect:
+//! Inside the transaction that makes the change, [`claim`] the call's key
+//! (if it has one): the first time, do the work and store its answer with
+//! the guard; a retry with the same key gets the stored answer and no
+//! second effect:
 //!
 //! ```text
 //! let mut tx = db.tenant(org).await?;
-//! let response = idempotency::once(&mut tx, org, "Method", key, &request, async |tx| {
-//!     do_the_work(tx).await
-//! })
-//! .await?;
+//! let guard = match claim(&mut tx, org, "Method", key, &request).await? {
+//!     Claim::Replay(response) => return Ok(response),   // done before
+//!     Claim::Fresh(guard) => guard,
+//! };
+//! let response = do_the_work(&mut tx).await?;
+//! guard.complete(&mut tx, &response).await?;              // same transaction
 //! tx.commit().await?;
 //! ```
+//!
+//! (A closure taking the transaction would be shorter, but an async
+//! closure over `&mut Tx` can't yet be proven `Send` inside a tonic
+//! handler.)
 //!
 //! Two concurrent calls with one key: the second's insert waits on the
 //! first's row lock; when the first commits the second sees its stored
@@ -34,21 +41,24 @@ pub enum Claim<R> {
     Fresh(Guard),
 }
 
-/// Records the response of a fresh call.
+/// Records the response of a fresh call (nothing, for a call without a key).
 #[derive(Debug)]
 #[must_use = "complete the guard in the same transaction, or the key stays without a response"]
 pub struct Guard {
     org: OrgId,
     method: &'static str,
-    key: String,
+    key: Option<String>,
 }
 
 impl Guard {
     pub async fn complete<R: Message>(self, tx: &mut Tx, response: &R) -> Result<(), Error> {
+        let Some(key) = self.key else {
+            return Ok(());
+        };
         sqlx::query("update idempotency_keys set response = $4 where org_id = $1 and method = $2 and key = $3")
             .bind(self.org.uuid())
             .bind(self.method)
-            .bind(&self.key)
+            .bind(&key)
             .bind(response.encode_to_vec())
             .execute(&mut **tx)
             .await?;
@@ -70,42 +80,18 @@ pub fn check_key(key: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Does `work` once per key: the first call runs it and stores its answer
-/// in `tx`; a call with a key already committed answers what the first one
-/// did. Without a key, `work` just runs. The caller commits `tx`.
-pub async fn once<R, F>(
+/// Claims `key` for this request in `tx`; a call without a key is always
+/// fresh.
+pub async fn claim<R: Message + Default>(
     tx: &mut Tx,
     org: OrgId,
     method: &'static str,
     key: Option<&str>,
     request: &impl Message,
-    work: F,
-) -> Result<R, Error>
-where
-    R: Message + Default,
-    F: AsyncFnOnce(&mut Tx) -> Result<R, Error>,
-{
-    let Some(key) = key else {
-        return work(tx).await;
-    };
-    match claim::<R>(tx, org, method, key, request).await? {
-        Claim::Replay(response) => Ok(response),
-        Claim::Fresh(guard) => {
-            let response = work(tx).await?;
-            guard.complete(tx, &response).await?;
-            Ok(response)
-        }
-    }
-}
-
-/// Claims `key` for this request in `tx`.
-pub async fn claim<R: Message + Default>(
-    tx: &mut Tx,
-    org: OrgId,
-    method: &'static str,
-    key: &str,
-    request: &impl Message,
 ) -> Result<Claim<R>, Error> {
+    let Some(key) = key else {
+        return Ok(Claim::Fresh(Guard { org, method, key: None }));
+    };
     check_key(key)?;
     let hash = Sha256::digest(request.encode_to_vec()).to_vec();
     let inserted = sqlx::query(
@@ -124,7 +110,7 @@ pub async fn claim<R: Message + Default>(
         return Ok(Claim::Fresh(Guard {
             org,
             method,
-            key: key.to_owned(),
+            key: Some(key.to_owned()),
         }));
     }
     let (stored_hash, response): (Vec<u8>, Option<Vec<u8>>) = sqlx::query_as(

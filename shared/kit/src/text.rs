@@ -54,7 +54,7 @@ fn bounded(text: &str, max: usize) -> Result<String, Reason> {
 pub fn required_line(raw: &str, max: usize) -> Result<String, Reason> {
     let text = line(raw, max)?;
     if text.is_empty() {
-        return Err(format!("is required (1-{max} characters)"));
+        return Err("is required".to_owned());
     }
     Ok(text)
 }
@@ -130,7 +130,7 @@ mod tests {
             PersonName::parse(&"é".repeat(201)).unwrap_err(),
             "must be at most 200 characters"
         );
-        assert!(PersonName::parse("   ").unwrap_err().starts_with("is required"));
+        assert_eq!(PersonName::parse("   ").unwrap_err(), "is required");
         assert_eq!(PersonName::parse_optional("  ").unwrap(), None);
     }
 
