@@ -2,33 +2,45 @@
 //! identities (E.164 phone, email), touchpoints and attribution.
 //!
 //! # Layout
-//! - [`api`]: `ContactService` over gRPC (create, change, list, match, timeline, merge).
-//! - [`store`]: the SQL, next to nothing else.
-//! - [`timeline`]: the consumer that turns other services' events into touchpoints.
-//! - [`inbound`]: the consumers of leads, texts and delivery reports from ingest.
-//! - [`leads`], [`touch`]: opening a lead; recording a touchpoint and rescoring.
-//! - [`warmness`], [`channel`], [`pipeline`]: seed 000's score, channel names and stages.
-//! - [`merge`]: merging two contacts, and undoing it.
+//! - [`api`]: `ContactService` over gRPC: the tonic adapter only.
+//! - Features, each parsing its requests and applying its rules:
+//!   - [`contacts`]: read, find by phone or email, create, change;
+//!   - [`matching`]: the person a booking is for (match or create);
+//!   - [`search`]: filtered lists, text search, likely duplicates;
+//!   - [`timeline`]: a contact's touchpoints, a page at a time;
+//!   - [`merge`]: merging two contacts, and undoing it;
+//!   - [`leads`]: opening a lead with its first touchpoints;
+//!   - [`touch`]: recording a touchpoint and rescoring.
+//! - [`consumers`]: one file per NATS consumer (booking events onto the
+//!   timeline; leads, texts and delivery reports from ingest).
+//! - [`store`]: the SQL, and only there.
+//! - Pure domain rules: [`warmness`] (seed 000's score), [`channel`]
+//!   (channel names), [`pipeline`] (pipelines and stages).
 //! - `migrations/`: the `contact` schema.
 //!
 //! Contact owns the timeline but never reads another service's tables: a
 //! touchpoint is made only from what an event carries.
 
-pub mod api;
-pub mod channel;
-pub mod inbound;
-pub mod leads;
-pub mod merge;
-pub mod pipeline;
-pub mod store;
-pub mod timeline;
-pub mod touch;
-pub mod warmness;
+mod api;
+mod channel;
+mod consumers;
+mod contacts;
+mod leads;
+mod matching;
+mod merge;
+mod pipeline;
+mod search;
+mod store;
+mod timeline;
+mod touch;
+mod warmness;
 
 use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
 use attend_proto::contact::v1::contact_service_server::ContactServiceServer;
 use futures::future::BoxFuture;
+
+use crate::consumers::{Inbound, delivery_reports, leads as lead_consumer, texts, timeline as timeline_consumer};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -52,15 +64,15 @@ impl Startable for Contact {
             let db = ctx.db()?;
             let recorder = touch::Recorder { outbox: ctx.outbox() };
             ctx.consume(
-                timeline::SPEC,
-                timeline::Timeline {
+                timeline_consumer::SPEC,
+                timeline_consumer::Timeline {
                     recorder: recorder.clone(),
                 },
             )?;
-            let inbound = inbound::Inbound { recorder };
-            for spec in [inbound::LEADS, inbound::TEXTS, inbound::REPORTS] {
-                ctx.consume(spec, inbound.clone())?;
-            }
+            let inbound = Inbound { recorder };
+            ctx.consume(lead_consumer::SPEC, lead_consumer::Leads(inbound.clone()))?;
+            ctx.consume(texts::SPEC, texts::Texts(inbound.clone()))?;
+            ctx.consume(delivery_reports::SPEC, delivery_reports::DeliveryReports(inbound))?;
             let api = api::Api {
                 db,
                 outbox: ctx.outbox(),

@@ -8,17 +8,21 @@
 //! side records what it moved, so an undo moves exactly that back.
 
 use attend_kit::Error;
+use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
+use attend_kit::authz::Permission;
 use attend_kit::bus::{Draft, timestamp};
 use attend_kit::db::{Tx, is_violation};
 use attend_kit::grpc::Caller;
+use attend_kit::idempotency::{Claim, claim};
 use attend_kit::ids::{ContactId, MergeId, OrgId, TypedId};
 use attend_proto::contact::v1 as pb;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::store::{self, ContactRow};
+use crate::api::Api;
+use crate::store::{self, ContactRow, MergeFields as Fields, NewMerge};
 use crate::touch::Recorder;
 
 /// An old value (wrapped, so an old null survives JSON: `{"was": null}`).
@@ -47,20 +51,6 @@ struct Before {
     is_existing_patient: Option<Was<bool>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_at: Option<Was<DateTime<Utc>>>,
-}
-
-/// Row values a merge or an undo writes to a contact.
-#[derive(Debug, Clone)]
-struct Fields {
-    name: String,
-    phone: Option<String>,
-    email: Option<String>,
-    source: String,
-    source_kind: Option<String>,
-    intent: Option<String>,
-    is_existing_patient: bool,
-    created_at: DateTime<Utc>,
-    merged_into: Option<Uuid>,
 }
 
 impl Fields {
@@ -162,30 +152,6 @@ async fn lock_pair(tx: &mut Tx, org: OrgId, a: ContactId, b: ContactId) -> Resul
     })
 }
 
-async fn write(tx: &mut Tx, org: OrgId, id: Uuid, f: &Fields) -> Result<ContactRow, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "update contact.contacts set name = $3, phone = $4, email = $5, source = $6, source_kind = $7,
-            intent = $8, is_existing_patient = $9, created_at = $10, merged_into = $11,
-            merged_at = case when $11::uuid is null then null else coalesce(merged_at, now()) end,
-            updated_at = now()
-         where org_id = $1 and id = $2 returning ",
-        store::contact_columns!()
-    ))
-    .bind(org.uuid())
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.phone)
-    .bind(&f.email)
-    .bind(&f.source)
-    .bind(&f.source_kind)
-    .bind(&f.intent)
-    .bind(f.is_existing_patient)
-    .bind(f.created_at)
-    .bind(f.merged_into)
-    .fetch_one(&mut **tx)
-    .await
-}
-
 fn answer(
     id: Uuid,
     survivor: ContactRow,
@@ -204,8 +170,47 @@ fn answer(
     }
 }
 
+impl Api {
+    pub(crate) async fn merge_contacts(
+        &self,
+        caller: Caller,
+        key: Option<String>,
+        req: pb::MergeContactsRequest,
+    ) -> Result<pb::Merge, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let survivor = ContactId::parse_uuid_at("survivor_id", &req.survivor_id)?;
+        let merged = ContactId::parse_uuid_at("merged_id", &req.merged_id)?;
+        if survivor == merged {
+            return Err(Error::invalid(
+                "merged_id",
+                "is the same contact; merge two different contacts",
+            ));
+        }
+        let mut tx = self.db.tenant(org).await?;
+        let guard = match claim(&mut tx, org, "MergeContacts", key.as_deref(), &req).await? {
+            Claim::Replay(response) => return Ok(response),
+            Claim::Fresh(guard) => guard,
+        };
+        let response = merge(&self.recorder(), &mut tx, org, &caller, survivor, merged).await?;
+        guard.complete(&mut tx, &response).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    pub(crate) async fn undo_merge(&self, caller: Caller, req: pb::UndoMergeRequest) -> Result<pb::Merge, Error> {
+        caller.require_permission(Permission::ContactsWrite)?;
+        let org = caller.org()?;
+        let id = MergeId::parse_uuid_at("merge_id", &req.merge_id)?;
+        let mut tx = self.db.tenant(org).await?;
+        let response = undo(&self.recorder(), &mut tx, org, &caller, id).await?;
+        tx.commit().await?;
+        Ok(response)
+    }
+}
+
 /// Merges `merged` into `survivor`.
-pub async fn merge(
+async fn merge(
     recorder: &Recorder,
     tx: &mut Tx,
     org: OrgId,
@@ -227,48 +232,27 @@ pub async fn merge(
     let (s_new, mut m_new) = merged_fields(&s_old, &m_old);
     m_new.merged_into = Some(survivor.uuid());
     // The merged row gives up its phone first, then the survivor takes it.
-    let m_after = write(tx, org, merged.uuid(), &m_new).await?;
-    write(tx, org, survivor.uuid(), &s_new).await?;
-
-    let moved: Vec<Uuid> = sqlx::query_scalar(
-        "update contact.touchpoints set contact_id = $3 where org_id = $1 and contact_id = $2 returning id",
-    )
-    .bind(org.uuid())
-    .bind(merged.uuid())
-    .bind(survivor.uuid())
-    .fetch_all(&mut **tx)
-    .await?;
-    let repointed: Vec<Uuid> = sqlx::query_scalar(
-        "update contact.contacts set merged_into = $3, updated_at = now()
-         where org_id = $1 and merged_into = $2 returning id",
-    )
-    .bind(org.uuid())
-    .bind(merged.uuid())
-    .bind(survivor.uuid())
-    .fetch_all(&mut **tx)
-    .await?;
+    let m_after = store::write_merge_fields(tx, org, merged, &m_new).await?;
+    store::write_merge_fields(tx, org, survivor, &s_new).await?;
+    let moved = store::move_touchpoints(tx, org, merged, survivor, None).await?;
+    let repointed = store::repoint_merged(tx, org, merged, survivor, None).await?;
 
     let id = MergeId::new();
-    let actor = caller
-        .user
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "system".to_owned());
     let json = |b: Before| serde_json::to_value(b).map_err(|e| Error::Internal(e.into()));
-    let merged_at: DateTime<Utc> = sqlx::query_scalar(
-        "insert into contact.merges (id, org_id, survivor_id, merged_id, survivor_before, merged_before,
-            moved_touchpoints, repointed_contacts, merged_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning merged_at",
+    let merged_at = store::insert_merge(
+        tx,
+        org,
+        &NewMerge {
+            id,
+            survivor,
+            merged,
+            survivor_before: json(s_new.before(&s_old))?,
+            merged_before: json(m_new.before(&m_old))?,
+            moved_touchpoints: &moved,
+            repointed_contacts: &repointed,
+            merged_by: Actor::of(caller).to_string(),
+        },
     )
-    .bind(id.uuid())
-    .bind(org.uuid())
-    .bind(survivor.uuid())
-    .bind(merged.uuid())
-    .bind(json(s_new.before(&s_old))?)
-    .bind(json(m_new.before(&m_old))?)
-    .bind(&moved)
-    .bind(&repointed)
-    .bind(&actor)
-    .fetch_one(&mut **tx)
     .await?;
 
     let s_after = recorder.rescore(tx, org, survivor, None).await?;
@@ -295,37 +279,12 @@ pub async fn merge(
     Ok(answer(id.uuid(), s_after, m_after, moved.len(), merged_at, None))
 }
 
-#[derive(sqlx::FromRow)]
-struct MergeRow {
-    survivor_id: Uuid,
-    merged_id: Uuid,
-    survivor_before: serde_json::Value,
-    merged_before: serde_json::Value,
-    moved_touchpoints: Vec<Uuid>,
-    repointed_contacts: Vec<Uuid>,
-    merged_at: DateTime<Utc>,
-    undone_at: Option<DateTime<Utc>>,
-}
-
 /// Undoes a merge: both records as they were, touchpoints and earlier
 /// merges moved back.
-pub async fn undo(
-    recorder: &Recorder,
-    tx: &mut Tx,
-    org: OrgId,
-    caller: &Caller,
-    id: MergeId,
-) -> Result<pb::Merge, Error> {
-    let m: MergeRow = sqlx::query_as(
-        "select survivor_id, merged_id, survivor_before, merged_before, moved_touchpoints, repointed_contacts,
-                merged_at, undone_at
-         from contact.merges where org_id = $1 and id = $2 for update",
-    )
-    .bind(org.uuid())
-    .bind(id.uuid())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| Error::NotFound("merge".to_owned()))?;
+async fn undo(recorder: &Recorder, tx: &mut Tx, org: OrgId, caller: &Caller, id: MergeId) -> Result<pb::Merge, Error> {
+    let m = store::merge_for_update(tx, org, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("merge".to_owned()))?;
     if m.undone_at.is_some() {
         return Err(Error::Conflict("this merge was undone already".to_owned()));
     }
@@ -352,40 +311,15 @@ pub async fn undo(
         }
     };
     // The survivor hands a taken-over phone back first.
-    write(tx, org, survivor.uuid(), &s_fields).await.map_err(taken)?;
-    write(tx, org, merged.uuid(), &m_fields).await.map_err(taken)?;
-    let moved = sqlx::query(
-        "update contact.touchpoints set contact_id = $3 where org_id = $1 and contact_id = $2 and id = any($4)",
-    )
-    .bind(org.uuid())
-    .bind(survivor.uuid())
-    .bind(merged.uuid())
-    .bind(&m.moved_touchpoints)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    sqlx::query(
-        "update contact.contacts set merged_into = $3, updated_at = now()
-         where org_id = $1 and merged_into = $2 and id = any($4)",
-    )
-    .bind(org.uuid())
-    .bind(survivor.uuid())
-    .bind(merged.uuid())
-    .bind(&m.repointed_contacts)
-    .execute(&mut **tx)
-    .await?;
-    let actor = caller
-        .user
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "system".to_owned());
-    let undone_at: DateTime<Utc> = sqlx::query_scalar(
-        "update contact.merges set undone_at = now(), undone_by = $3 where org_id = $1 and id = $2 returning undone_at",
-    )
-    .bind(org.uuid())
-    .bind(id.uuid())
-    .bind(&actor)
-    .fetch_one(&mut **tx)
-    .await?;
+    store::write_merge_fields(tx, org, survivor, &s_fields)
+        .await
+        .map_err(taken)?;
+    store::write_merge_fields(tx, org, merged, &m_fields)
+        .await
+        .map_err(taken)?;
+    let moved = store::move_touchpoints(tx, org, survivor, merged, Some(&m.moved_touchpoints)).await?;
+    store::repoint_merged(tx, org, survivor, merged, Some(&m.repointed_contacts)).await?;
+    let undone_at = store::mark_undone(tx, org, id, &Actor::of(caller).to_string()).await?;
     let s_after = recorder.rescore(tx, org, survivor, None).await?;
     let m_after = recorder.rescore(tx, org, merged, None).await?;
     let event = pb::ContactMergeUndone {
@@ -405,8 +339,14 @@ pub async fn undo(
             .with_details(serde_json::json!({ "merge": id.to_string(), "merged": merged.to_string() })),
     )
     .await?;
-    let moved = usize::try_from(moved).unwrap_or(usize::MAX);
-    Ok(answer(id.uuid(), s_after, m_after, moved, m.merged_at, Some(undone_at)))
+    Ok(answer(
+        id.uuid(),
+        s_after,
+        m_after,
+        moved.len(),
+        m.merged_at,
+        Some(undone_at),
+    ))
 }
 
 #[cfg(test)]
