@@ -2,24 +2,33 @@
 //! captured at creation, and recall dates.
 //!
 //! # Layout
-//! - [`api`]: `BookingService` over gRPC.
-//! - [`intake`]: the consumer that turns provider bookings (from ingest)
-//!   into bookings, matching the contact through the contact service.
-//! - [`merges`]: the consumer that moves bookings with contact merges.
-//! - [`store`]: the SQL.
+//! - [`api`]: `BookingService` over gRPC: the tonic adapter only.
+//! - Features: [`bookings`] (reads and history), [`outcomes`] (attended or
+//!   no-show), [`service_types`] (the practice's classification of each
+//!   service, and re-classifying upcoming bookings).
+//! - [`consumers`]: [`consumers::intake`] turns provider bookings from
+//!   ingest into bookings, matching the contact through the contact
+//!   service; [`consumers::merges`] moves bookings with contact merges.
+//! - [`rules`]: pure rules (statuses, urgency, stale events).
+//! - [`store`]: the SQL, and only there.
 //! - `migrations/`: the `booking` schema.
 //!
 //! Booking never reads the contact schema: it asks the contact service.
 
-pub mod api;
-pub mod intake;
-pub mod merges;
-pub mod store;
+mod api;
+mod bookings;
+mod consumers;
+mod outcomes;
+mod rules;
+mod service_types;
+mod store;
 
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settings};
 use attend_proto::booking::v1::booking_service_server::BookingServiceServer;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use futures::future::BoxFuture;
+
+use crate::consumers::{intake, merges};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -48,7 +57,10 @@ impl Startable for Booking {
                     outbox: ctx.outbox(),
                 },
             )?;
-            ctx.consume(merges::SPEC, merges::Merges { outbox: ctx.outbox() })?;
+            ctx.consume(
+                merges::SPEC,
+                merges::FollowMerges(merges::Bookings { outbox: ctx.outbox() }),
+            )?;
             let server = ctx
                 .grpc_server()?
                 .add(BookingServiceServer::new(api::Api {

@@ -74,8 +74,6 @@ macro_rules! booking_columns {
     };
 }
 
-pub(crate) use booking_columns;
-
 /// A booking about to be created.
 #[derive(Debug, Clone)]
 pub struct NewBooking {
@@ -358,6 +356,19 @@ pub async fn for_contact(tx: &mut Tx, org: OrgId, contact: ContactId) -> sqlx::R
     ))
     .bind(org.uuid())
     .bind(contact.uuid())
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// These bookings, in id order (those of another organisation are not seen).
+pub async fn by_ids(tx: &mut Tx, org: OrgId, ids: &[Uuid]) -> sqlx::Result<Vec<BookingRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        booking_columns!(),
+        " from booking.bookings where org_id = $1 and id = any($2) order by id"
+    ))
+    .bind(org.uuid())
+    .bind(ids)
     .fetch_all(&mut **tx)
     .await
 }
