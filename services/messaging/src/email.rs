@@ -16,9 +16,11 @@ use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::store::{self, Due};
+
 /// An email as a provider receives it.
 #[derive(Debug, Clone)]
-pub struct Outgoing {
+pub(crate) struct Outgoing {
     pub id: Uuid,
     pub from: String,
     pub to: String,
@@ -27,7 +29,7 @@ pub struct Outgoing {
 }
 
 /// Something that delivers email.
-pub trait EmailProvider: Send + Sync + 'static {
+pub(crate) trait EmailProvider: Send + Sync + 'static {
     /// The name recorded beside each email it sends.
     fn name(&self) -> &'static str;
     /// Sends, returning the provider's id for the message.
@@ -37,7 +39,7 @@ pub trait EmailProvider: Send + Sync + 'static {
 /// Sends nothing: the queue row is the record of what would have been
 /// sent. The default in development and tests.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Sandbox;
+pub(crate) struct Sandbox;
 
 impl EmailProvider for Sandbox {
     fn name(&self) -> &'static str {
@@ -46,7 +48,13 @@ impl EmailProvider for Sandbox {
 
     fn send<'a>(&'a self, email: &'a Outgoing) -> BoxFuture<'a, anyhow::Result<String>> {
         Box::pin(async move {
-            tracing::info!(to = %email.to, subject = %email.subject, "sandbox email recorded, not sent");
+            tracing::info!(
+                from = %email.from,
+                to = %email.to,
+                subject = %email.subject,
+                body_bytes = email.body_text.len(),
+                "sandbox email recorded, not sent"
+            );
             Ok(format!("sandbox-{}", email.id))
         })
     }
@@ -65,13 +73,11 @@ pub fn retry_delay(attempts: i32) -> Duration {
 }
 
 /// Works through the queue until shutdown.
-pub struct Sender {
+pub(crate) struct Sender {
     pub db: Db,
     pub provider: Box<dyn EmailProvider>,
     pub from: String,
 }
-
-type Due = (Uuid, String, String, String, i32, bool);
 
 impl Sender {
     pub async fn run(self, shutdown: CancellationToken) {
@@ -112,24 +118,25 @@ impl Sender {
         loop {
             // Platform transaction: the sender serves every organisation.
             let mut tx = self.db.platform().await?;
-            let due: Vec<Due> = sqlx::query_as(
-                "select id, to_address, subject, body_text, attempts, sensitive from messaging.outbound_emails
-                 where status = 'queued' and next_attempt_at <= now()
-                 order by next_attempt_at, id limit 50 for update skip locked",
-            )
-            .fetch_all(&mut *tx)
-            .await
-            .context("claim due emails")?;
+            let due = store::claim_due(&mut tx).await.context("claim due emails")?;
             if due.is_empty() {
                 tx.commit().await?;
                 return Ok(total);
             }
             total += due.len();
-            for (id, to, subject, body_text, attempts, sensitive) in due {
+            for Due {
+                id,
+                to_address,
+                subject,
+                body_text,
+                attempts,
+                sensitive,
+            } in due
+            {
                 let email = Outgoing {
                     id,
                     from: self.from.clone(),
-                    to,
+                    to: to_address,
                     subject,
                     body_text,
                 };
@@ -137,38 +144,17 @@ impl Sender {
                     Ok(provider_id) => {
                         // Once delivered, a secret has no business staying here.
                         let redact = sensitive && self.provider.name() != Sandbox.name();
-                        sqlx::query(
-                            "update messaging.outbound_emails set status = 'sent', provider = $2,
-                               provider_message_id = $3, attempts = attempts + 1, sent_at = now(), error = null,
-                               body_text = case when $4 then $5 else body_text end
-                             where id = $1",
-                        )
-                        .bind(id)
-                        .bind(self.provider.name())
-                        .bind(provider_id)
-                        .bind(redact)
-                        .bind(REDACTED)
-                        .execute(&mut *tx)
-                        .await?;
+                        let body = redact.then_some(REDACTED);
+                        store::mark_sent(&mut tx, id, self.provider.name(), &provider_id, body).await?;
                     }
                     Err(e) => {
                         let attempts = attempts + 1;
                         let failed = attempts >= MAX_ATTEMPTS;
-                        tracing::warn!(email = %id, attempts, error = format!("{e:#}"), "email not sent");
+                        let error = format!("{e:#}");
+                        tracing::warn!(email = %id, attempts, error, "email not sent");
                         let next = Utc::now() + retry_delay(attempts);
-                        sqlx::query(
-                            "update messaging.outbound_emails set attempts = $2, error = $3, provider = $4,
-                               status = case when $5 then 'failed' else 'queued' end, next_attempt_at = $6
-                             where id = $1",
-                        )
-                        .bind(id)
-                        .bind(attempts)
-                        .bind(format!("{e:#}"))
-                        .bind(self.provider.name())
-                        .bind(failed)
-                        .bind(next)
-                        .execute(&mut *tx)
-                        .await?;
+                        store::mark_attempt_failed(&mut tx, id, attempts, &error, self.provider.name(), failed, next)
+                            .await?;
                     }
                 }
             }

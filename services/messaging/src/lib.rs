@@ -3,17 +3,21 @@
 //! status, inbound messages, conversations and opt-outs.
 //!
 //! # Layout
-//! - [`api`]: `MessagingService` over gRPC (queue an email, list emails).
+//! - [`api`]: `MessagingService` over gRPC: the tonic adapter only.
+//! - [`emails`]: queueing an email, and listing the queue.
 //! - [`email`]: the email provider interface, the sandbox provider and the
 //!   sender that works through the queue.
+//! - [`store`]: the SQL, and only there.
 //! - `migrations/`: the `messaging` schema.
 //!
 //! This version sends email through the sandbox provider, which records
 //! what would have been sent; real providers plug in behind
 //! [`email::EmailProvider`].
 
-pub mod api;
-pub mod email;
+mod api;
+mod email;
+mod emails;
+mod store;
 
 use attend_kit::config::{Config, ConfigError};
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
