@@ -6,10 +6,9 @@ use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
-use attend_kit::http::Problem;
+use attend_kit::http::{JsonBody, Problem, QueryParams};
 use attend_proto::identity::v1 as pb;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{bad_json, unix};
+use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::routes::auth::user_json;
@@ -87,10 +86,9 @@ struct Invite {
 async fn invite(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    body: Result<Json<Invite>, JsonRejection>,
+    JsonBody(body): JsonBody<Invite>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_permission(Permission::UsersManage)?;
-    let Json(body) = body.map_err(bad_json)?;
     let invitation = state
         .identity
         .clone()
@@ -146,10 +144,9 @@ fn instant(field: &str, text: Option<String>) -> Result<Option<prost_types::Time
 async fn audit(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    query: Result<Query<AuditQuery>, QueryRejection>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::AuditRead)?;
-    let Query(q) = query.map_err(super::bad_query)?;
     let page = state
         .identity
         .clone()

@@ -4,17 +4,16 @@
 
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, request};
-use attend_kit::http::Problem;
+use attend_kit::http::{JsonBody, Problem};
 use attend_proto::identity::v1 as pb;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{bad_json, unix};
+use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::limits::ClientAddress;
@@ -76,10 +75,9 @@ struct Login {
 async fn login(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<Login>, JsonRejection>,
+    JsonBody(body): JsonBody<Login>,
 ) -> Result<Json<Value>, Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     let session = state
         .identity
         .clone()
@@ -104,10 +102,9 @@ struct RefreshToken {
 async fn refresh(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<RefreshToken>, JsonRejection>,
+    JsonBody(body): JsonBody<RefreshToken>,
 ) -> Result<Json<Value>, Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     let session = state
         .identity
         .clone()
@@ -126,10 +123,9 @@ async fn refresh(
 async fn logout(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<RefreshToken>, JsonRejection>,
+    JsonBody(body): JsonBody<RefreshToken>,
 ) -> Result<StatusCode, Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     state
         .identity
         .clone()
@@ -167,9 +163,8 @@ struct UpdateMe {
 async fn update_me(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    body: Result<Json<UpdateMe>, JsonRejection>,
+    JsonBody(body): JsonBody<UpdateMe>,
 ) -> Result<Json<Value>, Problem> {
-    let Json(body) = body.map_err(bad_json)?;
     let user = state
         .identity
         .clone()
@@ -194,10 +189,9 @@ struct ForgotPassword {
 async fn forgot_password(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<ForgotPassword>, JsonRejection>,
+    JsonBody(body): JsonBody<ForgotPassword>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     state
         .identity
         .clone()
@@ -229,10 +223,9 @@ struct ResetPassword {
 async fn reset_password(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<ResetPassword>, JsonRejection>,
+    JsonBody(body): JsonBody<ResetPassword>,
 ) -> Result<Json<Value>, Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     state
         .identity
         .clone()
@@ -259,10 +252,9 @@ struct AcceptInvitation {
 async fn accept_invitation(
     State(state): State<AppState>,
     client: ClientAddress,
-    body: Result<Json<AcceptInvitation>, JsonRejection>,
+    JsonBody(body): JsonBody<AcceptInvitation>,
 ) -> Result<Json<Value>, Problem> {
     limit(&state, client)?;
-    let Json(body) = body.map_err(bad_json)?;
     let session = state
         .identity
         .clone()

@@ -4,10 +4,9 @@ use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
-use attend_kit::http::Problem;
+use attend_kit::http::{JsonBody, Problem};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -15,7 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{bad_json, unix};
+use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -59,18 +58,13 @@ pub fn idempotency(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn booking_id(text: &str) -> Result<BookingId, Error> {
-    text.parse()
-        .map_err(|e: attend_kit::ids::IdError| Error::invalid("id", e.to_string()))
-}
-
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsRead)?;
-    let id = booking_id(&id)?.uuid().to_string();
+    let id = BookingId::parse_public_at("id", &id)?.uuid().to_string();
     let (mut a, mut b) = (state.bookings.clone(), state.bookings.clone());
     let (found, history) = futures::join!(
         a.get_booking(request(pb::GetBookingRequest { id: id.clone() }, &caller)),
@@ -112,11 +106,10 @@ async fn outcome(
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<Outcome>, JsonRejection>,
+    JsonBody(body): JsonBody<Outcome>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
-    let Json(body) = body.map_err(bad_json)?;
-    let id = booking_id(&id)?;
+    let id = BookingId::parse_public_at("id", &id)?;
     let mut call = request(
         pb::RecordOutcomeRequest {
             booking_id: id.uuid().to_string(),
@@ -176,10 +169,9 @@ fn wix() -> String {
 async fn set_service_type(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    body: Result<Json<Mapping>, JsonRejection>,
+    JsonBody(m): JsonBody<Mapping>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::SettingsManage)?;
-    let Json(m) = body.map_err(bad_json)?;
     let saved = state
         .bookings
         .clone()

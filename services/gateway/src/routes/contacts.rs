@@ -5,14 +5,13 @@
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
-use attend_kit::http::Problem;
+use attend_kit::http::{JsonBody, Problem, QueryParams};
 use attend_kit::ids::{ContactId, MergeId, TaskId, TouchpointId, TypedId};
 use attend_kit::{Error, FieldError};
 use attend_proto::automation::v1 as automation;
 use attend_proto::booking::v1 as booking;
 use attend_proto::contact::v1 as contact;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -20,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::bookings::idempotency;
-use super::{bad_json, bad_query, unix};
+use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -42,20 +41,6 @@ fn empty_to_null(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { json!(s) }
 }
 
-/// HOT/WARM/COOL, as seed 000 maps warmness.
-pub fn warmness_label(score: i32) -> &'static str {
-    match score {
-        70.. => "HOT",
-        40..=69 => "WARM",
-        _ => "COOL",
-    }
-}
-
-fn contact_id(text: &str) -> Result<ContactId, Error> {
-    text.parse()
-        .map_err(|e: attend_kit::ids::IdError| Error::invalid("id", e.to_string()))
-}
-
 fn contact_json(c: &contact::Contact) -> Result<Value, Error> {
     let breakdown: Value = serde_json::from_str(&c.warmness_breakdown_json).unwrap_or_else(|_| json!({}));
     let merged_into = match c.merged_into.as_str() {
@@ -72,7 +57,7 @@ fn contact_json(c: &contact::Contact) -> Result<Value, Error> {
         "current_pipeline": c.current_pipeline,
         "current_stage": c.current_stage,
         "warmness_score": c.warmness_score,
-        "warmness_label": warmness_label(c.warmness_score),
+        "warmness_label": c.warmness_label,
         "warmness_breakdown": breakdown,
         "is_existing_patient": c.is_existing_patient,
         "merged_into": merged_into,
@@ -122,11 +107,10 @@ async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-    query: Result<Query<Page>, QueryRejection>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
-    let Query(page) = query.map_err(bad_query)?;
-    let uuid = contact_id(&id)?.uuid().to_string();
+    let uuid = ContactId::parse_public_at("id", &id)?.uuid().to_string();
     // Tonic clients are cheap handles; each concurrent call needs its own.
     let (mut contacts, mut timeline, mut bookings, mut tasks) = (
         state.contacts.clone(),
@@ -170,16 +154,15 @@ async fn timeline(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-    query: Result<Query<Page>, QueryRejection>,
+    QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
-    let Query(page) = query.map_err(bad_query)?;
     let found = state
         .contacts
         .clone()
         .list_touchpoints(request(
             contact::ListTouchpointsRequest {
-                contact_id: contact_id(&id)?.uuid().to_string(),
+                contact_id: ContactId::parse_public_at("id", &id)?.uuid().to_string(),
                 limit: page.limit.unwrap_or(50),
                 cursor: page.cursor.unwrap_or_default(),
             },
@@ -214,10 +197,9 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
-    let Query(q) = query.map_err(bad_query)?;
     if q.phone.is_some() || q.email.is_some() {
         let found = state
             .contacts
@@ -280,10 +262,9 @@ async fn create(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     headers: HeaderMap,
-    body: Result<Json<NewContact>, JsonRejection>,
+    JsonBody(body): JsonBody<NewContact>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
-    let Json(body) = body.map_err(bad_json)?;
     let mut call = request(
         contact::CreateContactRequest {
             name: body.name,
@@ -347,11 +328,10 @@ async fn update(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
-    let Json(body) = body.map_err(bad_json)?;
-    let id = contact_id(&id)?;
+    let id = ContactId::parse_public_at("id", &id)?;
     let mut problems: Vec<FieldError> = body
         .keys()
         .filter(|k| !PATCHABLE.contains(&k.as_str()))
@@ -396,7 +376,7 @@ async fn duplicates(
         .clone()
         .find_duplicates(request(
             contact::FindDuplicatesRequest {
-                contact_id: contact_id(&id)?.uuid().to_string(),
+                contact_id: ContactId::parse_public_at("id", &id)?.uuid().to_string(),
             },
             &caller,
         ))
@@ -437,15 +417,11 @@ async fn merge(
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<MergeBody>, JsonRejection>,
+    JsonBody(body): JsonBody<MergeBody>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
-    let Json(body) = body.map_err(bad_json)?;
-    let survivor = contact_id(&id)?;
-    let merged: ContactId = body
-        .merged_id
-        .parse()
-        .map_err(|e: attend_kit::ids::IdError| Error::invalid("merged_id", e.to_string()))?;
+    let survivor = ContactId::parse_public_at("id", &id)?;
+    let merged = ContactId::parse_public_at("merged_id", &body.merged_id)?;
     let mut call = request(
         contact::MergeContactsRequest {
             survivor_id: survivor.uuid().to_string(),
@@ -472,9 +448,7 @@ async fn undo_merge(
     Path(merge_id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
-    let id: MergeId = merge_id
-        .parse()
-        .map_err(|e: attend_kit::ids::IdError| Error::invalid("merge_id", e.to_string()))?;
+    let id = MergeId::parse_public_at("merge_id", &merge_id)?;
     let done = state
         .contacts
         .clone()
@@ -487,19 +461,4 @@ async fn undo_merge(
         .await
         .into_answer("contact")?;
     Ok(Json(json!({ "success": true, "merge": merge_json(&done)? })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::warmness_label;
-
-    #[test]
-    fn warmness_labels_follow_the_seed_thresholds() {
-        assert_eq!(warmness_label(100), "HOT");
-        assert_eq!(warmness_label(70), "HOT");
-        assert_eq!(warmness_label(69), "WARM");
-        assert_eq!(warmness_label(40), "WARM");
-        assert_eq!(warmness_label(39), "COOL");
-        assert_eq!(warmness_label(0), "COOL");
-    }
 }

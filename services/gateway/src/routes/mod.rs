@@ -8,16 +8,6 @@ pub mod contacts;
 use attend_kit::http::Problem;
 use http::StatusCode;
 
-/// A JSON body that failed to parse, as a problem naming what is wrong.
-pub fn bad_json(e: axum::extract::rejection::JsonRejection) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "malformed_body", e.body_text())
-}
-
-/// A query string that failed to parse, as a problem naming what is wrong.
-pub fn bad_query(e: axum::extract::rejection::QueryRejection) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text())
-}
-
 /// A protobuf time as Unix seconds (the seed's convention), or null.
 pub fn unix(ts: &Option<prost_types::Timestamp>) -> serde_json::Value {
     ts.as_ref()
