@@ -59,12 +59,9 @@ impl Api {
             &self.outbox,
             &mut tx,
             &caller,
-            Entry {
-                action: "contact.search",
-                target_type: "contact",
-                target_id: String::new(),
-                details: serde_json::json!({ "by": if phone.is_some() { "phone" } else { "email" }, "results": rows.len() }),
-            },
+            Entry::untargeted("contact.search", "contact").with_details(
+                serde_json::json!({ "by": if phone.is_some() { "phone" } else { "email" }, "results": rows.len() }),
+            ),
         )
         .await?;
         tx.commit().await?;

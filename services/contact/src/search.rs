@@ -50,12 +50,9 @@ impl Api {
             &self.outbox,
             &mut tx,
             &caller,
-            Entry {
-                action: "contact.search",
-                target_type: "contact",
-                target_id: String::new(),
-                details: serde_json::json!({ "by": "list", "text": !req.q.trim().is_empty(), "results": rows.len() }),
-            },
+            Entry::untargeted("contact.search", "contact").with_details(
+                serde_json::json!({ "by": "list", "text": !req.q.trim().is_empty(), "results": rows.len() }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -35,6 +35,16 @@ impl<'a> Entry<'a> {
         }
     }
 
+    /// An action on no single target (a search, a list).
+    pub fn untargeted(action: &'a str, target_type: &'a str) -> Self {
+        Self {
+            action,
+            target_type,
+            target_id: String::new(),
+            details: serde_json::Value::Null,
+        }
+    }
+
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self
