@@ -241,3 +241,26 @@ fn the_cli_explains_itself_and_refuses_bad_input() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("ATTEND_GATEWAY_ADDR"), "{stderr}");
 }
+
+/// A NATS that answers without TLS when `tls://` was asked is a TLS
+/// failure, not "unreachable": the hint to start NATS would send an
+/// operator the wrong way. One line, naming the URL.
+#[test]
+fn a_nats_tls_failure_is_reported_as_such() {
+    let env = Env::new();
+    let out = env.attend_with(
+        &["run", "identity"],
+        None,
+        &[
+            ("NATS_URL", "tls://127.0.0.1:4222"),
+            ("ATTEND_IDENTITY_GRPC_ADDR", "127.0.0.1:0"),
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    let line = stderr.lines().last().unwrap_or_default();
+    assert!(line.contains("TLS failed"), "{stderr}");
+    assert!(line.contains("tls://127.0.0.1:4222"), "{stderr}");
+    assert!(!line.contains("start-stop-daemon"), "{stderr}");
+    env.drop_database();
+}

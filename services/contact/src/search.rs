@@ -9,6 +9,7 @@ use attend_kit::contact_point::Region;
 use attend_kit::cursor;
 use attend_kit::grpc::Caller;
 use attend_kit::ids::{ContactId, TypedId};
+use attend_kit::text;
 use attend_kit::{Error, FieldError};
 use attend_proto::contact::v1 as pb;
 
@@ -125,7 +126,10 @@ const SEARCH_WORDS_MAX: usize = 6;
 /// and would be slow anyway, as every number shares its first digits and
 /// every address its domain.
 pub fn search_needle(q: &str, region: Region) -> Result<Option<Search>, Error> {
-    let q = q.trim();
+    // Bounded before it is read: the limit on the needle below counts
+    // what is left after punctuation and spaces are dropped.
+    let q = text::line(q, 200).map_err(text::at("q"))?;
+    let q = q.as_str();
     if q.is_empty() {
         return Ok(None);
     }
@@ -203,9 +207,9 @@ fn list_query(req: &pb::ListContactsRequest, region: Region) -> Result<(ListQuer
             problems.push(FieldError::new("stage", "is not a stage of that pipeline"));
         }
     }
-    let source = Some(req.source.trim())
+    let source = text::collect(&mut problems, "source", text::line(&req.source, 100))
         .filter(|s| !s.is_empty())
-        .map(|s| channel::from_label(s).name);
+        .map(|s| channel::from_label(&s).name);
     for (field, value) in [("min_warmness", req.min_warmness), ("max_warmness", req.max_warmness)] {
         if value.is_some_and(|v| !(0..=100).contains(&v)) {
             problems.push(FieldError::new(field, "must be between 0 and 100"));
@@ -338,6 +342,8 @@ mod tests {
             ("04 ", "at least 3"),
             ("-*- ", "a letter or a digit"),
             ("a b c d e f g", "at most 6 words"),
+            ("a\u{0}b", "NUL"),
+            ("ann\nlee", "one line"),
         ] {
             let Err(Error::Invalid(problems)) = search_needle(bad, au) else {
                 panic!("{bad:?} is refused");

@@ -3,10 +3,13 @@
 //! A [`Phone`] is always E.164 (`+61400000000`), parsed with libphonenumber's
 //! rules (the `phonenumber` crate) and the organisation's default region for
 //! numbers written locally (`0400 000 000` in Australia). An [`Email`] is
-//! trimmed and lower-cased.
+//! trimmed and lower-cased. Both are bounded before they are read, and a
+//! refusal quotes at most the start of what was sent ([`text::shown`]).
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::text;
 
 /// An ISO 3166-1 alpha-2 region used to read local phone numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +48,25 @@ impl Default for Region {
 pub struct Phone(String);
 
 impl Phone {
+    /// Longest text read as a phone: E.164 has at most 15 digits, and
+    /// people add spaces, brackets and dashes.
+    pub const MAX_TEXT: usize = 40;
+
     /// Reads a phone number written in international form or locally for `region`.
     pub fn parse(raw: &str, region: Region) -> Result<Self, String> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err("is empty".to_owned());
         }
-        let number =
-            phonenumber::parse(Some(region.0), trimmed).map_err(|_| format!("{trimmed:?} is not a phone number"))?;
+        if trimmed.chars().count() > Self::MAX_TEXT {
+            return Err(format!("must be at most {} characters", Self::MAX_TEXT));
+        }
+        let number = phonenumber::parse(Some(region.0), trimmed)
+            .map_err(|_| format!("{} is not a phone number", text::shown(trimmed)))?;
         if !phonenumber::is_valid(&number) {
             return Err(format!(
-                "{trimmed:?} is not a valid phone number (read with default region {})",
+                "{} is not a valid phone number (read with default region {})",
+                text::shown(trimmed),
                 region.as_str()
             ));
         }
@@ -78,10 +89,20 @@ impl fmt::Display for Phone {
 pub struct Email(String);
 
 impl Email {
+    /// Longest address (RFC 5321's path limit).
+    pub const MAX: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
+        let trimmed = raw.trim();
+        if trimmed.chars().count() > Self::MAX {
+            return Err(format!("must be at most {} characters", Self::MAX));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err("must not contain control characters".to_owned());
+        }
+        let email = trimmed.to_lowercase();
         let Some((local, domain)) = email.split_once('@') else {
-            return Err(format!("{raw:?} has no @"));
+            return Err(format!("{} has no @", text::shown(trimmed)));
         };
         let ok = !local.is_empty()
             && local.len() <= 64
@@ -95,7 +116,7 @@ impl Email {
         if ok {
             Ok(Self(email))
         } else {
-            Err(format!("{raw:?} is not an email address"))
+            Err(format!("{} is not an email address", text::shown(trimmed)))
         }
     }
 
@@ -164,6 +185,29 @@ mod tests {
             "jane@.com",
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_never_echoes_a_long_value() {
+        let long = "4".repeat(5_000);
+        assert_eq!(Phone::parse(&long, au()).unwrap_err(), "must be at most 40 characters");
+        assert_eq!(
+            Email::parse(&format!("{long}@x.com")).unwrap_err(),
+            "must be at most 254 characters"
+        );
+        let reason = Phone::parse(&"x".repeat(39), au()).unwrap_err();
+        assert!(reason.len() < 100, "{reason}");
+    }
+
+    #[test]
+    fn a_nul_or_control_character_is_not_an_email() {
+        for raw in ["a\u{0}b@x.com", "a\u{1b}@x.com", "a\nb@x.com"] {
+            assert_eq!(
+                Email::parse(raw).unwrap_err(),
+                "must not contain control characters",
+                "{raw:?}"
+            );
         }
     }
 

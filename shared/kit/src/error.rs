@@ -96,27 +96,48 @@ impl From<crate::ids::IdError> for Error {
     }
 }
 
+/// Longest message (and field reason) a `Status` carries. The message
+/// travels in an HTTP/2 header: an unbounded one (a reason quoting a
+/// 5,000-character value) overflowed the peer's header limit and turned a
+/// 400 into a protocol error.
+const STATUS_TEXT_MAX: usize = 1_000;
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn bounded(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut end = max.saturating_sub('…'.len_utf8());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
+        let b = |text: String| bounded(text, STATUS_TEXT_MAX);
         match e {
             Error::Invalid(fields) => {
-                let message = join(&fields);
+                let message = b(join(&fields));
                 let mut details = ErrorDetails::new();
-                for f in &fields {
-                    details.add_bad_request_violation(f.field.clone(), f.reason.clone());
+                // Every reason bounded, and no more of them than fit.
+                for f in fields.iter().take(20) {
+                    details.add_bad_request_violation(bounded(f.field.clone(), 200), bounded(f.reason.clone(), 300));
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
             }
-            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::Conflict(why) => Status::already_exists(why),
-            Error::Unauthenticated(why) => Status::unauthenticated(why),
-            Error::Forbidden(why) => Status::permission_denied(why),
+            Error::NotFound(what) => Status::not_found(b(format!("{what} not found"))),
+            Error::Conflict(why) => Status::already_exists(b(why)),
+            Error::Unauthenticated(why) => Status::unauthenticated(b(why)),
+            Error::Forbidden(why) => Status::permission_denied(b(why)),
             Error::Unavailable(why) => {
                 tracing::warn!(error = %why, "dependency unavailable");
-                Status::unavailable(why)
+                Status::unavailable(b(why))
             }
             Error::RateLimited { retry_after, message } => {
-                let mut status = Status::resource_exhausted(message);
+                let mut status = Status::resource_exhausted(b(message));
                 if let Ok(v) = retry_after.to_string().parse() {
                     status.metadata_mut().insert(RETRY_AFTER, v);
                 }
@@ -237,6 +258,19 @@ mod tests {
             }
             other => panic!("expected RateLimited, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_status_never_carries_an_unbounded_message() {
+        let reason = format!("{} is not a phone number", "4".repeat(5_000));
+        let status: Status = Error::Invalid(vec![FieldError::new("phone", reason)]).into();
+        assert!(status.message().len() <= STATUS_TEXT_MAX, "{}", status.message().len());
+        let Error::Invalid(fields) = from_status(status, "contact") else {
+            panic!("still a validation error");
+        };
+        assert_eq!(fields[0].field, "phone");
+        assert!(fields[0].reason.len() <= 300);
+        assert_eq!(bounded("ééé".to_owned(), 4), "…", "cut on a character boundary");
     }
 
     #[test]

@@ -100,6 +100,21 @@ impl AsRef<str> for PersonName {
     }
 }
 
+/// How a refused value is quoted back in a message: at most 40
+/// characters, control characters escaped, and its length when cut, so an
+/// error never echoes unbounded input (a 5,000-character phone once
+/// overflowed the gRPC headers that carry the message).
+pub fn shown(raw: &str) -> String {
+    const SHOWN: usize = 40;
+    let count = raw.chars().count();
+    let head: String = raw.chars().take(SHOWN).collect();
+    if count > SHOWN {
+        format!("{:?}… ({count} characters)", head)
+    } else {
+        format!("{head:?}")
+    }
+}
+
 /// Turns a reason into the error that names `field`:
 /// `PersonName::parse(raw).map_err(at("name"))`.
 pub fn at(field: &str) -> impl FnOnce(Reason) -> Error + '_ {
@@ -157,6 +172,15 @@ mod tests {
             panic!("a blank name is refused");
         };
         assert_eq!(problems[0].field, "customer.name");
+    }
+
+    #[test]
+    fn a_refused_value_is_shown_short() {
+        assert_eq!(shown("0412"), "\"0412\"");
+        assert_eq!(shown("a\u{0}b"), "\"a\\0b\"");
+        let long = shown(&"4".repeat(5_000));
+        assert!(long.len() < 70, "{long}");
+        assert!(long.ends_with("(5000 characters)"), "{long}");
     }
 
     proptest! {

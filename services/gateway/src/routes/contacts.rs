@@ -111,15 +111,17 @@ async fn show(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
     let uuid = ContactId::parse_public_at("id", &id)?.uuid().to_string();
+    // The contact first: an id that isn't the caller's organisation's is a
+    // 404 before any other service is asked (and audits a read of it).
+    let found = state
+        .contacts
+        .clone()
+        .get_contact(request(contact::GetContactRequest { id: uuid.clone() }, &caller))
+        .await
+        .into_answer("contact")?;
     // Tonic clients are cheap handles; each concurrent call needs its own.
-    let (mut contacts, mut timeline, mut bookings, mut tasks) = (
-        state.contacts.clone(),
-        state.contacts.clone(),
-        state.bookings.clone(),
-        state.tasks.clone(),
-    );
-    let (found, touchpoints, bookings, tasks) = futures::join!(
-        contacts.get_contact(request(contact::GetContactRequest { id: uuid.clone() }, &caller)),
+    let (mut timeline, mut bookings, mut tasks) = (state.contacts.clone(), state.bookings.clone(), state.tasks.clone());
+    let (touchpoints, bookings, tasks) = futures::join!(
         timeline.list_touchpoints(request(
             contact::ListTouchpointsRequest {
                 contact_id: uuid.clone(),
@@ -136,7 +138,6 @@ async fn show(
         )),
         tasks.list_tasks(request(automation::ListTasksRequest { contact_id: uuid }, &caller)),
     );
-    let found = found.into_answer("contact")?;
     let touchpoints = touchpoints.into_answer("contact")?;
     let bookings = bookings.into_answer("booking")?;
     let tasks = tasks.into_answer("automation")?;

@@ -51,7 +51,11 @@ pub enum HandleError {
 
 impl From<sqlx::Error> for HandleError {
     fn from(e: sqlx::Error) -> Self {
-        Self::Retry(anyhow::Error::new(e).context("database"))
+        if is_permanent(&e) {
+            Self::Reject(anyhow::Error::new(e).context("the database refuses this data; retrying won't change that"))
+        } else {
+            Self::Retry(anyhow::Error::new(e).context("database"))
+        }
     }
 }
 
@@ -61,9 +65,29 @@ impl From<crate::error::Error> for HandleError {
         match e {
             // The event's data is wrong: retrying won't change it.
             E::Invalid(_) | E::Forbidden(_) | E::Unauthenticated(_) => Self::Reject(anyhow::Error::new(e)),
+            E::Internal(cause) if cause.chain().any(|c| c.downcast_ref().is_some_and(is_permanent)) => {
+                Self::Reject(cause.context("the database refuses this data; retrying won't change that"))
+            }
             // Not found may be an ordering gap; conflicts and outages pass.
             _ => Self::Retry(anyhow::Error::new(e)),
         }
+    }
+}
+
+/// Whether the database refused the data itself, so the same event will
+/// fail the same way every time: a data exception (class 22: a NUL in
+/// text, a string too long, a number out of range, a malformed value) or
+/// a broken rule of the table (a NOT NULL or CHECK constraint). Such an
+/// event goes to dead letters at once with the reason, not after an hour
+/// of retries. A unique or foreign-key violation may be a race or an
+/// ordering gap, so those are retried.
+pub fn is_permanent(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("22") || matches!(code.as_ref(), "23502" | "23514")),
+        sqlx::Error::Encode(_) => true,
+        _ => false,
     }
 }
 
@@ -126,13 +150,6 @@ pub fn retry_delay(delivered: i64) -> Duration {
     const STEPS: [u64; 8] = [1, 2, 5, 10, 30, 60, 120, 300];
     let i = usize::try_from(delivered.max(1) - 1).unwrap_or(0).min(STEPS.len() - 1);
     Duration::from_secs(STEPS[i])
-}
-
-/// Redelivery delays after an ack timeout (a crashed consumer), starting at
-/// `ack_wait`; always shorter than `max_deliver` as JetStream requires.
-pub fn ack_timeout_backoff(ack_wait: Duration, max_deliver: i64) -> Vec<Duration> {
-    let n = usize::try_from(max_deliver - 1).unwrap_or(1).clamp(1, 5);
-    (0..n).map(|i| ack_wait * 2u32.pow(i as u32)).collect()
 }
 
 /// Runs a consumer until `shutdown`.
@@ -220,22 +237,29 @@ async fn open(
         deliver_policy: DeliverPolicy::All,
         ack_wait: settings.ack_wait,
         max_deliver: settings.max_deliver,
-        backoff: ack_timeout_backoff(settings.ack_wait, settings.max_deliver),
+        // No BackOff: with one set, JetStream added its step to every NAK
+        // delay, so retries came at +32 s and +95 s instead of +2 s and
+        // +5 s. A crashed consumer's message comes back after ack_wait.
         max_ack_pending: 1_000,
         ..Default::default()
     };
-    let wanted = config.filter_subject.clone();
     let mut consumer = stream
         .get_or_create_consumer(durable, config.clone())
         .await
         .with_context(|| format!("cannot create consumer {durable}"))?;
-    let existing = consumer.info().await?.config.filter_subject.clone();
-    if existing != wanted {
-        // The service now wants other events. NATS 2.9 can't change a
-        // consumer's filter, so it is recreated under the same name and
-        // replays the stream: the inbox, keyed by that name, recognises
-        // every event already applied, so only new ones take effect.
-        tracing::warn!(consumer = durable, from = %existing, to = %wanted, "consumer filter changed; recreating it");
+    let existing = consumer.info().await?.config.clone();
+    if existing.filter_subject != config.filter_subject || existing.backoff != config.backoff {
+        // The service now wants other events, or retries differently. NATS
+        // 2.9 can't change these on a consumer, so it is recreated under
+        // the same name and replays the stream: the inbox, keyed by that
+        // name, recognises every event already applied, so only new ones
+        // take effect.
+        tracing::warn!(
+            consumer = durable,
+            from = %existing.filter_subject,
+            to = %config.filter_subject,
+            "consumer settings changed; recreating it"
+        );
         stream
             .delete_consumer(durable)
             .await
@@ -411,6 +435,13 @@ impl<H: Handler> Worker<H> {
         match stored {
             Ok(_) => {
                 ack(msg, AckKind::Term).await;
+                // What an alert watches: any dead letter needs an operator.
+                metrics::counter!(
+                    "bus_dead_letters_total",
+                    "service" => self.db.service().as_str(),
+                    "consumer" => self.durable.clone(),
+                )
+                .increment(1);
                 Outcome::DeadLetter
             }
             Err(e) => {
@@ -444,11 +475,16 @@ mod tests {
     }
 
     #[test]
-    fn ack_timeout_backoff_is_shorter_than_max_deliver() {
-        for max in 2..20 {
-            let b = ack_timeout_backoff(Duration::from_secs(30), max);
-            assert!((b.len() as i64) < max, "max_deliver {max}: {} steps", b.len());
-            assert_eq!(b[0], Duration::from_secs(30));
-        }
+    fn only_the_data_itself_is_a_permanent_failure() {
+        assert!(!is_permanent(&sqlx::Error::PoolTimedOut));
+        assert!(!is_permanent(&sqlx::Error::RowNotFound));
+        let permanent = HandleError::from(crate::error::Error::Internal(
+            anyhow::Error::new(sqlx::Error::Encode("a NUL in text".into())).context("insert"),
+        ));
+        assert!(matches!(permanent, HandleError::Reject(_)), "{permanent}");
+        let transient = HandleError::from(crate::error::Error::Internal(anyhow::Error::new(
+            sqlx::Error::PoolTimedOut,
+        )));
+        assert!(matches!(transient, HandleError::Retry(_)), "{transient}");
     }
 }

@@ -32,6 +32,65 @@ pub trait Event: prost::Message + prost::Name + Default + Sized {
     const TYPE: &'static str;
 }
 
+/// Why NATS could not be used, for the operator's one-line message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectFailure {
+    /// Nothing answered (refused, timed out, no such host).
+    #[error("unreachable ({0})")]
+    Unreachable(String),
+    /// A server answered but TLS failed (an unknown certificate authority,
+    /// a name mismatch, a server without TLS).
+    #[error("TLS failed ({0})")]
+    Tls(String),
+    /// The server refused our credentials.
+    #[error("refused our credentials ({0})")]
+    Refused(String),
+    /// NATS_URL can't be read as a server address.
+    #[error("not a usable address ({0})")]
+    BadUrl(String),
+}
+
+impl ConnectFailure {
+    /// One connection attempt without retries, to learn why the retrying
+    /// client never connected.
+    async fn diagnose(url: &str) -> Self {
+        use async_nats::ConnectErrorKind as K;
+        let attempt = async_nats::ConnectOptions::new()
+            .name("attend-diagnose")
+            .connection_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await;
+        match attempt {
+            Ok(_) => Self::Unreachable("it answered only after the start-up deadline".to_owned()),
+            Err(e) if e.kind() == K::Tls || is_tls(&e) => Self::Tls(e.to_string()),
+            Err(e) => match e.kind() {
+                K::Tls => Self::Tls(e.to_string()),
+                K::Authentication | K::AuthorizationViolation => Self::Refused(e.to_string()),
+                K::ServerParse => Self::BadUrl(e.to_string()),
+                K::Dns | K::TimedOut | K::Io | K::MaxReconnects => Self::Unreachable(e.to_string()),
+            },
+        }
+    }
+}
+
+/// Whether a connection error came from the TLS handshake: async-nats
+/// reports those as I/O errors wrapping rustls's.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(e);
+    while let Some(cause) = next {
+        if cause.is::<rustls::Error>()
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .is_some_and(|inner| inner.is::<rustls::Error>())
+        {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
+}
+
 /// A connection to NATS and the platform's event stream.
 #[derive(Clone, Debug)]
 pub struct Bus {
@@ -43,7 +102,7 @@ pub struct Bus {
 
 impl Bus {
     /// Connects; fails fast (a few seconds) when NATS is unreachable.
-    pub async fn connect(url: &str, prefix: Prefix, settings: BusSettings) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, prefix: Prefix, settings: BusSettings) -> Result<Self, ConnectFailure> {
         let client = async_nats::ConnectOptions::new()
             .name("attend")
             .connection_timeout(Duration::from_secs(3))
@@ -51,13 +110,14 @@ impl Bus {
             .max_reconnects(None)
             .connect(url)
             .await
-            .with_context(|| format!("NATS_URL {url} is not a usable NATS address"))?;
+            .map_err(|e| ConnectFailure::BadUrl(format!("{e}")))?;
         // `retry_on_initial_connect` returns at once; wait briefly for the
-        // first connection so an unreachable server is reported at start-up.
+        // first connection so a server we can't use is reported at start-up.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
         while client.connection_state() != async_nats::connection::State::Connected {
             if tokio::time::Instant::now() > deadline {
-                anyhow::bail!("NATS at {url} is unreachable");
+                drop(client);
+                return Err(ConnectFailure::diagnose(url).await);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

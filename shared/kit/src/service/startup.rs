@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::bus::Bus;
+use crate::bus::{Bus, ConnectFailure};
 use crate::config::{Config, ConfigError};
 use crate::db;
 
@@ -17,9 +17,17 @@ pub const NATS_HINT: &str = "start it with: start-stop-daemon --start --oknodo -
 
 /// Connects to NATS, with the one-line explanation operators need when it fails.
 pub async fn connect_bus(config: &Config) -> anyhow::Result<Bus> {
-    let bus = Bus::connect(&config.nats_url, config.nats_prefix.clone(), config.bus.clone())
+    let url = &config.nats_url;
+    let bus = Bus::connect(url, config.nats_prefix.clone(), config.bus.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("NATS is unreachable at {} ({e:#}); {NATS_HINT}", config.nats_url))?;
+        .map_err(|e| match e {
+            ConnectFailure::Unreachable(_) => anyhow::anyhow!("NATS is {e} at {url}; {NATS_HINT}"),
+            ConnectFailure::Tls(_) => anyhow::anyhow!(
+                "NATS at {url}: {e}; check the server's certificate and the CA this machine trusts, and that NATS_URL uses tls:// only for a TLS server"
+            ),
+            ConnectFailure::Refused(_) => anyhow::anyhow!("NATS at {url} {e}; check the user and password in NATS_URL"),
+            ConnectFailure::BadUrl(_) => anyhow::anyhow!("NATS_URL {url} is {e}"),
+        })?;
     bus.ensure_stream().await.map_err(|e| {
         anyhow::anyhow!(
             "NATS at {} has no usable JetStream ({e:#}); is it started with -js?",
