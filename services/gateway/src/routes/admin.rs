@@ -6,9 +6,9 @@ use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
-use attend_kit::http::{JsonBody, Problem, QueryParams};
+use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_proto::identity::v1 as pb;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -62,7 +62,7 @@ async fn set_active(
 async fn deactivate(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     set_active(state, caller, id, false).await
 }
@@ -70,7 +70,7 @@ async fn deactivate(
 async fn activate(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     set_active(state, caller, id, true).await
 }

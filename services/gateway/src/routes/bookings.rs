@@ -4,10 +4,10 @@ use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
-use attend_kit::http::{JsonBody, Problem};
+use attend_kit::http::{JsonBody, PathParam, Problem};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::booking::v1 as pb;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -61,7 +61,7 @@ pub fn idempotency(headers: &HeaderMap) -> Option<String> {
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsRead)?;
     let id = BookingId::parse_public_at("id", &id)?.uuid().to_string();
@@ -104,7 +104,7 @@ struct Outcome {
 async fn outcome(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Outcome>,
 ) -> Result<Json<Value>, Problem> {

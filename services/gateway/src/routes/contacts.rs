@@ -5,13 +5,13 @@
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
-use attend_kit::http::{JsonBody, Problem, QueryParams};
+use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{ContactId, MergeId, TaskId, TouchpointId, TypedId};
 use attend_kit::{Error, FieldError};
 use attend_proto::automation::v1 as automation;
 use attend_proto::booking::v1 as booking;
 use attend_proto::contact::v1 as contact;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -106,7 +106,7 @@ struct Page {
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
@@ -154,7 +154,7 @@ async fn show(
 async fn timeline(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     QueryParams(page): QueryParams<Page>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
@@ -328,7 +328,7 @@ const PATCHABLE: [&str; 7] = [
 async fn update(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
@@ -369,7 +369,7 @@ async fn update(
 async fn duplicates(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsRead)?;
     let found = state
@@ -416,7 +416,7 @@ struct MergeBody {
 async fn merge(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<MergeBody>,
 ) -> Result<Json<Value>, Problem> {
@@ -446,7 +446,7 @@ async fn merge(
 async fn undo_merge(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-    Path(merge_id): Path<String>,
+    PathParam(merge_id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
     let id = MergeId::parse_public_at("merge_id", &merge_id)?;

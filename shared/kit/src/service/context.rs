@@ -136,26 +136,13 @@ impl Context {
         Ok(())
     }
 
-    /// Serves an axum router on the public HTTP listener.
+    /// Serves an axum router on the public HTTP listener, with the header
+    /// limits and problem+json refusals of every public listener
+    /// ([`crate::http::serve`]).
     pub fn serve_http(&mut self, router: axum::Router) -> anyhow::Result<()> {
         let listener = self.take_http_listener()?;
         let shutdown = self.shutdown.clone();
-        self.spawn_critical("http server", async move {
-            // Replies go out at once, not after the client's delayed ACK.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "could not set TCP_NODELAY");
-                }
-            });
-            // With the peer address, for handlers that throttle by client.
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
-            .context("HTTP server failed")
-        });
+        self.spawn_critical("http server", crate::http::serve::serve(listener, router, shutdown));
         Ok(())
     }
 
