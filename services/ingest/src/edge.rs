@@ -31,12 +31,12 @@ use http::{HeaderMap, StatusCode, header};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::fields;
-use crate::leads::{self, Lead};
+use crate::payload;
+use crate::payload::leads::{self, Lead};
+use crate::payload::sms::{self, Inbound, Report};
+use crate::payload::wix::{self, Notice};
 use crate::signature::{IntakeSecret, SignatureError, TwilioToken, WebhookSecret, WixKey, looks_like_jwt};
-use crate::sms::{self, Inbound, Report};
 use crate::store::{self, LogEntry, Recorded, Reference, Rejected};
-use crate::wix::{self, Notice};
 
 /// Largest webhook body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -316,7 +316,7 @@ async fn clicksend(edge: &Edge, kind: Callback, token: &str, headers: &HeaderMap
         } else {
             content_type(headers)
         };
-        let value = fields::object(body, content).map_err(Rejection::malformed)?;
+        let value = payload::object(body, content).map_err(Rejection::malformed)?;
         let raw = Raw {
             endpoint,
             provider: "clicksend",
@@ -491,7 +491,7 @@ async fn twilio(
     };
     let result = async {
         let org = twilio_org(edge, slug, headers, uri, body).await?;
-        let value = fields::object(body, content_type(headers)).map_err(Rejection::malformed)?;
+        let value = payload::object(body, content_type(headers)).map_err(Rejection::malformed)?;
         let raw = Raw {
             endpoint,
             provider: "twilio",
@@ -689,7 +689,7 @@ impl Edge {
         slug: &str,
         read: fn(&Value) -> Result<Lead, Vec<FieldError>>,
     ) -> Result<Accepted, Rejection> {
-        let value = fields::object(raw.body, content_type(raw.headers)).map_err(Rejection::malformed)?;
+        let value = payload::object(raw.body, content_type(raw.headers)).map_err(Rejection::malformed)?;
         let lead = &read(&value).map_err(Rejection::malformed)?;
         let org = &self.organisation_by_slug(slug).await?;
         let (provider, body) = (raw.provider, raw.body);

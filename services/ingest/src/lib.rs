@@ -8,19 +8,16 @@
 //! # Layout
 //! - [`edge`]: the HTTP endpoints and the accept/refuse pipeline.
 //! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
-//! - [`wix`]: Wix booking deliveries (JWT and the seed's JSON form) parsed.
+//! - [`payload`]: provider payloads parsed (Wix bookings, leads, texts), pure.
 //! - [`store`]: event log, provider-id map, refused deliveries.
 //! - [`api`]: `IngestService` over gRPC for operators.
 //! - `migrations/`: the `ingest` schema.
 
 pub mod api;
 pub mod edge;
-pub mod fields;
-pub mod leads;
+pub mod payload;
 pub mod signature;
-pub mod sms;
 pub mod store;
-pub mod wix;
 
 use std::sync::Arc;
 

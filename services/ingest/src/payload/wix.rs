@@ -16,7 +16,7 @@
 
 use attend_kit::FieldError;
 
-use crate::fields::{Reader, nested};
+use super::{Reader, nested};
 use attend_proto::ingest::v1::{BookingAction, BookingStatus, PaymentStatus};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
