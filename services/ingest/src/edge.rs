@@ -11,6 +11,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use attend_kit::FieldError;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::bus::{Draft, timestamp};
 use attend_kit::contact_point::{Email, Phone, Region};
@@ -18,7 +19,6 @@ use attend_kit::db::Db;
 use attend_kit::http::Problem;
 use attend_kit::ids::{BookingId, EventId, TypedId};
 use attend_kit::orgs::{Directory, Org};
-use attend_kit::{Error, FieldError};
 use attend_proto::ingest::v1::{Customer, ExternalBookingReceived, LeadReceived, SmsReceived, SmsStatusReported};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, OriginalUri, Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
@@ -35,6 +35,7 @@ use crate::payload;
 use crate::payload::leads::{self, Lead};
 use crate::payload::sms::{self, Inbound, Report};
 use crate::payload::wix::{self, Notice};
+use crate::refusal::Rejection;
 use crate::signature::{IntakeSecret, SignatureError, TwilioToken, WebhookSecret, WixKey, looks_like_jwt};
 use crate::store::{self, LogEntry, Recorded, Reference, Rejected};
 
@@ -79,79 +80,6 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .with_state(edge)
 }
 
-/// Why a delivery was refused.
-#[derive(Debug)]
-pub struct Rejection {
-    status: StatusCode,
-    code: &'static str,
-    detail: String,
-    errors: Vec<FieldError>,
-}
-
-impl Rejection {
-    fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn malformed(errors: Vec<FieldError>) -> Self {
-        let detail = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "malformed_body",
-            detail,
-            errors,
-        }
-    }
-
-    fn field(code: &'static str, field: &str, reason: impl Into<String>) -> Self {
-        Self::malformed(vec![FieldError::new(field, reason)]).with_code(code)
-    }
-
-    fn with_code(mut self, code: &'static str) -> Self {
-        self.code = code;
-        self
-    }
-
-    /// We can't verify this kind of delivery until an operator configures
-    /// it; 503 so the provider retries and nothing is lost meanwhile.
-    fn not_configured(var: &str, what: &str) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_configured",
-            format!("{what} can't be verified: {var} is not set on this server"),
-        )
-    }
-
-    fn unavailable(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "cannot store a webhook");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the delivery could not be stored; retry shortly",
-        )
-    }
-
-    fn into_problem(self) -> Problem {
-        let mut problem = Problem::new(self.status, self.code, self.detail);
-        problem.errors = self.errors;
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            problem = problem.with_header(http::header::RETRY_AFTER, "30");
-        }
-        problem
-    }
-}
-
-impl From<SignatureError> for Rejection {
-    fn from(e: SignatureError) -> Self {
-        Self::new(e.status(), e.code(), e.to_string())
-    }
-}
-
 /// A delivery we took.
 #[derive(Debug)]
 struct Accepted {
@@ -188,7 +116,7 @@ async fn respond(
         Err(rejection) => {
             metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected").increment(1);
             edge.record(endpoint, provider, &rejection, headers, body).await;
-            rejection.into_problem().into_response()
+            rejection.into_response()
         }
     }
 }
@@ -398,15 +326,9 @@ async fn twilio_org(
         .as_ref()
         .ok_or_else(|| Rejection::not_configured("ATTEND_TWILIO_AUTH_TOKEN", "a Twilio request"))?;
     let url = public_url(edge, headers, uri);
-    token.verify(&url, headers, body).map_err(|e| {
-        let mut rejection = Rejection::from(e);
-        if rejection.code == "bad_signature" {
-            rejection.detail = format!(
-                "X-Twilio-Signature does not match {url}: if Twilio calls another URL (a proxy, https), set ATTEND_PUBLIC_BASE_URL"
-            );
-        }
-        rejection
-    })?;
+    token
+        .verify(&url, headers, body)
+        .map_err(|e| Rejection::twilio_signature(e, &url))?;
     edge.organisation_by_slug(slug).await
 }
 
@@ -555,13 +477,13 @@ fn kept_headers(headers: &HeaderMap) -> Map<String, Value> {
 
 impl Edge {
     async fn record(&self, endpoint: &str, provider: &str, rejection: &Rejection, headers: &HeaderMap, body: &[u8]) {
-        tracing::warn!(provider, endpoint, code = rejection.code, reason = %rejection.detail, "webhook refused");
+        tracing::warn!(provider, endpoint, code = rejection.code(), reason = %rejection.detail(), "webhook refused");
         let r = Rejected {
             provider,
             endpoint,
-            reason_code: rejection.code,
-            reason: &rejection.detail,
-            http_status: rejection.status.as_u16(),
+            reason_code: rejection.code(),
+            reason: rejection.detail(),
+            http_status: rejection.status().as_u16(),
             headers: &kept_headers(headers),
             body,
         };
@@ -592,17 +514,12 @@ impl Edge {
             return wix::from_wix_claims(&claims).map_err(Rejection::malformed);
         }
         if serde_json::from_slice::<Value>(body).is_ok_and(|v| v.is_object()) {
-            return Err(Rejection::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_signature",
-                "a JSON body must be signed with the Standard Webhooks headers webhook-id, webhook-timestamp and webhook-signature",
-            ));
+            return Err(Rejection::unsigned_json());
         }
-        Err(Rejection::field(
-            "malformed_body",
+        Err(Rejection::malformed(vec![FieldError::new(
             "body",
             "must be a Wix JWT, or a JSON object signed with Standard Webhooks headers",
-        ))
+        )]))
     }
 
     async fn organisation(&self, instance_id: Option<&str>) -> Result<Org, Rejection> {
@@ -610,47 +527,14 @@ impl Edge {
             Some(id) => self.orgs.resolve("wix", id).await,
             None => self.orgs.resolve("", "").await,
         };
-        found.map_err(|e| match e {
-            Error::NotFound(_) => match instance_id {
-                Some(id) => Rejection::field(
-                    "unknown_organisation",
-                    "instanceId",
-                    format!("no organisation is linked to Wix instance {id:?}"),
-                ),
-                None => Rejection::field("unknown_organisation", "instanceId", "no organisation exists yet"),
-            },
-            Error::Conflict(_) => Rejection::field(
-                "unknown_organisation",
-                "instanceId",
-                "is required: several organisations exist, so the delivery must say which Wix instance it is from",
-            ),
-            other => {
-                tracing::warn!(error = %other, "cannot resolve the organisation of a webhook");
-                Rejection::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the organisation directory is unavailable; retry shortly",
-                )
-            }
-        })
+        found.map_err(|e| Rejection::no_wix_organisation(e, instance_id))
     }
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Org, Rejection> {
-        self.orgs.resolve("slug", slug).await.map_err(|e| match e {
-            Error::NotFound(_) => Rejection::new(
-                StatusCode::NOT_FOUND,
-                "unknown_organisation",
-                format!("no organisation has the slug {slug:?}"),
-            ),
-            other => {
-                tracing::warn!(error = %other, "cannot resolve the organisation of a webhook");
-                Rejection::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the organisation directory is unavailable; retry shortly",
-                )
-            }
-        })
+        self.orgs
+            .resolve("slug", slug)
+            .await
+            .map_err(|e| Rejection::no_organisation(e, slug))
     }
 
     /// Appends a verified delivery and its normalised event in one
@@ -663,9 +547,7 @@ impl Edge {
     ) -> Result<Accepted, Rejection> {
         let event_id = EventId::from(entry.id);
         let row = self.outbox.row(event(event_id).with_id(event_id));
-        let recorded = store::record(self.db.pool(), org.id, &entry, None, Some(&row))
-            .await
-            .map_err(Rejection::unavailable)?;
+        let recorded = store::record(self.db.pool(), org.id, &entry, None, Some(&row)).await?;
         let (event_id, duplicate) = match recorded {
             Recorded::Duplicate { id, .. } => (EventId::from(id), true),
             Recorded::New | Recorded::KnownAs(_) => {
@@ -871,10 +753,7 @@ impl Edge {
                 body,
                 subject_ids: &subject_ids,
             };
-            match store::record(self.db.pool(), org.id, &entry, reference, event.as_ref())
-                .await
-                .map_err(Rejection::unavailable)?
-            {
+            match store::record(self.db.pool(), org.id, &entry, reference, event.as_ref()).await? {
                 Recorded::New => {
                     self.outbox.wake();
                     return Ok(Accepted {
@@ -899,9 +778,7 @@ impl Edge {
                 Recorded::KnownAs(id) => candidate = Some(BookingId::from(id)),
             }
         }
-        Err(Rejection::unavailable(sqlx::Error::Protocol(
-            "the booking's id changed twice while recording".into(),
-        )))
+        Err(Rejection::unstored("the booking's id changed twice while recording"))
     }
 }
 

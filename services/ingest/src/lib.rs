@@ -7,6 +7,7 @@
 //!
 //! # Layout
 //! - [`edge`]: the HTTP endpoints and the accept/refuse pipeline.
+//! - [`refusal`]: every refusal's HTTP status and stable code.
 //! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
 //! - [`payload`]: provider payloads parsed (Wix bookings, leads, texts), pure.
 //! - [`store`]: event log, provider-id map, refused deliveries.
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod edge;
 pub mod payload;
+mod refusal;
 pub mod signature;
 pub mod store;
 
