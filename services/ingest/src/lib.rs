@@ -6,7 +6,7 @@
 //! as that commits. Processing happens downstream, asynchronously.
 //!
 //! # Layout
-//! - [`edge`]: the HTTP endpoints and the accept/refuse pipeline.
+//! - [`edge`]: the HTTP endpoints, one file per provider, and the accept pipeline.
 //! - [`refusal`]: every refusal's HTTP status and stable code.
 //! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
 //! - [`payload`]: provider payloads parsed (Wix bookings, leads, texts), pure.
