@@ -19,6 +19,7 @@
 
 use std::time::Duration;
 
+use attend_kit::secret::Secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
@@ -51,14 +52,8 @@ pub enum SignatureError {
 }
 
 /// A Standard Webhooks signing secret.
-#[derive(Clone)]
-pub struct WebhookSecret(Vec<u8>);
-
-impl std::fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookSecret(<redacted>)")
-    }
-}
+#[derive(Debug, Clone)]
+pub struct WebhookSecret(Secret<Vec<u8>>);
 
 impl WebhookSecret {
     /// `whsec_<base64>` as the spec serialises it; any other text is used
@@ -74,12 +69,11 @@ impl WebhookSecret {
         if key.len() < 16 {
             return Err("the secret must be at least 16 bytes".to_owned());
         }
-        Ok(Self(key))
+        Ok(Self(Secret::new(key)))
     }
 
     fn mac(&self, id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
-        #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = hmac_sha256(self.0.expose());
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.as_bytes());
@@ -207,14 +201,8 @@ impl WixKey {
 /// "attend-intake:<provider>:<slug>")). Nothing is stored; a leaked token
 /// lets one provider post for one organisation, and rotating the secret
 /// rotates them all.
-#[derive(Clone)]
-pub struct IntakeSecret(Vec<u8>);
-
-impl std::fmt::Debug for IntakeSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IntakeSecret(<redacted>)")
-    }
-}
+#[derive(Debug, Clone)]
+pub struct IntakeSecret(Secret<Vec<u8>>);
 
 impl IntakeSecret {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -222,12 +210,11 @@ impl IntakeSecret {
         if text.len() < 32 {
             return Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".to_owned());
         }
-        Ok(Self(text.as_bytes().to_vec()))
+        Ok(Self(Secret::new(text.as_bytes().to_vec())))
     }
 
     fn mac(&self, provider: &str, slug: &str) -> String {
-        #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac = hmac_sha256(self.0.expose());
         mac.update(format!("attend-intake:{provider}:{slug}").as_bytes());
         let mut text = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
         text.truncate(32);
@@ -255,14 +242,8 @@ impl IntakeSecret {
 }
 
 /// A Twilio account's auth token.
-#[derive(Clone)]
-pub struct TwilioToken(String);
-
-impl std::fmt::Debug for TwilioToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TwilioToken(<redacted>)")
-    }
-}
+#[derive(Debug, Clone)]
+pub struct TwilioToken(Secret<String>);
 
 impl TwilioToken {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -270,7 +251,7 @@ impl TwilioToken {
         if text.len() < 16 {
             return Err("must be the account's auth token (32 hex characters)".to_owned());
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self(Secret::new(text.to_owned())))
     }
 
     /// The signature Twilio sends for `url` and these POST parameters.
@@ -282,7 +263,10 @@ impl TwilioToken {
             text.push_str(name);
             text.push_str(value);
         }
-        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, self.0.as_bytes());
+        let key = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            self.0.expose().as_bytes(),
+        );
         STANDARD.encode(aws_lc_rs::hmac::sign(&key, text.as_bytes()).as_ref())
     }
 
@@ -323,6 +307,12 @@ impl TwilioToken {
             Err(SignatureError::BadSignature)
         }
     }
+}
+
+/// An HMAC-SHA256 keyed with `key`, ready for the message.
+fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+    Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length")
 }
 
 /// `application/x-www-form-urlencoded` pairs, decoded.
@@ -489,7 +479,7 @@ mod tests {
     fn twilio_signatures_match_the_documented_example() {
         let token = TwilioToken::parse("12345").err();
         assert!(token.is_some(), "a real auth token is 32 characters");
-        let token = TwilioToken("12345".to_owned());
+        let token = TwilioToken(Secret::new("12345".to_owned()));
         let params = form_pairs(TWILIO_BODY);
         assert_eq!(token.sign(TWILIO_URL, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
         assert!(
@@ -511,7 +501,7 @@ mod tests {
 
     #[test]
     fn twilio_signatures_survive_default_ports_either_way() {
-        let token = TwilioToken("12345".to_owned());
+        let token = TwilioToken(Secret::new("12345".to_owned()));
         let params = form_pairs(TWILIO_BODY);
         assert_eq!(
             token.sign("https://mycompany.com:443/myapp.php?foo=1&bar=2", &params),
@@ -541,14 +531,14 @@ mod tests {
 
     #[test]
     fn twilio_repeated_parameters_sort_by_value() {
-        let token = TwilioToken("12345".to_owned());
+        let token = TwilioToken(Secret::new("12345".to_owned()));
         let params = form_pairs(b"Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234");
         assert_eq!(token.sign(TWILIO_URL, &params), "IK+Dwps556ElfBT0I3Rgjkr1wJU=");
     }
 
     #[test]
     fn twilio_json_bodies_are_covered_by_their_hash() {
-        let token = TwilioToken("12345".to_owned());
+        let token = TwilioToken(Secret::new("12345".to_owned()));
         let body = br#"{"property": "value", "boolean": true}"#;
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
         assert_eq!(token.sign(url, &[]), "a9nBmqA0ju/hNViExpshrM61xv4=");
@@ -575,6 +565,20 @@ mod tests {
         assert_eq!(secret.verify("manychat", &forged), Err(SignatureError::BadSignature));
         assert!(secret.verify("manychat", "no-dot").is_err());
         assert!(IntakeSecret::parse("too short").is_err());
+    }
+
+    #[test]
+    fn secrets_print_redacted() {
+        let shown = format!(
+            "{:?} {:?} {:?}",
+            WebhookSecret::parse(SPEC_SECRET).unwrap(),
+            IntakeSecret::parse("0123456789abcdef0123456789abcdef").unwrap(),
+            TwilioToken::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        );
+        assert_eq!(
+            shown,
+            "WebhookSecret(<redacted>) IntakeSecret(<redacted>) TwilioToken(<redacted>)"
+        );
     }
 
     #[test]
