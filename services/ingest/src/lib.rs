@@ -6,21 +6,31 @@
 //! as that commits. Processing happens downstream, asynchronously.
 //!
 //! # Layout
-//! - [`edge`]: the HTTP endpoints, one file per provider, and the accept pipeline.
+//! - [`api`]: `IngestService` over gRPC for operators: the refused deliveries.
+//! - [`edge`]: the HTTP endpoints, and the accept pipeline they share:
+//!   - [`edge::wix`]: `POST /webhooks/wix/bookings`, a Wix JWT or signed JSON.
+//!   - [`edge::manychat`]: `POST /webhooks/manychat`, the organisation's token as Bearer.
+//!   - [`edge::forms`]: `POST /webhooks/forms/{org}`, public forms, limited per address.
+//!   - [`edge::clicksend`]: `/webhooks/clicksend/{token}/...`, texts and receipts.
+//!   - [`edge::twilio`]: `POST /webhooks/twilio/{org}/...`, texts and status callbacks.
 //! - [`refusal`]: every refusal's HTTP status and stable code.
-//! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
-//! - [`payload`]: provider payloads parsed (Wix bookings, leads, texts), pure.
-//! - [`store`]: event log, provider-id map, refused deliveries.
-//! - [`api`]: `IngestService` over gRPC for operators.
+//! - [`store`]: the SQL: event log, provider-id map, refused deliveries.
+//! - [`signature`]: each provider's proof of origin (Standard Webhooks, Wix JWT,
+//!   Twilio, intake tokens); public because senders and tests sign with it.
+//! - [`payload`]: the body reader providers share; under it, pure parsing:
+//!   - [`payload::wix`]: Wix booking deliveries, JWT claims and the seed's JSON form.
+//!   - [`payload::leads`]: ManyChat External Requests and web form submissions.
+//!   - [`payload::sms`]: ClickSend and Twilio inbound texts and delivery reports.
 //! - `migrations/`: the `ingest` schema.
 
-pub mod api;
-pub mod edge;
-pub mod payload;
+mod api;
+mod edge;
+mod payload;
 mod refusal;
 pub mod signature;
-pub mod store;
+mod store;
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use attend_kit::config::{Config, ConfigError};
@@ -28,8 +38,6 @@ use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
 use futures::future::BoxFuture;
-
-use std::num::NonZeroU32;
 
 use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
 

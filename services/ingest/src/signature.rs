@@ -28,11 +28,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// How far a Standard Webhooks timestamp may be from our clock.
-pub const TOLERANCE: Duration = Duration::from_secs(5 * 60);
+pub(crate) const TOLERANCE: Duration = Duration::from_secs(5 * 60);
 
 /// Why a delivery's signature was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
+pub(crate) enum SignatureError {
     #[error("the {0} header is missing")]
     MissingHeader(&'static str),
     #[error("the {header} header is malformed: {why}")]
@@ -108,7 +108,7 @@ impl WebhookSecret {
     }
 
     /// Verifies a delivery; returns the `webhook-id` (the dedupe key).
-    pub fn verify(&self, headers: &http::HeaderMap, body: &[u8], now: i64) -> Result<String, SignatureError> {
+    pub(crate) fn verify(&self, headers: &http::HeaderMap, body: &[u8], now: i64) -> Result<String, SignatureError> {
         let get = |name: &'static str| -> Result<&str, SignatureError> {
             headers
                 .get(name)
@@ -171,7 +171,7 @@ impl WixKey {
     }
 
     /// Verifies the JWT body and returns its claims.
-    pub fn verify(&self, token: &str) -> Result<serde_json::Value, SignatureError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<serde_json::Value, SignatureError> {
         // JWT-shaped but with a header we can't read (`alg: none`, say):
         // unverifiable, so unauthenticated.
         let header = jsonwebtoken::decode_header(token).map_err(|_| SignatureError::BadSignature)?;
@@ -227,7 +227,7 @@ impl IntakeSecret {
     }
 
     /// Checks a presented token; the organisation's slug.
-    pub fn verify(&self, provider: &str, presented: &str) -> Result<String, SignatureError> {
+    pub(crate) fn verify(&self, provider: &str, presented: &str) -> Result<String, SignatureError> {
         let (slug, mac) = presented.trim().rsplit_once('.').ok_or(SignatureError::BadSignature)?;
         if slug.is_empty() || slug.len() > 100 {
             return Err(SignatureError::BadSignature);
@@ -273,7 +273,7 @@ impl TwilioToken {
     /// Verifies `X-Twilio-Signature` for a request Twilio made to `url`
     /// (the public URL, query included). A form body's parameters are
     /// signed; any other body must match the URL's `bodySHA256`.
-    pub fn verify(&self, url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
+    pub(crate) fn verify(&self, url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
         const HEADER: &str = "x-twilio-signature";
         let presented = headers
             .get(HEADER)
@@ -324,7 +324,7 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 
 /// The URL as given, with its scheme's default port added, and without
 /// any port: Twilio signs one of these.
-pub fn url_candidates(url: &str) -> Vec<String> {
+pub(crate) fn url_candidates(url: &str) -> Vec<String> {
     let mut candidates = vec![url.to_owned()];
     let Ok(parsed) = url::Url::parse(url) else {
         return candidates;
@@ -358,7 +358,7 @@ pub fn url_candidates(url: &str) -> Vec<String> {
 }
 
 /// Does this body look like a compact JWT (three base64url parts)?
-pub fn looks_like_jwt(body: &[u8]) -> bool {
+pub(crate) fn looks_like_jwt(body: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(body) else {
         return false;
     };

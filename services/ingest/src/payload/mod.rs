@@ -11,9 +11,9 @@
 //! - [`leads`]: ManyChat External Requests and web form submissions.
 //! - [`sms`]: ClickSend and Twilio inbound texts and delivery reports.
 
-pub mod leads;
-pub mod sms;
-pub mod wix;
+pub(crate) mod leads;
+pub(crate) mod sms;
+pub(crate) mod wix;
 
 use attend_kit::FieldError;
 use chrono::{DateTime, Utc};
