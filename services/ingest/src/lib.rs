@@ -83,39 +83,11 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let wix_key = config.source.raw("ATTEND_WIX_PUBLIC_KEY").and_then(|pem| {
-            WixKey::parse(&pem)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_WIX_PUBLIC_KEY", why)))
-                .ok()
-        });
-        let webhook_secret = config.source.raw("ATTEND_WEBHOOK_SECRET").and_then(|text| {
-            WebhookSecret::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_WEBHOOK_SECRET", why)))
-                .ok()
-        });
-        let intake = config.source.raw("ATTEND_INTAKE_SECRET").and_then(|text| {
-            IntakeSecret::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_INTAKE_SECRET", why)))
-                .ok()
-        });
-        let twilio = config.source.raw("ATTEND_TWILIO_AUTH_TOKEN").and_then(|text| {
-            TwilioToken::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_TWILIO_AUTH_TOKEN", why)))
-                .ok()
-        });
-        let public_base_url = config.source.raw("ATTEND_PUBLIC_BASE_URL").and_then(|text| {
-            let text = text.trim().trim_end_matches('/').to_owned();
-            match url::Url::parse(&text) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Some(text),
-                _ => {
-                    errors.push(ConfigError::new(
-                        "ATTEND_PUBLIC_BASE_URL",
-                        "must be a scheme and host (and port), e.g. https://hooks.example.com",
-                    ));
-                    None
-                }
-            }
-        });
+        let wix_key = optional(config, "ATTEND_WIX_PUBLIC_KEY", WixKey::parse, &mut errors);
+        let webhook_secret = optional(config, "ATTEND_WEBHOOK_SECRET", WebhookSecret::parse, &mut errors);
+        let intake = optional(config, "ATTEND_INTAKE_SECRET", IntakeSecret::parse, &mut errors);
+        let twilio = optional(config, "ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse, &mut errors);
+        let public_base_url = optional(config, "ATTEND_PUBLIC_BASE_URL", public_base_url, &mut errors);
         let form_per_minute = config
             .source
             .per_minute("ATTEND_FORM_RATE_LIMIT", 30)
@@ -143,6 +115,28 @@ impl Settings {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// An optional setting, read by `parse`; a value it refuses is noted in
+/// `errors` so every bad setting is reported at once.
+fn optional<T>(
+    config: &Config,
+    var: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let text = config.source.raw(var)?;
+    parse(&text).map_err(|why| errors.push(ConfigError::new(var, why))).ok()
+}
+
+/// `ATTEND_PUBLIC_BASE_URL`: a scheme and host (and port), no path, kept
+/// without a trailing slash.
+fn public_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/').to_owned();
+    match url::Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Ok(text),
+        _ => Err("must be a scheme and host (and port), e.g. https://hooks.example.com".to_owned()),
     }
 }
 
