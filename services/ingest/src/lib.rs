@@ -6,22 +6,31 @@
 //! as that commits. Processing happens downstream, asynchronously.
 //!
 //! # Layout
-//! - [`edge`]: the HTTP endpoints and the accept/refuse pipeline.
-//! - [`signature`]: Standard Webhooks HMAC and Wix JWT (RS256) verification.
-//! - [`wix`]: Wix booking deliveries (JWT and the seed's JSON form) parsed.
-//! - [`store`]: event log, provider-id map, refused deliveries.
-//! - [`api`]: `IngestService` over gRPC for operators.
+//! - [`api`]: `IngestService` over gRPC for operators: the refused deliveries.
+//! - [`edge`]: the HTTP endpoints, and the accept pipeline they share:
+//!   - [`edge::wix`]: `POST /webhooks/wix/bookings`, a Wix JWT or signed JSON.
+//!   - [`edge::manychat`]: `POST /webhooks/manychat`, the organisation's token as Bearer.
+//!   - [`edge::forms`]: `POST /webhooks/forms/{org}`, public forms, limited per address.
+//!   - [`edge::clicksend`]: `/webhooks/clicksend/{token}/...`, texts and receipts.
+//!   - [`edge::twilio`]: `POST /webhooks/twilio/{org}/...`, texts and status callbacks.
+//! - [`refusal`]: every refusal's HTTP status and stable code.
+//! - [`store`]: the SQL: event log, provider-id map, refused deliveries.
+//! - [`signature`]: each provider's proof of origin (Standard Webhooks, Wix JWT,
+//!   Twilio, intake tokens); public because senders and tests sign with it.
+//! - [`payload`]: the body reader providers share; under it, pure parsing:
+//!   - [`payload::wix`]: Wix booking deliveries, JWT claims and the seed's JSON form.
+//!   - [`payload::leads`]: ManyChat External Requests and web form submissions.
+//!   - [`payload::sms`]: ClickSend and Twilio inbound texts and delivery reports.
 //! - `migrations/`: the `ingest` schema.
 
-pub mod api;
-pub mod edge;
-pub mod fields;
-pub mod leads;
+mod api;
+mod edge;
+mod payload;
+mod refusal;
 pub mod signature;
-pub mod sms;
-pub mod store;
-pub mod wix;
+mod store;
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use attend_kit::config::{Config, ConfigError};
@@ -29,8 +38,6 @@ use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
 use futures::future::BoxFuture;
-
-use std::num::NonZeroU32;
 
 use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
 
@@ -76,39 +83,11 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let wix_key = config.source.raw("ATTEND_WIX_PUBLIC_KEY").and_then(|pem| {
-            WixKey::parse(&pem)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_WIX_PUBLIC_KEY", why)))
-                .ok()
-        });
-        let webhook_secret = config.source.raw("ATTEND_WEBHOOK_SECRET").and_then(|text| {
-            WebhookSecret::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_WEBHOOK_SECRET", why)))
-                .ok()
-        });
-        let intake = config.source.raw("ATTEND_INTAKE_SECRET").and_then(|text| {
-            IntakeSecret::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_INTAKE_SECRET", why)))
-                .ok()
-        });
-        let twilio = config.source.raw("ATTEND_TWILIO_AUTH_TOKEN").and_then(|text| {
-            TwilioToken::parse(&text)
-                .map_err(|why| errors.push(ConfigError::new("ATTEND_TWILIO_AUTH_TOKEN", why)))
-                .ok()
-        });
-        let public_base_url = config.source.raw("ATTEND_PUBLIC_BASE_URL").and_then(|text| {
-            let text = text.trim().trim_end_matches('/').to_owned();
-            match url::Url::parse(&text) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Some(text),
-                _ => {
-                    errors.push(ConfigError::new(
-                        "ATTEND_PUBLIC_BASE_URL",
-                        "must be a scheme and host (and port), e.g. https://hooks.example.com",
-                    ));
-                    None
-                }
-            }
-        });
+        let wix_key = optional(config, "ATTEND_WIX_PUBLIC_KEY", WixKey::parse, &mut errors);
+        let webhook_secret = optional(config, "ATTEND_WEBHOOK_SECRET", WebhookSecret::parse, &mut errors);
+        let intake = optional(config, "ATTEND_INTAKE_SECRET", IntakeSecret::parse, &mut errors);
+        let twilio = optional(config, "ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse, &mut errors);
+        let public_base_url = optional(config, "ATTEND_PUBLIC_BASE_URL", public_base_url, &mut errors);
         let form_per_minute = config
             .source
             .per_minute("ATTEND_FORM_RATE_LIMIT", 30)
@@ -136,6 +115,28 @@ impl Settings {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// An optional setting, read by `parse`; a value it refuses is noted in
+/// `errors` so every bad setting is reported at once.
+fn optional<T>(
+    config: &Config,
+    var: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let text = config.source.raw(var)?;
+    parse(&text).map_err(|why| errors.push(ConfigError::new(var, why))).ok()
+}
+
+/// `ATTEND_PUBLIC_BASE_URL`: a scheme and host (and port), no path, kept
+/// without a trailing slash.
+fn public_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/').to_owned();
+    match url::Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Ok(text),
+        _ => Err("must be a scheme and host (and port), e.g. https://hooks.example.com".to_owned()),
     }
 }
 

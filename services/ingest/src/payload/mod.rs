@@ -1,6 +1,19 @@
-//! Reading provider payloads field by field, naming each problem by its
-//! path in the body (`subscriber.phone`, `createdEvent.entity.startDate`).
-//! Form-encoded bodies are read as a flat JSON object of strings.
+//! Provider payloads, parsed: pure functions from a body to what it says,
+//! with no I/O, so every provider's quirks are testable on their own. The
+//! HTTP side (verifying, routing, storing) is [`crate::edge`].
+//!
+//! This module holds the shared reader: payloads are read field by field,
+//! naming each problem by its path in the body (`subscriber.phone`,
+//! `createdEvent.entity.startDate`). Form-encoded bodies are read as a flat
+//! JSON object of strings.
+//!
+//! - [`wix`]: Wix booking deliveries (JWT claims and the seed's JSON form).
+//! - [`leads`]: ManyChat External Requests and web form submissions.
+//! - [`sms`]: ClickSend and Twilio inbound texts and delivery reports.
+
+pub(crate) mod leads;
+pub(crate) mod sms;
+pub(crate) mod wix;
 
 use attend_kit::FieldError;
 use chrono::{DateTime, Utc};

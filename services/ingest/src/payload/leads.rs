@@ -11,7 +11,7 @@
 //! `message`, `intent`, `source`, and the visit's `utm_*` tags and
 //! `fbclid`/`gclid`.
 //!
-//! Phones and emails stay raw here, as in [`crate::wix`]: reading a local
+//! Phones and emails stay raw here, as in [`super::wix`]: reading a local
 //! number needs the organisation's region.
 
 use attend_kit::FieldError;
@@ -19,7 +19,7 @@ use attend_proto::ingest::v1::Utm;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::fields::Reader;
+use super::Reader;
 
 /// A lead, verified and parsed.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -17,7 +17,7 @@ use attend_kit::FieldError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::fields::Reader;
+use super::Reader;
 
 /// An inbound text.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,7 +182,7 @@ pub fn twilio_status_callback(body: &Value) -> Result<Report, Vec<FieldError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::object;
+    use crate::payload::object;
     use serde_json::json;
 
     /// The inbound example from ClickSend's own integration (json mode).

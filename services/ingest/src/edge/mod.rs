@@ -1,0 +1,404 @@
+//! The public webhook endpoints, and the accept pipeline they share.
+//!
+//! Each delivery is verified with its provider's real scheme, parsed,
+//! routed to its organisation, then in one transaction appended raw to the
+//! event log (deduplicated on the provider's event id) together with the
+//! normalised event in the outbox; the answer goes back as soon as that
+//! commits. Everything after is asynchronous. A refusal answers with a
+//! problem naming the field or header at fault and is recorded, with the
+//! body, in `rejected_deliveries`; nothing else is stored.
+//!
+//! One file per provider holds its handlers and how it proves who it is:
+//! [`wix`], [`manychat`], [`forms`], [`clicksend`], [`twilio`]. This file
+//! holds what they share: the state, the router, answering and recording a
+//! refusal, finding the organisation, reading phones and emails, and the
+//! accept steps for leads (ManyChat, forms) and texts (ClickSend, Twilio).
+//! Parsing a body is [`crate::payload`]'s, with no I/O.
+
+mod clicksend;
+mod forms;
+mod manychat;
+mod twilio;
+mod wix;
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use attend_kit::FieldError;
+use attend_kit::bus::outbox::Outbox;
+use attend_kit::bus::{Draft, timestamp};
+use attend_kit::contact_point::{Email, Phone, Region};
+use attend_kit::db::Db;
+use attend_kit::ids::{BookingId, EventId, TypedId};
+use attend_kit::orgs::{Directory, Org};
+use attend_proto::ingest::v1::{LeadReceived, SmsReceived, SmsStatusReported};
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use governor::DefaultKeyedRateLimiter;
+use http::{HeaderMap, StatusCode, header};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::payload;
+use crate::payload::leads::Lead;
+use crate::payload::sms::{Inbound, Report};
+use crate::refusal::Rejection;
+use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
+use crate::store::{self, LogEntry, Recorded, Rejected};
+
+/// Largest webhook body accepted.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Everything the endpoints need.
+pub struct Edge {
+    pub db: Db,
+    pub outbox: Outbox,
+    pub orgs: Directory,
+    pub wix_key: Option<WixKey>,
+    pub webhook_secret: Option<WebhookSecret>,
+    /// Per-organisation tokens for ManyChat and ClickSend.
+    pub intake: Option<IntakeSecret>,
+    pub twilio: Option<TwilioToken>,
+    /// The scheme, host and port providers call us on (Twilio signs it).
+    pub public_base_url: Option<String>,
+    /// Form submissions per client address.
+    pub form_limit: DefaultKeyedRateLimiter<IpAddr>,
+    pub trust_forwarded_for: bool,
+}
+
+/// The public router (webhooks); the runtime adds ops routes and observation.
+pub fn router(edge: Arc<Edge>) -> Router {
+    Router::new()
+        .route(wix::BOOKINGS, post(wix::bookings))
+        .route(manychat::ENDPOINT, post(manychat::delivery))
+        .route(forms::ENDPOINT, post(forms::submission).options(forms::preflight))
+        .route(clicksend::INBOUND, post(clicksend::inbound).get(clicksend::inbound_get))
+        .route(clicksend::RECEIPTS, post(clicksend::receipts))
+        .route(twilio::INBOUND, post(twilio::inbound))
+        .route(twilio::STATUS, post(twilio::status))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(edge)
+}
+
+/// A delivery as received: what the event log or the refusal record keeps.
+struct Delivery<'a> {
+    provider: &'static str,
+    /// The route, not the path: a path may carry a token.
+    endpoint: &'static str,
+    headers: &'a HeaderMap,
+    /// The headers worth keeping, without credentials.
+    kept: Map<String, Value>,
+    body: &'a [u8],
+    /// How to read the body: JSON unless form-encoded.
+    content_type: Option<&'a str>,
+}
+
+impl<'a> Delivery<'a> {
+    fn new(provider: &'static str, endpoint: &'static str, headers: &'a HeaderMap, body: &'a [u8]) -> Self {
+        let kept = headers
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie"))
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+                )
+            })
+            .collect();
+        Self {
+            provider,
+            endpoint,
+            headers,
+            kept,
+            body,
+            content_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        }
+    }
+
+    /// A body that is form-encoded whatever the headers say (a query string).
+    fn form_encoded(self) -> Self {
+        Self {
+            content_type: Some("application/x-www-form-urlencoded"),
+            ..self
+        }
+    }
+
+    /// Its event-log row, under a fresh event id and naming no subject.
+    fn entry<'e>(&'e self, delivery_id: &'e str, event_type: &'e str) -> LogEntry<'e> {
+        static NO_SUBJECTS: OnceLock<Map<String, Value>> = OnceLock::new();
+        LogEntry {
+            id: EventId::new().uuid(),
+            provider: self.provider,
+            delivery_id,
+            event_type,
+            endpoint: self.endpoint,
+            headers: &self.kept,
+            body: self.body,
+            subject_ids: NO_SUBJECTS.get_or_init(Map::new),
+        }
+    }
+}
+
+/// A delivery we took.
+#[derive(Debug)]
+struct Accepted {
+    event_id: EventId,
+    booking_id: Option<BookingId>,
+    handled: bool,
+    duplicate: bool,
+}
+
+/// What a messaging provider's callback reports, and the provider's
+/// parser for it.
+#[derive(Clone, Copy)]
+enum Callback {
+    /// A text to one of the practice's numbers.
+    Inbound(fn(&Value) -> Result<Inbound, Vec<FieldError>>),
+    /// A delivery report for a message we sent.
+    Status(fn(&Value) -> Result<Report, Vec<FieldError>>),
+}
+
+/// A setting a provider's check needs; until an operator sets it, 503.
+fn configured<'a, T>(setting: &'a Option<T>, var: &str, what: &str) -> Result<&'a T, Rejection> {
+    setting.as_ref().ok_or_else(|| Rejection::not_configured(var, what))
+}
+
+impl Edge {
+    /// The answer to a delivery, counted, with a refusal recorded.
+    async fn respond(&self, delivery: &Delivery<'_>, result: Result<Accepted, Rejection>) -> Response {
+        let provider = delivery.provider;
+        match result {
+            Ok(accepted) => {
+                let outcome = if accepted.duplicate { "duplicate" } else { "accepted" };
+                metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => outcome).increment(1);
+                let mut answer = json!({
+                    "success": true,
+                    "eventId": accepted.event_id.to_string(),
+                    "handled": accepted.handled,
+                    "duplicate": accepted.duplicate,
+                });
+                if let Some(booking) = accepted.booking_id {
+                    answer["bookingId"] = json!(booking.to_string());
+                }
+                (StatusCode::OK, Json(answer)).into_response()
+            }
+            Err(rejection) => {
+                metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected")
+                    .increment(1);
+                self.record(delivery, &rejection).await;
+                rejection.into_response()
+            }
+        }
+    }
+
+    /// Keeps a refusal for operators. Failing to is logged, not answered:
+    /// the provider gets the refusal either way.
+    async fn record(&self, delivery: &Delivery<'_>, rejection: &Rejection) {
+        let (provider, endpoint) = (delivery.provider, delivery.endpoint);
+        tracing::warn!(provider, endpoint, code = rejection.code(), reason = %rejection.detail(), "webhook refused");
+        let r = Rejected {
+            provider,
+            endpoint,
+            reason_code: rejection.code(),
+            reason: rejection.detail(),
+            http_status: rejection.status().as_u16(),
+            headers: &delivery.kept,
+            body: delivery.body,
+        };
+        if let Err(e) = store::record_rejection(self.db.pool(), &r).await {
+            tracing::error!(error = %e, "cannot record a refused webhook");
+        }
+    }
+
+    async fn organisation_by_slug(&self, slug: &str) -> Result<Org, Rejection> {
+        self.orgs
+            .resolve("slug", slug)
+            .await
+            .map_err(|e| Rejection::no_organisation(e, slug))
+    }
+
+    /// Appends a verified delivery and its normalised event in one
+    /// transaction; a duplicate changes nothing and gets the first answer.
+    async fn append_and_publish(
+        &self,
+        org: &Org,
+        entry: LogEntry<'_>,
+        event: impl FnOnce(EventId) -> Draft,
+    ) -> Result<Accepted, Rejection> {
+        let event_id = EventId::from(entry.id);
+        let row = self.outbox.row(event(event_id).with_id(event_id));
+        let recorded = store::record(self.db.pool(), org.id, &entry, None, Some(&row)).await?;
+        let (event_id, duplicate) = match recorded {
+            Recorded::Duplicate { id, .. } => (EventId::from(id), true),
+            Recorded::New | Recorded::KnownAs(_) => {
+                self.outbox.wake();
+                (event_id, false)
+            }
+        };
+        Ok(Accepted {
+            event_id,
+            booking_id: None,
+            handled: true,
+            duplicate,
+        })
+    }
+
+    /// A lead delivery (ManyChat, a form): its body read by `read`, for the
+    /// organisation `slug`.
+    async fn accept_lead(
+        &self,
+        delivery: &Delivery<'_>,
+        slug: &str,
+        read: fn(&Value) -> Result<Lead, Vec<FieldError>>,
+    ) -> Result<Accepted, Rejection> {
+        let value = payload::object(delivery.body, delivery.content_type).map_err(Rejection::malformed)?;
+        let lead = &read(&value).map_err(Rejection::malformed)?;
+        let org = &self.organisation_by_slug(slug).await?;
+        let (phone, email) = read_phone_and_email(
+            (lead.phone.as_deref(), lead.phone_field),
+            (lead.email.as_deref(), lead.email_field),
+            org.phone_region,
+        )?;
+        let delivery_id = delivery_key(lead.delivery_id.as_deref(), delivery.body);
+        let entry = delivery.entry(&delivery_id, &lead.event);
+        self.append_and_publish(org, entry, |id| {
+            let event = LeadReceived {
+                provider: delivery.provider.to_owned(),
+                event: lead.event.clone(),
+                name: lead.name.clone().unwrap_or_default(),
+                phone,
+                email,
+                intent: lead.intent.clone().unwrap_or_default(),
+                flow_name: lead.flow_name.clone().unwrap_or_default(),
+                buttons_clicked: lead.buttons_clicked.clone(),
+                external_contact_id: lead.external_contact_id.clone().unwrap_or_default(),
+                source: lead.source.clone().unwrap_or_default(),
+                utm: Some(lead.utm.clone()),
+                click_id: lead.click_id.clone().unwrap_or_default(),
+                form_name: lead.form_name.clone().unwrap_or_default(),
+                page_url: lead.page_url.clone().unwrap_or_default(),
+                message: lead.message.clone().unwrap_or_default(),
+                occurred_at: Some(timestamp(lead.occurred_at.unwrap_or_else(chrono::Utc::now))),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+
+    /// A messaging provider's callback for `org`, read by the provider's
+    /// parser.
+    async fn accept_callback(
+        &self,
+        delivery: &Delivery<'_>,
+        org: &Org,
+        callback: Callback,
+    ) -> Result<Accepted, Rejection> {
+        let value = payload::object(delivery.body, delivery.content_type).map_err(Rejection::malformed)?;
+        match callback {
+            Callback::Inbound(read) => {
+                let sms = read(&value).map_err(Rejection::malformed)?;
+                self.accept_sms(delivery, org, &sms).await
+            }
+            Callback::Status(read) => {
+                let report = read(&value).map_err(Rejection::malformed)?;
+                self.accept_report(delivery, org, &report).await
+            }
+        }
+    }
+
+    async fn accept_sms(&self, delivery: &Delivery<'_>, org: &Org, sms: &Inbound) -> Result<Accepted, Rejection> {
+        let from = Phone::parse(&sms.from, org.phone_region)
+            .map_err(|r| Rejection::malformed(vec![FieldError::new(sms.from_field, r)]))?
+            .to_string();
+        // Our own number: kept as sent if it isn't one we can read.
+        let to = phone_as_sent(sms.to.as_deref(), org.phone_region);
+        let entry = delivery.entry(&sms.message_id, "sms.inbound");
+        self.append_and_publish(org, entry, |id| {
+            let event = SmsReceived {
+                provider: delivery.provider.to_owned(),
+                message_id: sms.message_id.clone(),
+                from,
+                to,
+                body: sms.body.clone(),
+                received_at: Some(timestamp(sms.received_at.unwrap_or_else(chrono::Utc::now))),
+                original_message_id: sms.original_message_id.clone().unwrap_or_default(),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+
+    async fn accept_report(&self, delivery: &Delivery<'_>, org: &Org, report: &Report) -> Result<Accepted, Rejection> {
+        // A report is about our message; an unreadable recipient is no
+        // reason to lose it.
+        let to = phone_as_sent(report.to.as_deref(), org.phone_region);
+        let delivery_id = report.delivery_id();
+        let entry = delivery.entry(&delivery_id, "sms.status");
+        self.append_and_publish(org, entry, |id| {
+            let event = SmsStatusReported {
+                provider: delivery.provider.to_owned(),
+                message_id: report.message_id.clone(),
+                status: report.status.to_owned(),
+                provider_status: report.provider_status.clone(),
+                error_code: report.error_code.clone().unwrap_or_default(),
+                error_text: report.error_text.clone().unwrap_or_default(),
+                to,
+                reported_at: Some(timestamp(report.reported_at.unwrap_or_else(chrono::Utc::now))),
+                raw_event_id: id.uuid().to_string(),
+            };
+            Draft::new(org.id, &event)
+        })
+        .await
+    }
+}
+
+/// A sender's own delivery id, or the body's hash: a retry of the same
+/// body is the same delivery.
+fn delivery_key(own: Option<&str>, body: &[u8]) -> String {
+    match own {
+        Some(id) => id.to_owned(),
+        None => {
+            let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hash}")
+        }
+    }
+}
+
+/// A person's phone in E.164 and email normalised, each with the body
+/// field it came from; empty when not sent. Refused naming every field
+/// that can't be read, both at once.
+fn read_phone_and_email(
+    (phone, phone_field): (Option<&str>, &str),
+    (email, email_field): (Option<&str>, &str),
+    region: Region,
+) -> Result<(String, String), Rejection> {
+    let mut problems = Vec::new();
+    let phone = phone
+        .map(|raw| Phone::parse(raw, region).map(|p| p.to_string()))
+        .transpose()
+        .unwrap_or_else(|r| {
+            problems.push(FieldError::new(phone_field, r));
+            None
+        });
+    let email = email
+        .map(|raw| Email::parse(raw).map(|e| e.to_string()))
+        .transpose()
+        .unwrap_or_else(|r| {
+            problems.push(FieldError::new(email_field, r));
+            None
+        });
+    if !problems.is_empty() {
+        return Err(Rejection::malformed(problems));
+    }
+    Ok((phone.unwrap_or_default(), email.unwrap_or_default()))
+}
+
+/// A phone in E.164 when we can read it, else as sent (empty when absent).
+fn phone_as_sent(raw: Option<&str>, region: Region) -> String {
+    raw.map(|raw| Phone::parse(raw, region).map_or_else(|_| raw.to_owned(), |p| p.to_string()))
+        .unwrap_or_default()
+}
