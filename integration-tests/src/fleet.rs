@@ -8,11 +8,11 @@ use anyhow::Context as _;
 use attend_ingest::signature::WebhookSecret;
 use attend_kit::config::{Config, Source};
 use attend_kit::service::{Fleet, ServiceName};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::cleanup;
+use crate::cleanup::{self, Leftovers};
 use crate::webhooks::{INTAKE_SECRET, TWILIO_AUTH_TOKEN, WEBHOOK_SECRET, WIX_PUBLIC_KEY};
 
 /// Where the shared Postgres and NATS are.
@@ -56,6 +56,9 @@ pub struct TestFleet {
     /// The webhook secret ingest verifies with.
     pub secret: WebhookSecret,
     nats_url: String,
+    /// Removes the database and stream if the fleet is dropped without
+    /// [`TestFleet::teardown`] (a test that panicked).
+    leftovers: Leftovers,
 }
 
 /// Settings for a test fleet.
@@ -128,7 +131,17 @@ impl TestFleet {
             .into_iter()
             .filter(|d| options.services.contains(&d.name))
             .collect();
-        let fleet = Fleet::start(config, defs, CancellationToken::new()).await?;
+        let services = CancellationToken::new();
+        let stream = cleanup::stream_name(&prefix);
+        // Armed before the fleet starts, so a start that fails after
+        // creating the database or the stream removes them too.
+        let leftovers = Leftovers::new(&database_url, &db_name, &backends.nats_url, &stream, services.clone());
+        let fleet = Fleet::start(config, defs, services).await?;
+        anyhow::ensure!(
+            fleet.bus().stream_name() == stream,
+            "the harness would remove stream {stream} but the fleet uses {}",
+            fleet.bus().stream_name()
+        );
         Ok(Self {
             fleet,
             database_url,
@@ -137,24 +150,15 @@ impl TestFleet {
             http: reqwest::Client::new(),
             secret: WebhookSecret::parse(WEBHOOK_SECRET).map_err(anyhow::Error::msg)?,
             nats_url: backends.nats_url,
+            leftovers,
         })
     }
 
     /// Stops every service, drops the database and deletes the stream.
+    /// (Dropping the fleet without this does the same, less gracefully.)
     pub async fn teardown(mut self) {
         let _ = self.fleet.shutdown().await;
-        let stream = self.fleet.bus().stream_name();
-        let _ = self.fleet.bus().jetstream().delete_stream(&stream).await;
-        let mut maintenance = self.database_url.clone();
-        maintenance.set_path("postgres");
-        if let Ok(mut conn) = PgConnection::connect(maintenance.as_str()).await {
-            let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "drop database if exists \"{}\" with (force)",
-                    self.db_name
-                )))
-                .await;
-        }
+        self.leftovers.remove().await;
     }
 
     pub fn gateway(&self) -> String {

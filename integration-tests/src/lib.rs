@@ -5,8 +5,10 @@
 //! and its own NATS subject and stream prefix, binds every listener to port
 //! 0, and drives the platform only through its public edges (HTTP, gRPC,
 //! NATS), so tests run in parallel and what is tested is what ships.
-//! [`TestFleet::teardown`] drops the database and the stream; leftovers of
-//! crashed runs older than an hour are removed when the next test starts.
+//! [`TestFleet::teardown`] drops the database and the stream; a test that
+//! panics before it gets there has them removed by the fleet's drop guard;
+//! leftovers of runs that crashed outright are removed, once an hour old,
+//! when the next test starts.
 //!
 //! Postgres and NATS come from `DATABASE_URL` and `NATS_URL` (defaulting to
 //! the local ones), or, with the `containers` feature and
@@ -16,7 +18,8 @@
 //!
 //! - [`fleet`]: [`TestFleet`] start and teardown, its [`Options`], where
 //!   Postgres and NATS are, and looking into the test's own database.
-//! - [`cleanup`]: removing the databases and streams of crashed runs.
+//! - [`cleanup`]: removing a test's database and stream, at teardown or
+//!   from the drop guard when the test panics, and those of crashed runs.
 //! - [`accounts`]: organisations, users and their tokens, identity's
 //!   signing key, and the emails the messaging sandbox sent.
 //! - [`http`]: requests to the gateway's API.
