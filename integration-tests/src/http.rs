@@ -99,4 +99,28 @@ impl TestFleet {
             .await;
         (status, body)
     }
+
+    /// Sends the request `build` makes; while the answer is a 429 asking
+    /// for a short wait (a backoff), waits as long as its Retry-After says
+    /// and sends it again: how long a backoff lasts is the server's to say.
+    /// A longer wait (a lock) is returned as the answer.
+    pub async fn send_when_allowed(&self, build: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+        const LONGEST_BACKOFF: u64 = 10;
+        for _ in 0..5 {
+            let response = build().send().await.expect("gateway request");
+            if response.status() != 429 {
+                return response;
+            }
+            let seconds: u64 = response.headers()["retry-after"]
+                .to_str()
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .expect("a 429 says when to retry");
+            if seconds > LONGEST_BACKOFF {
+                return response;
+            }
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+        }
+        panic!("still refused after waiting as told five times");
+    }
 }
