@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+use attend_kit::ids::OrgId;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -27,36 +28,40 @@ fn fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Staff add a walk-in as the seed shows; it is scored, logged as
-/// `lead_created`, announced, and can be changed field by field. Bad
-/// input is refused naming the field, and nothing is stored.
-#[tokio::test]
-async fn staff_create_and_change_a_contact() {
-    let fleet = TestFleet::start().await;
-    let org = fleet.create_org("contacts-a", "wix-contacts-a").await;
-    let token = fleet.user_token(org, "staff@contacts-a.example", "staff").await;
-
-    let (status, problem) = create(
-        &fleet,
-        &token,
-        json!({"name": "Alex Wong", "phone": "12", "source": "Walk-in", "intent": "sightseeing"}),
-    )
-    .await;
-    assert_eq!(status, 400, "{problem}");
-    assert_eq!(fields(&problem), ["phone", "intent"]);
-    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 0);
-
-    let seed = json!({
+/// The walk-in staff add, as the seed shows.
+fn walk_in() -> Value {
+    json!({
         "name": "Alex Wong",
         "phone": "+61411333444",
         "email": "Alex@Example.com",
         "source": "Walk-in",
         "intent": "routine_check"
-    });
-    let (status, created) = create(&fleet, &token, seed.clone()).await;
+    })
+}
+
+/// A fleet with one clinic: its organisation and a staff token.
+async fn clinic() -> (TestFleet, OrgId, String) {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-a", "wix-contacts-a").await;
+    let token = fleet.user_token(org, "staff@contacts-a.example", "staff").await;
+    (fleet, org, token)
+}
+
+/// A [`clinic`] whose staff have added [`walk_in`]: the organisation, the
+/// staff token and the created contact as the API answered it.
+async fn clinic_with_a_walk_in() -> (TestFleet, OrgId, String, Value) {
+    let (fleet, org, token) = clinic().await;
+    let (status, created) = create(&fleet, &token, walk_in()).await;
     assert_eq!(status, 201, "{created}");
-    let contact = &created["contact"];
-    let id = contact["id"].as_str().unwrap().to_owned();
+    (fleet, org, token, created["contact"].clone())
+}
+
+/// Staff add a walk-in as the seed shows; it is scored, logged as
+/// `lead_created` and announced.
+#[tokio::test]
+async fn a_walk_in_staff_add_is_scored_logged_and_announced() {
+    let (fleet, _, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
     assert_eq!(contact["email"], "alex@example.com");
     assert_eq!(contact["source"], "Walk-in");
     assert_eq!(contact["intent"], "routine_check");
@@ -79,16 +84,45 @@ async fn staff_create_and_change_a_contact() {
         .await;
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].r#type, "contact.lead_created");
+    fleet.teardown().await;
+}
 
-    let (status, problem) = create(&fleet, &token, seed).await;
+/// A contact with bad fields is refused naming each, and nothing is
+/// stored; one whose phone another contact has is a conflict naming that
+/// contact.
+#[tokio::test]
+async fn a_contact_with_bad_fields_or_a_taken_phone_is_refused() {
+    let (fleet, _, token) = clinic().await;
+    let (status, problem) = create(
+        &fleet,
+        &token,
+        json!({"name": "Alex Wong", "phone": "12", "source": "Walk-in", "intent": "sightseeing"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(fields(&problem), ["phone", "intent"]);
+    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 0);
+
+    let (status, created) = create(&fleet, &token, walk_in()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["contact"]["id"].as_str().unwrap();
+    let (status, problem) = create(&fleet, &token, walk_in()).await;
     assert_eq!(status, 409, "the phone is taken: {problem}");
-    assert!(problem["detail"].as_str().unwrap().contains(&id), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(id), "{problem}");
+    fleet.teardown().await;
+}
 
+/// Staff change a contact field by field: intent and source move the
+/// score, and the stage moves within the pipeline.
+#[tokio::test]
+async fn staff_change_a_contact_and_its_score_follows() {
+    let (fleet, _, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
     // Intent and source move the score; referral is worth 20, a procedure 30.
     let (status, changed) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"intent": "procedure", "source": "GP referral", "email": null}),
     )
     .await;
@@ -99,10 +133,33 @@ async fn staff_create_and_change_a_contact() {
     assert_eq!(contact["warmness_score"], 50);
     assert_eq!(contact["warmness_label"], "WARM");
 
+    let (status, moved) = patch(
+        &fleet,
+        &token,
+        id,
+        json!({"current_pipeline": "pre_appointment", "current_stage": "booking_confirmed"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["contact"]["current_stage"], "booking_confirmed");
+    fleet.teardown().await;
+}
+
+/// A change is refused naming what is wrong: an unknown field, a stage of
+/// another pipeline, or leaving a contact with neither phone nor email;
+/// read-only users may change nothing.
+#[tokio::test]
+async fn bad_changes_and_changes_by_readonly_users_are_refused() {
+    let (fleet, org, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
+    // Without its email, the phone is all that reaches the contact.
+    let (status, changed) = patch(&fleet, &token, id, json!({"email": null})).await;
+    assert_eq!(status, 200, "{changed}");
+
     let (status, problem) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead", "colour": "red"}),
     )
     .await;
@@ -111,26 +168,17 @@ async fn staff_create_and_change_a_contact() {
     let (status, problem) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead"}),
     )
     .await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(fields(&problem), ["current_stage"]);
-    let (status, problem) = patch(&fleet, &token, &id, json!({"phone": null})).await;
+    let (status, problem) = patch(&fleet, &token, id, json!({"phone": null})).await;
     assert_eq!(status, 400, "no phone and no email: {problem}");
-    let (status, moved) = patch(
-        &fleet,
-        &token,
-        &id,
-        json!({"current_pipeline": "pre_appointment", "current_stage": "booking_confirmed"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{moved}");
-    assert_eq!(moved["contact"]["current_stage"], "booking_confirmed");
 
     let readonly = fleet.user_token(org, "viewer@contacts-a.example", "readonly").await;
-    let (status, _) = patch(&fleet, &readonly, &id, json!({"name": "X"})).await;
+    let (status, _) = patch(&fleet, &readonly, id, json!({"name": "X"})).await;
     assert_eq!(status, 403);
     fleet.teardown().await;
 }
@@ -428,6 +476,7 @@ async fn duplicates_share_a_phone_ending_or_a_name() {
             (ids[2].clone(), vec!["same_name".to_owned()]),
         ]
     );
+    fleet.teardown().await;
 }
 
 /// Two records of one person (a Wix booking by email, and a walk-in by
