@@ -22,10 +22,12 @@
 //!   from the drop guard when the test panics, and those of crashed runs.
 //! - [`accounts`]: organisations, users and their tokens, identity's
 //!   signing key, and the emails the messaging sandbox sent.
-//! - [`http`]: requests to the gateway's API.
+//! - [`http`]: requests to the gateway's API, and stepping through its
+//!   backoffs as its Retry-After says.
 //! - [`webhooks`]: what providers send ingest (Wix JWTs and their claims,
 //!   Standard Webhooks, intake tokens) and what ingest refused.
-//! - [`events`]: what is on the event stream.
+//! - [`events`]: what is on the event stream, where each consumer stands,
+//!   and waiting until the fleet has handled every event.
 //! - [`wait`]: waiting for a condition rather than for a fixed time.
 //! - `containers` (feature `containers`): Postgres and NATS in containers.
 
