@@ -10,7 +10,7 @@ use testcontainers_modules::testcontainers::runners::AsyncRunner;
 use testcontainers_modules::testcontainers::{ContainerAsync, ImageExt};
 use tokio::sync::OnceCell;
 
-use crate::Backends;
+use crate::fleet::Backends;
 
 struct Running {
     postgres: ContainerAsync<Postgres>,

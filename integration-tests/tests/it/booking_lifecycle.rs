@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_action_claims, wix_created_claims, wix_jwt};
-use chrono::{Duration as Span, Utc};
+use chrono::{DateTime, Duration as Span, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -42,13 +42,22 @@ fn kinds(booking: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Created, moved, a late (older) move ignored, a no-show recorded once
-/// however often it is sent, corrected to attended (which makes the
-/// contact an existing patient), then cancelled: after which no outcome
-/// can be recorded. Each step is on the booking's history and the
-/// contact's timeline.
-#[tokio::test]
-async fn a_booking_is_rescheduled_attended_and_cancelled_with_its_history_kept() {
+/// A booking Wix created and then moved, by a newer event, to two hours
+/// ago (a correction): its appointment is over, so outcomes can be
+/// recorded.
+struct MovedBooking {
+    fleet: TestFleet,
+    token: String,
+    id: String,
+    /// Just before the booking was created; provider event times count from it.
+    t0: DateTime<Utc>,
+    /// The appointment time it was moved to.
+    moved_to: DateTime<Utc>,
+    /// The booking once the move applied.
+    booking: Value,
+}
+
+async fn a_booking_moved_to_the_past() -> MovedBooking {
     let fleet = TestFleet::start().await;
     let org = fleet.create_org("life-a", "wix-life-a").await;
     let token = fleet.user_token(org, "staff@life-a.example", "staff").await;
@@ -60,7 +69,6 @@ async fn a_booking_is_rescheduled_attended_and_cancelled_with_its_history_kept()
     })
     .await;
 
-    // Moved to two hours ago (a correction), by a newer event ...
     let moved_to = t0 - Span::hours(2);
     post(
         &fleet,
@@ -79,13 +87,28 @@ async fn a_booking_is_rescheduled_attended_and_cancelled_with_its_history_kept()
         b["status"] == "rescheduled"
     })
     .await;
-    assert_eq!(booking["appointment_datetime"], moved_to.timestamp());
-    assert_eq!(booking["reschedule_count"], 1);
-    assert_eq!(kinds(&booking), ["created", "rescheduled"]);
+    MovedBooking {
+        fleet,
+        token,
+        id,
+        t0,
+        moved_to,
+        booking,
+    }
+}
 
-    // ... and a stale move, timed before it, changes nothing.
+/// A move newer than what was applied reschedules the booking and is on
+/// its history; a stale move, timed before it, changes nothing.
+#[tokio::test]
+async fn a_newer_move_reschedules_a_booking_and_a_stale_one_changes_nothing() {
+    let moved = a_booking_moved_to_the_past().await;
+    let (fleet, token, id, t0) = (&moved.fleet, &moved.token, &moved.id, moved.t0);
+    assert_eq!(moved.booking["appointment_datetime"], moved.moved_to.timestamp());
+    assert_eq!(moved.booking["reschedule_count"], 1);
+    assert_eq!(kinds(&moved.booking), ["created", "rescheduled"]);
+
     post(
-        &fleet,
+        fleet,
         &wix_action_claims(
             "wix-life-a",
             "rescheduled",
@@ -105,12 +128,19 @@ async fn a_booking_is_rescheduled_attended_and_cancelled_with_its_history_kept()
                 == 3
         })
         .await;
-    let booking = booking_when(&fleet, &token, &id, "the booking", |_| true).await;
-    assert_eq!(booking["appointment_datetime"], moved_to.timestamp());
+    let booking = booking_when(fleet, token, id, "the booking", |_| true).await;
+    assert_eq!(booking["appointment_datetime"], moved.moved_to.timestamp());
     assert_eq!(booking["reschedule_count"], 1);
+    moved.fleet.teardown().await;
+}
 
-    // A bad outcome names the field; a no-show is recorded once however
-    // often the same request is retried.
+/// A bad outcome names the field; a no-show is recorded once however
+/// often the same request is retried, and staff can correct it to
+/// attended, which makes the contact an existing patient. Each step is on
+/// the booking's history and the contact's timeline.
+#[tokio::test]
+async fn an_outcome_is_recorded_once_and_a_correction_to_attended_makes_a_patient() {
+    let MovedBooking { fleet, token, id, .. } = a_booking_moved_to_the_past().await;
     let outcome = format!("/api/bookings/{id}/outcome");
     let (status, problem) = fleet
         .api_send(Method::POST, &token, &outcome, Some(&json!({"outcome": "maybe"})), &[])
@@ -173,36 +203,42 @@ async fn a_booking_is_rescheduled_attended_and_cancelled_with_its_history_kept()
         ]
     );
     assert_eq!(detail["contact"]["is_existing_patient"], true);
+    fleet.teardown().await;
+}
 
-    // Cancelled by the provider: an outcome is now a conflict.
+/// Once the provider cancels a booking, no outcome can be recorded for it.
+#[tokio::test]
+async fn a_cancelled_booking_takes_no_outcome() {
+    let moved = a_booking_moved_to_the_past().await;
+    let (fleet, token, id) = (&moved.fleet, &moved.token, &moved.id);
     post(
-        &fleet,
+        fleet,
         &wix_action_claims(
             "wix-life-a",
             "canceled",
             "evt-x",
             "wb-1",
             "CANCELED",
-            moved_to,
-            t0 + Span::seconds(5),
+            moved.moved_to,
+            moved.t0 + Span::seconds(5),
         ),
     )
     .await;
-    booking_when(&fleet, &token, &id, "the cancellation applies", |b| {
+    booking_when(fleet, token, id, "the cancellation applies", |b| {
         b["status"] == "cancelled"
     })
     .await;
     let (status, problem) = fleet
         .api_send(
             Method::POST,
-            &token,
-            &outcome,
+            token,
+            &format!("/api/bookings/{id}/outcome"),
             Some(&json!({"outcome": "no_show"})),
             &[],
         )
         .await;
     assert_eq!(status, 409, "{problem}");
-    fleet.teardown().await;
+    moved.fleet.teardown().await;
 }
 
 /// A cancellation Wix delivers before the creation (it names no customer)

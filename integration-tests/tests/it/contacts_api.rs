@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+use attend_kit::ids::OrgId;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -27,36 +28,40 @@ fn fields(problem: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Staff add a walk-in as the seed shows; it is scored, logged as
-/// `lead_created`, announced, and can be changed field by field. Bad
-/// input is refused naming the field, and nothing is stored.
-#[tokio::test]
-async fn staff_create_and_change_a_contact() {
-    let fleet = TestFleet::start().await;
-    let org = fleet.create_org("contacts-a", "wix-contacts-a").await;
-    let token = fleet.user_token(org, "staff@contacts-a.example", "staff").await;
-
-    let (status, problem) = create(
-        &fleet,
-        &token,
-        json!({"name": "Alex Wong", "phone": "12", "source": "Walk-in", "intent": "sightseeing"}),
-    )
-    .await;
-    assert_eq!(status, 400, "{problem}");
-    assert_eq!(fields(&problem), ["phone", "intent"]);
-    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 0);
-
-    let seed = json!({
+/// The walk-in staff add, as the seed shows.
+fn walk_in() -> Value {
+    json!({
         "name": "Alex Wong",
         "phone": "+61411333444",
         "email": "Alex@Example.com",
         "source": "Walk-in",
         "intent": "routine_check"
-    });
-    let (status, created) = create(&fleet, &token, seed.clone()).await;
+    })
+}
+
+/// A fleet with one clinic: its organisation and a staff token.
+async fn clinic() -> (TestFleet, OrgId, String) {
+    let fleet = TestFleet::start().await;
+    let org = fleet.create_org("contacts-a", "wix-contacts-a").await;
+    let token = fleet.user_token(org, "staff@contacts-a.example", "staff").await;
+    (fleet, org, token)
+}
+
+/// A [`clinic`] whose staff have added [`walk_in`]: the organisation, the
+/// staff token and the created contact as the API answered it.
+async fn clinic_with_a_walk_in() -> (TestFleet, OrgId, String, Value) {
+    let (fleet, org, token) = clinic().await;
+    let (status, created) = create(&fleet, &token, walk_in()).await;
     assert_eq!(status, 201, "{created}");
-    let contact = &created["contact"];
-    let id = contact["id"].as_str().unwrap().to_owned();
+    (fleet, org, token, created["contact"].clone())
+}
+
+/// Staff add a walk-in as the seed shows; it is scored, logged as
+/// `lead_created` and announced.
+#[tokio::test]
+async fn a_walk_in_staff_add_is_scored_logged_and_announced() {
+    let (fleet, _, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
     assert_eq!(contact["email"], "alex@example.com");
     assert_eq!(contact["source"], "Walk-in");
     assert_eq!(contact["intent"], "routine_check");
@@ -79,16 +84,45 @@ async fn staff_create_and_change_a_contact() {
         .await;
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].r#type, "contact.lead_created");
+    fleet.teardown().await;
+}
 
-    let (status, problem) = create(&fleet, &token, seed).await;
+/// A contact with bad fields is refused naming each, and nothing is
+/// stored; one whose phone another contact has is a conflict naming that
+/// contact.
+#[tokio::test]
+async fn a_contact_with_bad_fields_or_a_taken_phone_is_refused() {
+    let (fleet, _, token) = clinic().await;
+    let (status, problem) = create(
+        &fleet,
+        &token,
+        json!({"name": "Alex Wong", "phone": "12", "source": "Walk-in", "intent": "sightseeing"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(fields(&problem), ["phone", "intent"]);
+    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 0);
+
+    let (status, created) = create(&fleet, &token, walk_in()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["contact"]["id"].as_str().unwrap();
+    let (status, problem) = create(&fleet, &token, walk_in()).await;
     assert_eq!(status, 409, "the phone is taken: {problem}");
-    assert!(problem["detail"].as_str().unwrap().contains(&id), "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains(id), "{problem}");
+    fleet.teardown().await;
+}
 
+/// Staff change a contact field by field: intent and source move the
+/// score, and the stage moves within the pipeline.
+#[tokio::test]
+async fn staff_change_a_contact_and_its_score_follows() {
+    let (fleet, _, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
     // Intent and source move the score; referral is worth 20, a procedure 30.
     let (status, changed) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"intent": "procedure", "source": "GP referral", "email": null}),
     )
     .await;
@@ -99,10 +133,33 @@ async fn staff_create_and_change_a_contact() {
     assert_eq!(contact["warmness_score"], 50);
     assert_eq!(contact["warmness_label"], "WARM");
 
+    let (status, moved) = patch(
+        &fleet,
+        &token,
+        id,
+        json!({"current_pipeline": "pre_appointment", "current_stage": "booking_confirmed"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["contact"]["current_stage"], "booking_confirmed");
+    fleet.teardown().await;
+}
+
+/// A change is refused naming what is wrong: an unknown field, a stage of
+/// another pipeline, or leaving a contact with neither phone nor email;
+/// read-only users may change nothing.
+#[tokio::test]
+async fn bad_changes_and_changes_by_readonly_users_are_refused() {
+    let (fleet, org, token, contact) = clinic_with_a_walk_in().await;
+    let id = contact["id"].as_str().unwrap();
+    // Without its email, the phone is all that reaches the contact.
+    let (status, changed) = patch(&fleet, &token, id, json!({"email": null})).await;
+    assert_eq!(status, 200, "{changed}");
+
     let (status, problem) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead", "colour": "red"}),
     )
     .await;
@@ -111,48 +168,39 @@ async fn staff_create_and_change_a_contact() {
     let (status, problem) = patch(
         &fleet,
         &token,
-        &id,
+        id,
         json!({"current_pipeline": "pre_appointment", "current_stage": "new_lead"}),
     )
     .await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(fields(&problem), ["current_stage"]);
-    let (status, problem) = patch(&fleet, &token, &id, json!({"phone": null})).await;
+    let (status, problem) = patch(&fleet, &token, id, json!({"phone": null})).await;
     assert_eq!(status, 400, "no phone and no email: {problem}");
-    let (status, moved) = patch(
-        &fleet,
-        &token,
-        &id,
-        json!({"current_pipeline": "pre_appointment", "current_stage": "booking_confirmed"}),
-    )
-    .await;
-    assert_eq!(status, 200, "{moved}");
-    assert_eq!(moved["contact"]["current_stage"], "booking_confirmed");
 
     let readonly = fleet.user_token(org, "viewer@contacts-a.example", "readonly").await;
-    let (status, _) = patch(&fleet, &readonly, &id, json!({"name": "X"})).await;
+    let (status, _) = patch(&fleet, &readonly, id, json!({"name": "X"})).await;
     assert_eq!(status, 403);
     fleet.teardown().await;
 }
 
-/// Lists filter by pipeline, stage, source (however spelt), warmness and
-/// text (words of the name or email, the start of an email, a phone's
-/// first digits written either way or its last digits), and page by
-/// cursor without repeating or skipping anyone. The timeline pages too.
-#[tokio::test]
-async fn contacts_are_listed_searched_and_paged() {
+/// Five walk-ins and leads from five sources, in the order they are
+/// created (so newest first is the reverse): name, phone, source, intent.
+const PEOPLE: [(&str, &str, &str, &str); 5] = [
+    ("Sarah Johnson", "0400111222", "facebook", "procedure"),
+    ("Sam Jones", "0400111333", "Instagram", "routine_check"),
+    ("Priya Patel", "0400222444", "Referral", "high_risk"),
+    ("Tom Lee", "0400333555", "Walk-in", ""),
+    ("Mia Wong", "0400444666", "google", "general_inquiry"),
+];
+
+/// A fleet whose clinic's staff have created [`PEOPLE`] (each with an
+/// email made of their name); the staff token and the ids, in order.
+async fn five_contacts() -> (TestFleet, String, Vec<String>) {
     let fleet = TestFleet::start().await;
     let org = fleet.create_org("contacts-b", "wix-contacts-b").await;
     let token = fleet.user_token(org, "staff@contacts-b.example", "staff").await;
-    let people = [
-        ("Sarah Johnson", "0400111222", "facebook", "procedure"),
-        ("Sam Jones", "0400111333", "Instagram", "routine_check"),
-        ("Priya Patel", "0400222444", "Referral", "high_risk"),
-        ("Tom Lee", "0400333555", "Walk-in", ""),
-        ("Mia Wong", "0400444666", "google", "general_inquiry"),
-    ];
     let mut ids = Vec::new();
-    for (name, phone, source, intent) in people {
+    for (name, phone, source, intent) in PEOPLE {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
         let (status, created) = create(
             &fleet,
@@ -163,15 +211,39 @@ async fn contacts_are_listed_searched_and_paged() {
         assert_eq!(status, 201, "{created}");
         ids.push(created["contact"]["id"].as_str().unwrap().to_owned());
     }
-    let names = |body: &Value| -> Vec<String> {
-        body["contacts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    (fleet, token, ids)
+}
 
+/// The names on a page of contacts, in order.
+fn names(body: &Value) -> Vec<String> {
+    body["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The names on every page of a list, from `first` by `next_cursor`.
+async fn every_page(fleet: &TestFleet, token: &str, first: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut path = first.to_owned();
+    loop {
+        let (status, body) = fleet.api_get(token, &path).await;
+        assert_eq!(status, 200, "{body}");
+        seen.extend(names(&body));
+        match body["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{first}&cursor={cursor}"),
+            None => return seen,
+        }
+    }
+}
+
+/// A source filter finds every spelling of the source: `fb` finds both of
+/// Meta's, newest first.
+#[tokio::test]
+async fn a_source_filter_finds_every_spelling_of_the_source() {
+    let (fleet, token, _) = five_contacts().await;
     let (status, body) = fleet.api_get(&token, "/api/contacts?source=fb").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -179,22 +251,19 @@ async fn contacts_are_listed_searched_and_paged() {
         ["Sam Jones", "Sarah Johnson"],
         "both Meta spellings, newest first"
     );
+    fleet.teardown().await;
+}
+
+/// Each word searched for starts a word of the name or the email, in any
+/// order and any case; too short a search, or punctuation alone, is
+/// refused.
+#[tokio::test]
+async fn search_words_match_the_start_of_words_of_the_name_or_email() {
+    let (fleet, token, _) = five_contacts().await;
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=jo").await;
     assert_eq!(fields(&body), ["q"], "two letters are too few");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=JOHN").await;
     assert_eq!(names(&body), ["Sarah Johnson"]);
-    let (_, body) = fleet.api_get(&token, "/api/contacts?q=0400%20222").await;
-    assert_eq!(
-        names(&body),
-        ["Priya Patel"],
-        "a local phone prefix finds the E.164 number"
-    );
-    let (_, body) = fleet.api_get(&token, "/api/contacts?q=%2B61%20400%20333").await;
-    assert_eq!(names(&body), ["Tom Lee"], "an international prefix finds it too");
-    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2444").await;
-    assert_eq!(names(&body), ["Priya Patel"], "so do the last digits");
-    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2224").await;
-    assert_eq!(names(&body), [] as [&str; 0], "but not digits from the middle");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=mia.wong%40").await;
     assert_eq!(names(&body), ["Mia Wong"]);
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=jo%20sa").await;
@@ -209,11 +278,40 @@ async fn contacts_are_listed_searched_and_paged() {
     assert_eq!(names(&body), [] as [&str; 0], "a word is found by its start");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=-*-").await;
     assert_eq!(fields(&body), ["q"], "punctuation alone asks for nothing");
-    // The words follow the record: a new name, an email's local part.
+    fleet.teardown().await;
+}
+
+/// A search finds a phone by its first digits, written locally or
+/// internationally, or by its last digits; not by digits from the middle.
+#[tokio::test]
+async fn search_finds_a_phone_by_its_first_digits_either_way_or_its_last() {
+    let (fleet, token, _) = five_contacts().await;
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=0400%20222").await;
+    assert_eq!(
+        names(&body),
+        ["Priya Patel"],
+        "a local phone prefix finds the E.164 number"
+    );
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=%2B61%20400%20333").await;
+    assert_eq!(names(&body), ["Tom Lee"], "an international prefix finds it too");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2444").await;
+    assert_eq!(names(&body), ["Priya Patel"], "so do the last digits");
+    let (_, body) = fleet.api_get(&token, "/api/contacts?q=2224").await;
+    assert_eq!(names(&body), [] as [&str; 0], "but not digits from the middle");
+    fleet.teardown().await;
+}
+
+/// The words a search matches follow the contact: a new name and an
+/// email's local part are found, every word must match, and the old words
+/// are gone once changed back.
+#[tokio::test]
+async fn search_words_follow_the_contact_when_it_changes() {
+    let (fleet, token, ids) = five_contacts().await;
+    let tom = &ids[3];
     let (status, body) = patch(
         &fleet,
         &token,
-        &ids[3],
+        tom,
         json!({"name": "Tommy Leeson", "email": "t.rex@example.com"}),
     )
     .await;
@@ -229,13 +327,21 @@ async fn contacts_are_listed_searched_and_paged() {
     let (status, body) = patch(
         &fleet,
         &token,
-        &ids[3],
+        tom,
         json!({"name": "Tom Lee", "email": "tom.lee@example.com"}),
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let (_, body) = fleet.api_get(&token, "/api/contacts?q=rex").await;
     assert_eq!(names(&body), [] as [&str; 0], "the old words are gone");
+    fleet.teardown().await;
+}
+
+/// Lists filter by pipeline, stage and warmness and sort warmest first;
+/// every bad filter is named.
+#[tokio::test]
+async fn lists_filter_by_pipeline_stage_and_warmness_and_name_bad_filters() {
+    let (fleet, token, _) = five_contacts().await;
     let (_, body) = fleet
         .api_get(&token, "/api/contacts?min_warmness=25&sort=warmest")
         .await;
@@ -254,46 +360,38 @@ async fn contacts_are_listed_searched_and_paged() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(fields(&body), ["pipeline", "min_warmness", "sort"]);
+    fleet.teardown().await;
+}
 
-    // Two at a time, newest first, by cursor: everyone once.
-    let mut seen = Vec::new();
-    let mut path = "/api/contacts?limit=2".to_owned();
-    loop {
-        let (status, body) = fleet.api_get(&token, &path).await;
-        assert_eq!(status, 200, "{body}");
-        seen.extend(names(&body));
-        match body["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/api/contacts?limit=2&cursor={cursor}"),
-            None => break,
-        }
-    }
+/// Lists and searches page by cursor, in either order, without repeating
+/// or skipping anyone; a cursor that isn't one is named.
+#[tokio::test]
+async fn lists_and_searches_page_by_cursor_without_repeating_or_skipping_anyone() {
+    let (fleet, token, _) = five_contacts().await;
+    // Two at a time, newest first: everyone once.
+    let seen = every_page(&fleet, &token, "/api/contacts?limit=2").await;
     assert_eq!(seen.len(), 5);
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 5);
     assert_eq!(seen[0], "Mia Wong");
-    // A search pages the same way, in either order.
     for (sort, expected) in [
         ("newest", ["Sam Jones", "Sarah Johnson"]),
         ("warmest", ["Sarah Johnson", "Sam Jones"]),
     ] {
-        let mut seen = Vec::new();
-        let first = format!("/api/contacts?q=jo%20sa&sort={sort}&limit=1");
-        let mut path = first.clone();
-        loop {
-            let (status, body) = fleet.api_get(&token, &path).await;
-            assert_eq!(status, 200, "{body}");
-            seen.extend(names(&body));
-            match body["next_cursor"].as_str() {
-                Some(cursor) => path = format!("{first}&cursor={cursor}"),
-                None => break,
-            }
-        }
+        let seen = every_page(&fleet, &token, &format!("/api/contacts?q=jo%20sa&sort={sort}&limit=1")).await;
         assert_eq!(seen, expected, "sorted {sort}");
     }
     let (status, body) = fleet.api_get(&token, "/api/contacts?sort=warmest&cursor=bm9wZQ").await;
     assert_eq!(status, 400);
     assert_eq!(fields(&body), ["cursor"]);
+    fleet.teardown().await;
+}
 
-    // A timeline of three pages of two.
+/// A contact's timeline pages by cursor, newest first and the first touch
+/// (`lead_created`) last, each touchpoint once.
+#[tokio::test]
+async fn a_contacts_timeline_pages_by_cursor_with_the_first_touch_last() {
+    let (fleet, token, ids) = five_contacts().await;
+    // Five bookings on Sarah's number: with her lead, three pages of two.
     for i in 0..5 {
         let claims = wix_created_claims(
             "wix-contacts-b",
@@ -378,6 +476,7 @@ async fn duplicates_share_a_phone_ending_or_a_name() {
             (ids[2].clone(), vec!["same_name".to_owned()]),
         ]
     );
+    fleet.teardown().await;
 }
 
 /// Two records of one person (a Wix booking by email, and a walk-in by

@@ -10,6 +10,7 @@
 mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;
+mod harness;
 mod intake_flow;
 mod isolation;
 mod ops;

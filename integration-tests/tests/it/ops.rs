@@ -1,5 +1,7 @@
 //! What operators and probes rely on, and the API's front door.
 
+use std::time::Duration;
+
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
 use attend_kit::service::ServiceName;
 use tonic_health::pb::HealthCheckRequest;
@@ -18,21 +20,19 @@ async fn every_service_answers_health_readiness_metrics_and_grpc_health() {
         let healthz = fleet.http.get(format!("{base}/healthz")).send().await.unwrap();
         assert_eq!(healthz.status(), 200, "{service} /healthz");
 
-        let mut ready = false;
-        for _ in 0..100 {
-            let response = fleet.http.get(format!("{base}/readyz")).send().await.unwrap();
-            if response.status() == 200 {
-                let body: serde_json::Value = response.json().await.unwrap();
-                assert_eq!(body["nats"], "ok", "{service} readiness reports NATS");
-                if service != ServiceName::Gateway {
-                    assert_eq!(body["postgres"], "ok", "{service} readiness reports Postgres");
+        let ready: serde_json::Value = fleet
+            .until_some(Duration::from_secs(5), &format!("{service} is ready"), || async {
+                let response = fleet.http.get(format!("{base}/readyz")).send().await.unwrap();
+                match response.status().as_u16() {
+                    200 => Some(response.json().await.unwrap()),
+                    _ => None,
                 }
-                ready = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            })
+            .await;
+        assert_eq!(ready["nats"], "ok", "{service} readiness reports NATS");
+        if service != ServiceName::Gateway {
+            assert_eq!(ready["postgres"], "ok", "{service} readiness reports Postgres");
         }
-        assert!(ready, "{service} becomes ready");
 
         let metrics = fleet.http.get(format!("{base}/metrics")).send().await.unwrap();
         assert_eq!(metrics.status(), 200, "{service} /metrics");
@@ -72,7 +72,7 @@ async fn the_api_requires_a_token_a_practice_role_and_the_right_organisation() {
     let (status, _) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
     assert_eq!(status, 200);
     let contact: String = fleet
-        .until_some(std::time::Duration::from_secs(20), "the contact exists", || async {
+        .until_some(Duration::from_secs(20), "the contact exists", || async {
             let (_, body) = fleet.api_get(&staff, "/api/contacts?phone=%2B61412345678").await;
             body["contacts"][0]["id"].as_str().map(str::to_owned)
         })

@@ -26,8 +26,10 @@ async fn exactly(fleet: &TestFleet, n: i64) {
             },
         )
         .await;
-    // Anything doubled would land within the redelivery window: look again.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // A double would come from an event delivered again (its ack lost to a
+    // kill) or published again (its outbox row outliving a kill): once
+    // every event is acknowledged and every outbox empty, neither can come.
+    fleet.settle().await;
     assert_eq!(fleet.count("select count(*) from booking.bookings").await, n);
     assert_eq!(fleet.count("select count(*) from contact.contacts").await, n);
     assert_eq!(fleet.count("select count(*) from contact.touchpoints").await, n);
@@ -46,7 +48,20 @@ async fn bookings_accepted_while_booking_is_down_are_processed_once_after_restar
 
     fleet.fleet.stop(ServiceName::Booking).await.unwrap();
     send_bookings(&fleet, 2, 5).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Proof that nothing took them, where a pause would only suggest it:
+    // once ingest has published all five, booking's consumer still holds
+    // them, never delivered.
+    fleet
+        .eventually(Duration::from_secs(20), "ingest has published all seven", || async {
+            fleet.published("ingest.booking_received").await.len() == 7
+        })
+        .await;
+    let intake = fleet.consumer("booking-intake").await;
+    assert_eq!(
+        (intake.num_pending, intake.num_ack_pending),
+        (5, 0),
+        "the five wait for booking"
+    );
     assert_eq!(
         fleet.count("select count(*) from booking.bookings").await,
         2,
@@ -66,7 +81,16 @@ async fn bookings_wait_for_a_stopped_contact_service_and_complete_once() {
     fleet.create_org("clinic-z", "wix-z").await;
     fleet.fleet.stop(ServiceName::Contact).await.unwrap();
     send_bookings(&fleet, 0, 3).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // JetStream delivers a message again only after the first delivery was
+    // handed back (NAKed for a retry) or timed out: once all three have
+    // been, booking has tried each one and none took effect.
+    fleet
+        .eventually(
+            Duration::from_secs(20),
+            "booking has tried every booking and handed it back",
+            || async { fleet.consumer("booking-intake").await.num_redelivered == 3 },
+        )
+        .await;
     assert_eq!(fleet.count("select count(*) from booking.bookings").await, 0);
     fleet.fleet.restart(ServiceName::Contact).await.unwrap();
     exactly(&fleet, 3).await;
