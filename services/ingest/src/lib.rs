@@ -179,13 +179,26 @@ impl Startable for Ingest {
                 form_limit: governor::RateLimiter::keyed(governor::Quota::per_minute(settings.form_per_minute)),
                 trust_forwarded_for: settings.trust_forwarded_for,
             });
+            // Addresses that stopped posting get their full allowance back;
+            // forget them, or every new client would be kept for ever.
+            let limits = edge.clone();
+            let shutdown = ctx.shutdown.clone();
+            ctx.spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tick.tick() => limits.form_limit.retain_recent(),
+                    }
+                }
+            });
             let public = edge::router(edge)
                 .merge(attend_kit::http::ops_router(ctx.readiness()))
                 .layer(axum::middleware::from_fn_with_state(
                     "ingest",
                     attend_kit::http::observe,
                 ));
-            ctx.serve_http(public)?;
+            ctx.serve_http_recording(public, Some(edge::record_framework_refusals(db.clone())))?;
 
             let server = ctx.grpc_server()?.add(IngestServiceServer::new(api::Api { db })).await;
             ctx.serve_grpc(server)

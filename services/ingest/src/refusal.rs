@@ -162,6 +162,7 @@ impl From<SignatureError> for Rejection {
             SignatureError::WrongAlgorithm(_) => (StatusCode::UNAUTHORIZED, "bad_algorithm"),
             SignatureError::Expired => (StatusCode::BAD_REQUEST, "token_expired"),
             SignatureError::NoExpiry => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            SignatureError::UnreadableClaims(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
         };
         Self::new(status, code, e.to_string())
     }
@@ -217,6 +218,11 @@ mod tests {
             ),
             (SignatureError::Expired, StatusCode::BAD_REQUEST, "token_expired"),
             (SignatureError::NoExpiry, StatusCode::UNAUTHORIZED, "bad_signature"),
+            (
+                SignatureError::UnreadableClaims("recursion limit exceeded".to_owned()),
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+            ),
         ];
         for (fault, status, code) in cases {
             let detail = fault.to_string();

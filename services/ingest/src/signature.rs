@@ -52,6 +52,10 @@ pub(crate) enum SignatureError {
     Expired,
     #[error("the JWT has no expiry (exp)")]
     NoExpiry,
+    /// Correctly signed, but its claims can't be read (nested too deep,
+    /// not JSON): the sender's fault, not a forgery.
+    #[error("the JWT's signature is good but its claims can't be read: {0}")]
+    UnreadableClaims(String),
 }
 
 /// A Standard Webhooks signing secret.
@@ -193,6 +197,9 @@ impl WixKey {
                 jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => {
                     SignatureError::WrongAlgorithm(format!("{:?}", header.alg))
                 }
+                // The header was read above, so a JSON error now is the
+                // claims', read only after the signature was verified.
+                jsonwebtoken::errors::ErrorKind::Json(json) => SignatureError::UnreadableClaims(json.to_string()),
                 _ => SignatureError::BadSignature,
             })
     }
@@ -251,7 +258,7 @@ pub struct TwilioToken(Secret<String>);
 impl TwilioToken {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        if text.len() < 16 {
+        if text.len() != 32 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("must be the account's auth token (32 hex characters)".to_owned());
         }
         Ok(Self(Secret::new(text.to_owned())))
@@ -482,6 +489,11 @@ mod tests {
     fn twilio_signatures_match_the_documented_example() {
         let token = TwilioToken::parse("12345").err();
         assert!(token.is_some(), "a real auth token is 32 characters");
+        assert!(
+            TwilioToken::parse("not hex, but thirty-two chars!!!").is_err(),
+            "and they are hex digits"
+        );
+        assert!(TwilioToken::parse("0123456789ABCDEF0123456789abcdef").is_ok());
         let token = TwilioToken(Secret::new("12345".to_owned()));
         let params = form_pairs(TWILIO_BODY);
         assert_eq!(token.sign(TWILIO_URL, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");

@@ -96,8 +96,13 @@ impl Directory {
     }
 
     /// The organisation a provider id belongs to; with an empty id, the
-    /// only organisation (an error when there are several).
+    /// only organisation (an error when there are several). An id no
+    /// organisation could have (a control character, over 200 characters)
+    /// is not found, without asking identity.
     pub async fn resolve(&self, provider: &str, external_id: &str) -> Result<Org, Error> {
+        if external_id.chars().count() > 200 || external_id.contains(char::is_control) {
+            return Err(Error::NotFound("organisation".to_owned()));
+        }
         // "The only organisation" stops being true when a second is
         // created, so only answers by provider id are cached.
         let key = (provider.to_owned(), external_id.to_owned());
@@ -127,6 +132,17 @@ impl Directory {
     }
 }
 
+/// Whether `text` is an organisation slug: 1-63 lower-case letters,
+/// digits or '-', starting with a letter or digit (it goes in URLs).
+pub fn is_slug(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 63
+        && text.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 async fn cached<K: std::hash::Hash + Eq>(cache: &Cache<K>, key: &K) -> Option<Org> {
     cache
         .read()
@@ -134,4 +150,19 @@ async fn cached<K: std::hash::Hash + Eq>(cache: &Cache<K>, key: &K) -> Option<Or
         .get(key)
         .filter(|(at, _)| at.elapsed() < TTL)
         .map(|(_, org)| org.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slug_is_url_safe_lower_case() {
+        for good in ["avatar-imaging", "a", "clinic-2"] {
+            assert!(is_slug(good), "{good}");
+        }
+        for bad in ["", "-lead", "Avatar", "a b", "a\u{0}", &"a".repeat(64)] {
+            assert!(!is_slug(bad), "{bad:?}");
+        }
+    }
 }

@@ -50,6 +50,29 @@ fn bounded(text: &str, max: usize) -> Result<String, Reason> {
     Ok(text.to_owned())
 }
 
+/// Text a provider sent, made storable by a documented rule rather than
+/// refused (a provider can't fix a patient's name, and a refused booking
+/// would be lost): NUL and the other control characters are removed, except
+/// tab, line feed and carriage return.
+pub fn scrub(raw: &str) -> std::borrow::Cow<'_, str> {
+    let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if raw.contains(unwanted) {
+        std::borrow::Cow::Owned(raw.chars().filter(|c| !unwanted(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
+/// A provider's one-line value (a name): every run of white space and
+/// control characters becomes one space, and the ends are trimmed, so what
+/// [`line`] would refuse is mended instead.
+pub fn squash_line(raw: &str) -> String {
+    raw.split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A one-line value that must not be blank.
 pub fn required_line(raw: &str, max: usize) -> Result<String, Reason> {
     let text = line(raw, max)?;
@@ -183,7 +206,23 @@ mod tests {
         assert!(long.ends_with("(5000 characters)"), "{long}");
     }
 
+    #[test]
+    fn provider_text_is_mended_not_refused() {
+        assert_eq!(scrub("Nul\u{0}Booker"), "NulBooker");
+        assert_eq!(scrub("line\nbreak\ttab"), "line\nbreak\ttab");
+        assert_eq!(squash_line("  Jane\n\u{0}  Doe\t"), "Jane Doe");
+        assert!(PersonName::parse(&squash_line(&scrub("a\u{0}\u{7}b\r\nc"))).is_ok());
+    }
+
     proptest! {
+        #[test]
+        fn a_squashed_line_is_a_name_when_short_enough(raw in "\\PC{0,150}|[\\x00-\\x1f a-z]{0,150}") {
+            let line = squash_line(&scrub(&raw));
+            if !line.is_empty() {
+                prop_assert!(PersonName::parse(&line).is_ok(), "{line:?}");
+            }
+        }
+
         #[test]
         fn whatever_is_accepted_can_be_stored(raw in "\\PC*|.*\u{0}.*") {
             if let Ok(text) = multiline(&raw, 1_000) {

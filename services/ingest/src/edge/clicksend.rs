@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use attend_kit::http::PathParam;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http::HeaderMap;
@@ -20,7 +21,7 @@ pub(super) const RECEIPTS: &str = "/webhooks/clicksend/{token}/receipts";
 /// `POST .../inbound`: an inbound rule's URL action (`post` or `json`).
 pub(super) async fn inbound(
     State(edge): State<Arc<Edge>>,
-    Path(token): Path<String>,
+    PathParam(token): PathParam,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -31,7 +32,7 @@ pub(super) async fn inbound(
 /// `GET .../inbound`: the same, `get` style, the fields in the query.
 pub(super) async fn inbound_get(
     State(edge): State<Arc<Edge>>,
-    Path(token): Path<String>,
+    PathParam(token): PathParam,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -43,7 +44,7 @@ pub(super) async fn inbound_get(
 /// `POST .../receipts`: delivery receipts.
 pub(super) async fn receipts(
     State(edge): State<Arc<Edge>>,
-    Path(token): Path<String>,
+    PathParam(token): PathParam,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {

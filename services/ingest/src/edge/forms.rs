@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use attend_kit::http::Problem;
-use axum::extract::{ConnectInfo, Path, State};
+use attend_kit::http::{PathParam, Problem};
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use governor::clock::{Clock, DefaultClock};
@@ -24,7 +24,7 @@ pub(super) const ENDPOINT: &str = "/webhooks/forms/{org}";
 /// limited one is neither stored nor recorded as refused.
 pub(super) async fn submission(
     State(edge): State<Arc<Edge>>,
-    Path(slug): Path<String>,
+    PathParam(slug): PathParam,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
@@ -38,7 +38,11 @@ pub(super) async fn submission(
             "submissions from this address",
             not_until.wait_time_from(DefaultClock::default().now()),
         );
-        return cors(problem.into_response());
+        // Answered, and deliberately not recorded: a flood must not fill
+        // the refusal log.
+        let mut response = problem.into_response();
+        response.extensions_mut().insert(attend_kit::http::serve::Answered);
+        return cors(response);
     }
     let delivery = Delivery::new("form", ENDPOINT, &headers, &body);
     let result = edge.accept_lead(&delivery, &slug, leads::from_form).await;

@@ -29,6 +29,7 @@ use attend_kit::bus::outbox::Outbox;
 use attend_kit::bus::{Draft, timestamp};
 use attend_kit::contact_point::{Email, Phone, Region};
 use attend_kit::db::Db;
+use attend_kit::http::serve::Answered;
 use attend_kit::ids::{BookingId, EventId, TypedId};
 use attend_kit::orgs::{Directory, Org};
 use attend_proto::ingest::v1::{LeadReceived, SmsReceived, SmsStatusReported};
@@ -97,16 +98,7 @@ struct Delivery<'a> {
 
 impl<'a> Delivery<'a> {
     fn new(provider: &'static str, endpoint: &'static str, headers: &'a HeaderMap, body: &'a [u8]) -> Self {
-        let kept = headers
-            .iter()
-            .filter(|(name, _)| !matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie"))
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
-                )
-            })
-            .collect();
+        let kept = kept_headers(headers);
         Self {
             provider,
             endpoint,
@@ -139,6 +131,68 @@ impl<'a> Delivery<'a> {
             subject_ids: NO_SUBJECTS.get_or_init(Map::new),
         }
     }
+}
+
+/// Keeps a refusal for operators; failing to is logged.
+async fn record_rejected(db: &Db, r: &Rejected<'_>) {
+    tracing::warn!(provider = r.provider, endpoint = r.endpoint, code = r.reason_code, reason = %r.reason, "webhook refused");
+    if let Err(e) = store::record_rejection(db.pool(), r).await {
+        tracing::error!(error = %e, "cannot record a refused webhook");
+    }
+}
+
+/// Records a refusal the framework made before any handler ran (a body
+/// over the limit, an unknown path, a wrong method, headers over the
+/// limit, a bad path encoding), so every refusal is in
+/// `rejected_deliveries`. The body was not read, so none is kept.
+pub fn record_framework_refusals(db: Db) -> attend_kit::http::serve::OnRefusal {
+    Arc::new(move |refused: attend_kit::http::serve::Refused| {
+        let db = db.clone();
+        Box::pin(async move {
+            let kept = kept_headers(&refused.headers);
+            let provider = provider_of(&refused.route);
+            let r = Rejected {
+                provider,
+                endpoint: &refused.route,
+                reason_code: &refused.code,
+                reason: &refused.detail,
+                http_status: refused.status.as_u16(),
+                headers: &kept,
+                body: &[],
+            };
+            metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected").increment(1);
+            record_rejected(&db, &r).await;
+        })
+    })
+}
+
+/// The provider a route belongs to (`unknown` for an unmatched path).
+fn provider_of(route: &str) -> &'static str {
+    let known = [
+        ("/webhooks/wix/", "wix"),
+        (manychat::ENDPOINT, "manychat"),
+        ("/webhooks/forms/", "form"),
+        ("/webhooks/clicksend/", "clicksend"),
+        ("/webhooks/twilio/", "twilio"),
+    ];
+    known
+        .into_iter()
+        .find(|(prefix, _)| route.starts_with(prefix))
+        .map_or("unknown", |(_, provider)| provider)
+}
+
+/// The headers worth keeping, without credentials.
+fn kept_headers(headers: &HeaderMap) -> Map<String, Value> {
+    headers
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "authorization" | "proxy-authorization" | "cookie"))
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                Value::String(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+            )
+        })
+        .collect()
 }
 
 /// A delivery we took.
@@ -188,7 +242,9 @@ impl Edge {
                 metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected")
                     .increment(1);
                 self.record(delivery, &rejection).await;
-                rejection.into_response()
+                let mut response = rejection.into_response();
+                response.extensions_mut().insert(Answered);
+                response
             }
         }
     }
@@ -196,23 +252,26 @@ impl Edge {
     /// Keeps a refusal for operators. Failing to is logged, not answered:
     /// the provider gets the refusal either way.
     async fn record(&self, delivery: &Delivery<'_>, rejection: &Rejection) {
-        let (provider, endpoint) = (delivery.provider, delivery.endpoint);
-        tracing::warn!(provider, endpoint, code = rejection.code(), reason = %rejection.detail(), "webhook refused");
         let r = Rejected {
-            provider,
-            endpoint,
+            provider: delivery.provider,
+            endpoint: delivery.endpoint,
             reason_code: rejection.code(),
             reason: rejection.detail(),
             http_status: rejection.status().as_u16(),
             headers: &delivery.kept,
             body: delivery.body,
         };
-        if let Err(e) = store::record_rejection(self.db.pool(), &r).await {
-            tracing::error!(error = %e, "cannot record a refused webhook");
-        }
+        record_rejected(&self.db, &r).await;
     }
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Org, Rejection> {
+        // Not a slug at all: nobody has it, and identity needn't be asked.
+        if !attend_kit::orgs::is_slug(slug) {
+            return Err(Rejection::no_organisation(
+                attend_kit::Error::NotFound("organisation".to_owned()),
+                slug,
+            ));
+        }
         self.orgs
             .resolve("slug", slug)
             .await

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{OriginalUri, Path, State};
+use attend_kit::http::PathParam;
+use axum::extract::{OriginalUri, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, header};
@@ -19,7 +20,7 @@ pub(super) const STATUS: &str = "/webhooks/twilio/{org}/status";
 /// `POST .../inbound`: a text to one of the practice's Twilio numbers.
 pub(super) async fn inbound(
     State(edge): State<Arc<Edge>>,
-    Path(slug): Path<String>,
+    PathParam(slug): PathParam,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
@@ -31,7 +32,7 @@ pub(super) async fn inbound(
 /// `POST .../status`: a message status callback.
 pub(super) async fn status(
     State(edge): State<Arc<Edge>>,
-    Path(slug): Path<String>,
+    PathParam(slug): PathParam,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,

@@ -19,7 +19,7 @@ use attend_proto::ingest::v1::Utm;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::Reader;
+use super::{ID_MAX, Reader};
 
 /// A lead, verified and parsed.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -64,9 +64,9 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
     if r.at("subscriber").is_none() {
         r.problem("subscriber", "is required: the contact's name, phone and email");
     }
-    let first = r.bounded("subscriber.first_name", 100);
-    let last = r.bounded("subscriber.last_name", 100);
-    let name = r.bounded("subscriber.name", 200).or_else(|| {
+    let first = r.name("subscriber.first_name", 100);
+    let last = r.name("subscriber.last_name", 100);
+    let name = r.name("subscriber.name", 200).or_else(|| {
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
     });
@@ -79,7 +79,7 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
         );
     }
     let lead = Lead {
-        delivery_id: r.bounded("event_id", 200),
+        delivery_id: r.bounded("event_id", ID_MAX),
         event: event.unwrap_or_default(),
         name,
         phone,
@@ -103,19 +103,12 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
 /// Parses a form submission (already read into an object).
 pub fn from_form(body: &Value) -> Result<Lead, Vec<FieldError>> {
     let mut r = Reader::new("", body);
-    let first = r.bounded("first_name", 100);
-    let last = r.bounded("last_name", 100);
-    let name = match r.first_str(&["name", "full_name"]) {
-        Some(name) if name.chars().count() > 200 => {
-            r.problem("name", "must be at most 200 characters");
-            None
-        }
-        Some(name) => Some(name),
-        None => {
-            let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            (!joined.is_empty()).then_some(joined)
-        }
-    };
+    let first = r.name("first_name", 100);
+    let last = r.name("last_name", 100);
+    let name = r.name("name", 200).or_else(|| r.name("full_name", 200)).or_else(|| {
+        let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        (!joined.is_empty()).then_some(joined)
+    });
     let (phone_field, phone) = ["phone", "phone_number", "mobile"]
         .into_iter()
         .find_map(|f| r.bounded(f, 40).map(|p| (f, p)))
@@ -136,7 +129,9 @@ pub fn from_form(body: &Value) -> Result<Lead, Vec<FieldError>> {
         content: tag(&mut r, "content").unwrap_or_default(),
     };
     let lead = Lead {
-        delivery_id: r.first_str(&["submission_id", "event_id"]),
+        delivery_id: r
+            .bounded("submission_id", ID_MAX)
+            .or_else(|| r.bounded("event_id", ID_MAX)),
         event: "form_submit".to_owned(),
         name,
         phone,
@@ -147,7 +142,7 @@ pub fn from_form(body: &Value) -> Result<Lead, Vec<FieldError>> {
         source: r.bounded("source", 100),
         utm,
         click_id: r.bounded("fbclid", 500).or_else(|| r.bounded("gclid", 500)),
-        form_name: r.first_str(&["form_name", "form"]),
+        form_name: r.bounded("form_name", 200).or_else(|| r.bounded("form", 200)),
         page_url: r.bounded("page_url", 2000),
         message: r.bounded("message", 2000),
         occurred_at: r.opt_instant("submitted_at"),

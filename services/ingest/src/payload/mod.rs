@@ -7,6 +7,15 @@
 //! `createdEvent.entity.startDate`). Form-encoded bodies are read as a flat
 //! JSON object of strings.
 //!
+//! Every string is read through [`Reader::opt_str`], which makes it
+//! storable by one documented rule instead of refusing the delivery: NUL
+//! and other control characters (but tab and line breaks) are removed
+//! ([`attend_kit::text::scrub`]). A name is made one line
+//! ([`Reader::name`]). Every string is bounded ([`TEXT_MAX`], or less where
+//! the field says), and an id that becomes a dedupe key to [`ID_MAX`]: a
+//! value over its bound is refused naming the field, never passed on to
+//! fail downstream.
+//!
 //! - [`wix`]: Wix booking deliveries (JWT claims and the seed's JSON form).
 //! - [`leads`]: ManyChat External Requests and web form submissions.
 //! - [`sms`]: ClickSend and Twilio inbound texts and delivery reports.
@@ -16,6 +25,7 @@ pub(crate) mod sms;
 pub(crate) mod wix;
 
 use attend_kit::FieldError;
+use attend_kit::text;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -50,6 +60,11 @@ pub fn nested(value: &Value, field: &str) -> Result<Value, FieldError> {
     }
 }
 
+/// Longest text any provider field may carry.
+pub const TEXT_MAX: usize = 5_000;
+/// Longest provider id (a delivery, message or booking id).
+pub const ID_MAX: usize = 200;
+
 /// Collects field problems while reading a JSON object.
 pub struct Reader<'a> {
     prefix: String,
@@ -82,15 +97,25 @@ impl<'a> Reader<'a> {
         (!v.is_null()).then_some(v)
     }
 
-    /// A non-blank string, if present; a non-string is a problem.
+    /// A non-blank string, if present, scrubbed and at most [`TEXT_MAX`]
+    /// characters; a non-string or a longer one is a problem.
     pub fn opt_str(&mut self, path: &str) -> Option<String> {
         match self.at(path) {
             None => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(s.trim().to_owned()),
+            Some(Value::String(s)) => {
+                let s = text::scrub(s);
+                let s = s.trim();
+                if s.is_empty() {
+                    None
+                } else if s.chars().count() > TEXT_MAX {
+                    self.problem(path, format!("must be at most {TEXT_MAX} characters"));
+                    None
+                } else {
+                    Some(s.to_owned())
+                }
+            }
             Some(_) => {
-                let p = self.path(path);
-                self.problems.push(FieldError::new(p, "must be a string"));
+                self.problem(path, "must be a string");
                 None
             }
         }
@@ -99,21 +124,43 @@ impl<'a> Reader<'a> {
     pub fn req_str(&mut self, path: &str) -> Option<String> {
         let value = self.opt_str(path);
         if value.is_none() && !self.problems.iter().any(|p| p.field == self.path(path)) {
-            let p = self.path(path);
-            self.problems.push(FieldError::new(p, "is required"));
+            self.problem(path, "is required");
         }
         value
     }
 
+    /// A required provider id, at most [`ID_MAX`] characters.
+    pub fn req_id(&mut self, path: &str) -> Option<String> {
+        let value = self.req_str(path)?;
+        self.within(path, value, ID_MAX)
+    }
+
+    /// A person's name (or part of one): one line, at most `max` characters.
+    pub fn name(&mut self, path: &str, max: usize) -> Option<String> {
+        let value = text::squash_line(&self.opt_str(path)?);
+        self.within(path, value, max)
+    }
+
+    fn within(&mut self, path: &str, value: String, max: usize) -> Option<String> {
+        if value.chars().count() > max {
+            self.problem(path, format!("must be at most {max} characters"));
+            return None;
+        }
+        Some(value)
+    }
+
     pub fn opt_time(&mut self, path: &str) -> Option<DateTime<Utc>> {
-        let text = self.opt_str(path)?;
-        match DateTime::parse_from_rfc3339(&text) {
+        let raw = self.opt_str(path)?;
+        match DateTime::parse_from_rfc3339(&raw) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
                 let p = self.path(path);
                 self.problems.push(FieldError::new(
                     p,
-                    format!("{text:?} is not an RFC 3339 timestamp such as 2026-01-05T10:00:00Z"),
+                    format!(
+                        "{} is not an RFC 3339 timestamp such as 2026-01-05T10:00:00Z",
+                        text::shown(&raw)
+                    ),
                 ));
                 None
             }
@@ -143,11 +190,7 @@ impl Reader<'_> {
     /// A string of at most `max` characters.
     pub fn bounded(&mut self, path: &str, max: usize) -> Option<String> {
         let value = self.opt_str(path)?;
-        if value.chars().count() > max {
-            self.problem(path, format!("must be at most {max} characters"));
-            return None;
-        }
-        Some(value)
+        self.within(path, value, max)
     }
 
     /// An integer sent as a number or as digits.
@@ -159,7 +202,7 @@ impl Reader<'_> {
             }),
             Value::String(s) if s.trim().is_empty() => None,
             Value::String(s) => s.trim().parse().ok().or_else(|| {
-                self.problem(path, format!("{s:?} is not a whole number"));
+                self.problem(path, format!("{} is not a whole number", text::shown(s)));
                 None
             }),
             _ => {

@@ -55,7 +55,7 @@ const BODY_MAX: usize = 1_600;
 
 pub fn clicksend_inbound(body: &Value) -> Result<Inbound, Vec<FieldError>> {
     let mut r = Reader::new("", body);
-    let message_id = r.req_str("message_id");
+    let message_id = r.req_id("message_id");
     let from = r.req_str("from");
     let to = r.opt_str("to");
     let text = r.first_str(&["body", "message"]).unwrap_or_default();
@@ -89,7 +89,7 @@ fn clicksend_status(code: i64) -> Option<&'static str> {
 
 pub fn clicksend_receipt(body: &Value) -> Result<Report, Vec<FieldError>> {
     let mut r = Reader::new("", body);
-    let message_id = r.req_str("message_id");
+    let message_id = r.req_id("message_id");
     let code = r.opt_int("status_code");
     let status = match code {
         Some(code) => clicksend_status(code).or_else(|| {
@@ -125,7 +125,7 @@ pub fn clicksend_receipt(body: &Value) -> Result<Report, Vec<FieldError>> {
 
 pub fn twilio_inbound(body: &Value) -> Result<Inbound, Vec<FieldError>> {
     let mut r = Reader::new("", body);
-    let message_id = r.req_str("MessageSid");
+    let message_id = r.req_id("MessageSid");
     let from = r.req_str("From");
     let to = r.opt_str("To");
     let text = r.opt_str("Body").unwrap_or_default();
@@ -156,7 +156,7 @@ fn twilio_status(status: &str) -> Option<&'static str> {
 
 pub fn twilio_status_callback(body: &Value) -> Result<Report, Vec<FieldError>> {
     let mut r = Reader::new("", body);
-    let message_id = r.req_str("MessageSid");
+    let message_id = r.req_id("MessageSid");
     let provider_status = r.req_str("MessageStatus");
     let status = provider_status.as_deref().and_then(|s| {
         twilio_status(s).or_else(|| {

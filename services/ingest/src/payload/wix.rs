@@ -138,7 +138,7 @@ pub fn from_wix_claims(claims: &Value) -> Result<Notice, Vec<FieldError>> {
     };
 
     let mut event = Reader::new("", &inner);
-    let delivery_id = event.req_str("id");
+    let delivery_id = event.req_id("id");
     event.finish()?;
     let delivery_id = delivery_id.unwrap_or_default();
 
@@ -165,12 +165,13 @@ pub fn from_wix_claims(claims: &Value) -> Result<Notice, Vec<FieldError>> {
 /// booking needs (the customer and the start).
 fn wix_booking(entity: &Value, prefix: &str, creating: bool) -> Result<Booking, Vec<FieldError>> {
     let mut r = Reader::new(prefix, entity);
-    let id = r.req_str("id");
+    let id = r.req_id("id");
     if creating && r.at("contactDetails").is_none() {
         r.problem("contactDetails", "is required");
     }
-    let first = r.opt_str("contactDetails.firstName").unwrap_or_default();
-    let last = r.opt_str("contactDetails.lastName").unwrap_or_default();
+    // The two parts joined stay within a person's name (200 characters).
+    let first = r.name("contactDetails.firstName", 100).unwrap_or_default();
+    let last = r.name("contactDetails.lastName", 99).unwrap_or_default();
     let phone = r.opt_str("contactDetails.phone");
     let email = r.opt_str("contactDetails.email");
     if r.at("contactDetails").is_some() && phone.is_none() && email.is_none() {
@@ -255,11 +256,11 @@ pub fn from_seed_json(body: &[u8], delivery_id: &str) -> Result<Notice, Vec<Fiel
     let creating = action == BookingAction::Created;
 
     let mut r = Reader::new("", &value);
-    let id = r.req_str("bookingId");
+    let id = r.req_id("bookingId");
     if creating && r.at("customerInfo").is_none() {
         r.problem("customerInfo", "is required");
     }
-    let name = r.opt_str("customerInfo.name").unwrap_or_default();
+    let name = r.name("customerInfo.name", 200).unwrap_or_default();
     let phone = r.opt_str("customerInfo.phone");
     let email = r.opt_str("customerInfo.email");
     if r.at("customerInfo").is_some() && phone.is_none() && email.is_none() {

@@ -96,6 +96,8 @@ impl IntoResponse for Problem {
         let status = self.status();
         let extra = self.headers.clone();
         let mut response = (status, Json(&self)).into_response();
+        // Middleware that watches refusals reads the code from here.
+        response.extensions_mut().insert(self.clone());
         let headers = response.headers_mut();
         headers.insert(
             http::header::CONTENT_TYPE,

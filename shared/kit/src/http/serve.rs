@@ -30,6 +30,29 @@ use tower::ServiceExt as _;
 
 use super::Problem;
 
+/// A refusal on a public listener that no handler answered itself (a
+/// framework refusal), for listeners that must keep a record of every
+/// refusal (ingest).
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub method: http::Method,
+    /// The route template it matched (`/webhooks/forms/{org}`), never the
+    /// raw path (a path may carry a token); `unmatched` for an unknown path.
+    pub route: String,
+    pub headers: http::HeaderMap,
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+}
+
+/// What a listener does with each [`Refused`].
+pub type OnRefusal = std::sync::Arc<dyn Fn(Refused) -> futures::future::BoxFuture<'static, ()> + Send + Sync>;
+
+/// Marks a response whose refusal its handler already dealt with (answered
+/// and, where the listener keeps them, recorded).
+#[derive(Debug, Clone, Copy)]
+pub struct Answered;
+
 /// Most headers a request may carry.
 pub const MAX_HEADERS: usize = 100;
 /// Most bytes of header names and values a request may carry.
@@ -51,10 +74,15 @@ pub fn too_large() -> Problem {
 /// flight finish. Each request carries the peer's address
 /// (`ConnectInfo<SocketAddr>`), and its replies go out at once
 /// (`TCP_NODELAY`), not after the client's delayed ACK.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    on_refusal: Option<OnRefusal>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let router = router
         .layer(axum::middleware::from_fn(limit_headers))
-        .layer(axum::middleware::from_fn(problem_responses));
+        .layer(axum::middleware::from_fn_with_state(on_refusal, problem_responses));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -117,9 +145,49 @@ pub async fn limit_headers(request: Request, next: Next) -> Response {
 }
 
 /// Turns a refusal the framework made (plain text or empty) into a
-/// problem with a stable code; problems and successes pass untouched.
-pub async fn problem_responses(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+/// problem with a stable code; problems and successes pass untouched. A
+/// refusal no handler answered goes to `on_refusal`, when the listener
+/// keeps them.
+pub async fn problem_responses(
+    axum::extract::State(on_refusal): axum::extract::State<Option<OnRefusal>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Only a listener that records refusals pays for keeping these.
+    let seen = on_refusal.as_ref().map(|_| {
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        (request.method().clone(), route, request.headers().clone())
+    });
+    let response = framework_problem(next.run(request).await).await;
+    let status = response.status();
+    if let (Some(on_refusal), Some((method, route, headers))) = (on_refusal, seen)
+        && (status.is_client_error() || status.is_server_error())
+        && response.extensions().get::<Answered>().is_none()
+    {
+        let (code, detail) = response
+            .extensions()
+            .get::<Problem>()
+            .map(|p| (p.code.to_string(), p.detail.clone()))
+            .unwrap_or_else(|| (framework_code(status).to_owned(), String::new()));
+        on_refusal(Refused {
+            method,
+            route,
+            headers,
+            status,
+            code,
+            detail,
+        })
+        .await;
+    }
+    response
+}
+
+/// A framework refusal (plain text or empty) as a problem; anything else
+/// as it was.
+async fn framework_problem(response: Response) -> Response {
     let status = response.status();
     let is_problem = response
         .headers()
@@ -177,7 +245,7 @@ mod tests {
     async fn answer(router: Router, request: Request) -> (StatusCode, serde_json::Value, Option<String>) {
         let router = router
             .layer(axum::middleware::from_fn(limit_headers))
-            .layer(axum::middleware::from_fn(problem_responses));
+            .layer(axum::middleware::from_fn_with_state(None, problem_responses));
         let response = router.oneshot(request).await.unwrap();
         let status = response.status();
         let allow = response

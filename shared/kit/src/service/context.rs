@@ -140,9 +140,22 @@ impl Context {
     /// limits and problem+json refusals of every public listener
     /// ([`crate::http::serve`]).
     pub fn serve_http(&mut self, router: axum::Router) -> anyhow::Result<()> {
+        self.serve_http_recording(router, None)
+    }
+
+    /// [`Context::serve_http`], handing every refusal no handler answered
+    /// (a framework refusal) to `on_refusal`.
+    pub fn serve_http_recording(
+        &mut self,
+        router: axum::Router,
+        on_refusal: Option<crate::http::serve::OnRefusal>,
+    ) -> anyhow::Result<()> {
         let listener = self.take_http_listener()?;
         let shutdown = self.shutdown.clone();
-        self.spawn_critical("http server", crate::http::serve::serve(listener, router, shutdown));
+        self.spawn_critical(
+            "http server",
+            crate::http::serve::serve(listener, router, on_refusal, shutdown),
+        );
         Ok(())
     }
 
