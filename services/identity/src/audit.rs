@@ -4,6 +4,7 @@
 //! consumer here keeps them.
 
 use attend_kit::Error;
+use attend_kit::authz::Permission;
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::{from_timestamp, timestamp};
 use attend_kit::db::Tx;
@@ -13,6 +14,8 @@ use attend_proto::events::v1::AuditRecorded;
 use attend_proto::identity::v1 as pb;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use crate::api::Api;
 
 /// One entry of identity's own.
 #[derive(Debug, Clone)]
@@ -145,8 +148,18 @@ struct Row {
     source: String,
 }
 
-/// The trail, newest first, filtered, a page at a time.
-pub async fn list(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+/// The caller's organisation's trail, newest first, filtered, a page at a
+/// time (admins only).
+pub(crate) async fn list(api: &Api, caller: Caller, req: pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+    caller.require_permission(Permission::AuditRead)?;
+    let org = caller.org()?;
+    let mut tx = api.db.tenant(org).await?;
+    let page = page(&mut tx, org, &req).await?;
+    tx.commit().await?;
+    Ok(page)
+}
+
+async fn page(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
     let limit = match req.limit {
         0 => 100,
         n @ 1..=500 => i64::from(n),

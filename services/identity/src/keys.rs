@@ -10,12 +10,36 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use attend_kit::Error;
+use attend_kit::authz::Permission;
 use attend_kit::db::Db;
+use attend_kit::grpc::Caller;
+use attend_proto::identity::v1 as pb;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
 use jsonwebtoken::EncodingKey;
 use tokio::sync::RwLock;
+
+use crate::api::Api;
+
+/// The published keys, read afresh: after a rotation on another replica,
+/// every replica publishes the new key at once (gateways ask rarely).
+pub(crate) async fn published(api: &Api) -> Result<pb::GetSigningKeysResponse, Error> {
+    api.keys.reload(&api.db).await.map_err(Error::Internal)?;
+    Ok(pb::GetSigningKeysResponse {
+        jwks_json: api.keys.jwks_json().await,
+    })
+}
+
+/// Rotates the keys (operators only) and answers the new set.
+pub(crate) async fn rotate(api: &Api, caller: Caller) -> Result<pb::GetSigningKeysResponse, Error> {
+    caller.require_permission(Permission::PlatformOperate)?;
+    api.keys.rotate(&api.db).await?;
+    Ok(pb::GetSigningKeysResponse {
+        jwks_json: api.keys.jwks_json().await,
+    })
+}
 
 /// One signing key.
 #[derive(Clone)]

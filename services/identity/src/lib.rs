@@ -2,7 +2,8 @@
 //! sign access tokens.
 //!
 //! # Layout
-//! - [`api`]: `IdentityService` over gRPC, and organisations.
+//! - [`api`]: `IdentityService` over gRPC: reads the caller, hands over to a feature.
+//! - [`orgs`]: organisations (tenants): creating, reading, resolving a delivery's.
 //! - [`users`]: creating users, the signed-in user's profile, admin's user list.
 //! - [`sessions`]: login, access tokens, refresh-token rotation, logout.
 //! - [`recovery`]: password-reset links and invitations, sent by email.
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod audit;
 pub mod keys;
+pub mod orgs;
 pub mod password;
 pub mod recovery;
 pub mod sessions;

@@ -2,14 +2,17 @@
 //! and the admin's list and (de)activation.
 
 use attend_kit::authz::Permission;
+use attend_kit::bus::timestamp;
 use attend_kit::contact_point::Email;
 use attend_kit::db::is_violation;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
-use crate::api::{Api, UserRow};
+use crate::api::Api;
 use crate::audit::{self, Entry};
 use crate::{password, sessions, throttle};
 
@@ -17,6 +20,47 @@ macro_rules! user_columns {
     () => {
         "id, org_id, email, name, role, is_active, created_at, last_login_at"
     };
+}
+
+/// A user as the API shows it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl UserRow {
+    pub fn into_proto(self) -> pb::User {
+        pb::User {
+            id: self.id.to_string(),
+            org_id: self.org_id.to_string(),
+            email: self.email,
+            name: self.name,
+            role: self.role,
+            is_active: self.is_active,
+            created_at: Some(timestamp(self.created_at)),
+            last_login_at: self.last_login_at.map(timestamp),
+        }
+    }
+
+    pub fn org(&self) -> OrgId {
+        OrgId::from(self.org_id)
+    }
+
+    pub fn user_id(&self) -> UserId {
+        UserId::from(self.id)
+    }
+
+    /// The stored role (the table's check constraint admits only user roles).
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Anonymous)
+    }
 }
 
 fn check_name(name: &str, problems: &mut Vec<FieldError>) -> String {
@@ -27,229 +71,224 @@ fn check_name(name: &str, problems: &mut Vec<FieldError>) -> String {
     name
 }
 
-impl Api {
-    pub(crate) async fn create_user(&self, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
-        let org = OrgId::parse_uuid(&req.org_id).map_err(|_| Error::invalid("org_id", "is not an organisation id"))?;
-        caller.require_permission(Permission::UsersManage)?;
-        if caller.role != Role::Platform && caller.org()? != org {
-            return Err(Error::NotFound("organisation".to_owned()));
-        }
-        let mut problems = Vec::new();
-        let email = Email::parse(&req.email)
-            .map_err(|r| problems.push(FieldError::new("email", r)))
-            .ok();
-        let name = check_name(&req.name, &mut problems);
-        let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
-        if role.is_none() {
-            problems.push(FieldError::new(
-                "role",
-                "must be one of admin, staff, readonly, care_team, family, client",
-            ));
-        }
-        if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
-            problems.append(&mut f);
-        }
-        let (Some(email), Some(role)) = (email, role) else {
-            return Err(Error::Invalid(problems));
-        };
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        let hash = password::hash(req.password).await?;
-        let mut tx = self.db.tenant(org).await?;
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from identity.organisations where id = $1)")
-            .bind(org.uuid())
-            .fetch_one(&mut *tx)
-            .await?;
-        if !exists {
-            return Err(Error::invalid("org_id", "no such organisation"));
-        }
-        let row: UserRow = sqlx::query_as(concat!(
-            "insert into identity.users (id, org_id, email, name, role, password_hash)
-             values ($1, $2, $3, $4, $5, $6) returning ",
-            user_columns!()
-        ))
-        .bind(UserId::new().uuid())
+pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
+    let org = OrgId::parse_uuid(&req.org_id).map_err(|_| Error::invalid("org_id", "is not an organisation id"))?;
+    caller.require_permission(Permission::UsersManage)?;
+    if caller.role != Role::Platform && caller.org()? != org {
+        return Err(Error::NotFound("organisation".to_owned()));
+    }
+    let mut problems = Vec::new();
+    let email = Email::parse(&req.email)
+        .map_err(|r| problems.push(FieldError::new("email", r)))
+        .ok();
+    let name = check_name(&req.name, &mut problems);
+    let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
+    if role.is_none() {
+        problems.push(FieldError::new(
+            "role",
+            "must be one of admin, staff, readonly, care_team, family, client",
+        ));
+    }
+    if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
+        problems.append(&mut f);
+    }
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(Error::Invalid(problems));
+    };
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    let hash = password::hash(req.password).await?;
+    let mut tx = api.db.tenant(org).await?;
+    let exists: bool = sqlx::query_scalar("select exists(select 1 from identity.organisations where id = $1)")
         .bind(org.uuid())
-        .bind(email.as_str())
-        .bind(&name)
-        .bind(role.as_str())
-        .bind(&hash)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_violation(&e, "users_email_key") {
-                Error::Conflict(format!("a user with email {email} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        audit::write(
-            &mut tx,
-            Entry::by(&caller, org, "user.create", row.user_id())
-                .with_details(serde_json::json!({ "role": role.as_str() })),
-        )
         .await?;
-        tx.commit().await?;
-        Ok(row.into_proto())
+    if !exists {
+        return Err(Error::invalid("org_id", "no such organisation"));
     }
+    let row: UserRow = sqlx::query_as(concat!(
+        "insert into identity.users (id, org_id, email, name, role, password_hash)
+             values ($1, $2, $3, $4, $5, $6) returning ",
+        user_columns!()
+    ))
+    .bind(UserId::new().uuid())
+    .bind(org.uuid())
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(role.as_str())
+    .bind(&hash)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_violation(&e, "users_email_key") {
+            Error::Conflict(format!("a user with email {email} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    audit::write(
+        &mut tx,
+        Entry::by(&caller, org, "user.create", row.user_id())
+            .with_details(serde_json::json!({ "role": role.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into_proto())
+}
 
-    /// The signed-in user; `None` when the caller is not a user.
-    fn me(caller: &Caller) -> Result<(OrgId, UserId), Error> {
-        match (caller.org, caller.user) {
-            (Some(org), Some(user)) => Ok((org, user)),
-            _ => Err(Error::Unauthenticated("sign in first".to_owned())),
+/// The signed-in user; refused when the caller is not a user.
+fn signed_in(caller: &Caller) -> Result<(OrgId, UserId), Error> {
+    match (caller.org, caller.user) {
+        (Some(org), Some(user)) => Ok((org, user)),
+        _ => Err(Error::Unauthenticated("sign in first".to_owned())),
+    }
+}
+
+pub(crate) async fn get_me(api: &Api, caller: Caller) -> Result<pb::User, Error> {
+    let (org, user) = signed_in(&caller)?;
+    let mut tx = api.db.tenant(org).await?;
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "select ",
+        user_columns!(),
+        " from identity.users where org_id = $1 and id = $2"
+    ))
+    .bind(org.uuid())
+    .bind(user.uuid())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    row.map(UserRow::into_proto)
+        .ok_or_else(|| Error::Unauthenticated("this account no longer exists".to_owned()))
+}
+
+pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeRequest) -> Result<pb::User, Error> {
+    let (org, user) = signed_in(&caller)?;
+    let mut problems = Vec::new();
+    let name = (!req.name.trim().is_empty()).then(|| check_name(&req.name, &mut problems));
+    let changing_password = !req.new_password.is_empty() || !req.current_password.is_empty();
+    if changing_password {
+        if req.current_password.is_empty() {
+            problems.push(FieldError::new("current_password", "is needed to change the password"));
+        }
+        if let Err(Error::Invalid(f)) = password::check(&req.new_password) {
+            problems.extend(f.into_iter().map(|e| FieldError::new("new_password", e.reason)));
         }
     }
-
-    pub(crate) async fn get_me(&self, caller: Caller) -> Result<pb::User, Error> {
-        let (org, user) = Self::me(&caller)?;
-        let mut tx = self.db.tenant(org).await?;
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "select ",
-            user_columns!(),
-            " from identity.users where org_id = $1 and id = $2"
-        ))
-        .bind(org.uuid())
-        .bind(user.uuid())
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        row.map(UserRow::into_proto)
-            .ok_or_else(|| Error::Unauthenticated("this account no longer exists".to_owned()))
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
     }
-
-    pub(crate) async fn update_me(&self, caller: Caller, req: pb::UpdateMeRequest) -> Result<pb::User, Error> {
-        let (org, user) = Self::me(&caller)?;
-        let mut problems = Vec::new();
-        let name = (!req.name.trim().is_empty()).then(|| check_name(&req.name, &mut problems));
-        let changing_password = !req.new_password.is_empty() || !req.current_password.is_empty();
-        if changing_password {
-            if req.current_password.is_empty() {
-                problems.push(FieldError::new("current_password", "is needed to change the password"));
-            }
-            if let Err(Error::Invalid(f)) = password::check(&req.new_password) {
-                problems.extend(f.into_iter().map(|e| FieldError::new("new_password", e.reason)));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        let mut tx = self.db.tenant(org).await?;
-        if changing_password {
-            let (email, stored): (String, String) =
-                sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")
-                    .bind(org.uuid())
-                    .bind(user.uuid())
-                    .fetch_one(&mut *tx)
-                    .await?;
-            self.check_current_password(&email, req.current_password, stored)
+    let mut tx = api.db.tenant(org).await?;
+    if changing_password {
+        let (email, stored): (String, String) =
+            sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")
+                .bind(org.uuid())
+                .bind(user.uuid())
+                .fetch_one(&mut *tx)
                 .await?;
-            let hash = password::hash(req.new_password).await?;
-            sqlx::query(
-                "update identity.users set password_hash = $3, updated_at = now() where org_id = $1 and id = $2",
-            )
+        check_current_password(api, &email, req.current_password, stored).await?;
+        let hash = password::hash(req.new_password).await?;
+        sqlx::query("update identity.users set password_hash = $3, updated_at = now() where org_id = $1 and id = $2")
             .bind(org.uuid())
             .bind(user.uuid())
             .bind(hash)
             .execute(&mut *tx)
             .await?;
-            // A new password signs every session out, this one included.
-            sessions::revoke_user(&mut tx, user.uuid()).await?;
-            audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
-        }
-        if let Some(name) = &name {
-            sqlx::query("update identity.users set name = $3, updated_at = now() where org_id = $1 and id = $2")
-                .bind(org.uuid())
-                .bind(user.uuid())
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
-        }
-        tx.commit().await?;
-        self.get_me(caller).await
+        // A new password signs every session out, this one included.
+        sessions::revoke_user(&mut tx, user.uuid()).await?;
+        audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
     }
-
-    /// A wrong current password counts as a failed sign-in for the account,
-    /// so a stolen access token can't be used to guess the password.
-    async fn check_current_password(&self, email: &str, given: String, stored: String) -> Result<(), Error> {
-        let key = throttle::account_key(email);
-        let now = chrono::Utc::now();
-        // Platform transaction: sign-in failures belong to no organisation.
-        let mut tx = self.db.platform().await?;
-        let state = throttle::load(&mut tx, &key).await?;
-        if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
-            tx.commit().await?;
-            return Err(Error::RateLimited {
-                retry_after: seconds,
-                message,
-            });
-        }
-        if password::verify(given, Some(stored)).await? {
-            tx.commit().await?;
-            return Ok(());
-        }
-        throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
-        tx.commit().await?;
-        Err(Error::invalid("current_password", "is not your current password"))
+    if let Some(name) = &name {
+        sqlx::query("update identity.users set name = $3, updated_at = now() where org_id = $1 and id = $2")
+            .bind(org.uuid())
+            .bind(user.uuid())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
     }
+    tx.commit().await?;
+    get_me(api, caller).await
+}
 
-    pub(crate) async fn list_users(&self, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
-        caller.require_permission(Permission::UsersManage)?;
-        let org = caller.org()?;
-        let mut tx = self.db.tenant(org).await?;
-        let rows: Vec<UserRow> = sqlx::query_as(concat!(
-            "select ",
-            user_columns!(),
-            " from identity.users where org_id = $1 order by created_at, id"
-        ))
-        .bind(org.uuid())
-        .fetch_all(&mut *tx)
-        .await?;
+/// A wrong current password counts as a failed sign-in for the account,
+/// so a stolen access token can't be used to guess the password.
+async fn check_current_password(api: &Api, email: &str, given: String, stored: String) -> Result<(), Error> {
+    let key = throttle::account_key(email);
+    let now = chrono::Utc::now();
+    // Platform transaction: sign-in failures belong to no organisation.
+    let mut tx = api.db.platform().await?;
+    let state = throttle::load(&mut tx, &key).await?;
+    if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
         tx.commit().await?;
-        Ok(pb::ListUsersResponse {
-            users: rows.into_iter().map(UserRow::into_proto).collect(),
-        })
+        return Err(Error::RateLimited {
+            retry_after: seconds,
+            message,
+        });
     }
+    if password::verify(given, Some(stored)).await? {
+        tx.commit().await?;
+        return Ok(());
+    }
+    throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
+    tx.commit().await?;
+    Err(Error::invalid("current_password", "is not your current password"))
+}
 
-    pub(crate) async fn set_active(&self, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
-        caller.require_permission(Permission::UsersManage)?;
-        let org = caller.org()?;
-        let target: UserId = req
-            .user_id
-            .parse()
-            .map_err(|e: attend_kit::ids::IdError| Error::invalid("user_id", e.to_string()))?;
-        if caller.user == Some(target) && !req.active {
-            return Err(Error::invalid("user_id", "you can't deactivate yourself"));
-        }
-        let mut tx = self.db.tenant(org).await?;
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "update identity.users set is_active = $3,
+pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
+    caller.require_permission(Permission::UsersManage)?;
+    let org = caller.org()?;
+    let mut tx = api.db.tenant(org).await?;
+    let rows: Vec<UserRow> = sqlx::query_as(concat!(
+        "select ",
+        user_columns!(),
+        " from identity.users where org_id = $1 order by created_at, id"
+    ))
+    .bind(org.uuid())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(pb::ListUsersResponse {
+        users: rows.into_iter().map(UserRow::into_proto).collect(),
+    })
+}
+
+pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
+    caller.require_permission(Permission::UsersManage)?;
+    let org = caller.org()?;
+    let target: UserId = req
+        .user_id
+        .parse()
+        .map_err(|e: attend_kit::ids::IdError| Error::invalid("user_id", e.to_string()))?;
+    if caller.user == Some(target) && !req.active {
+        return Err(Error::invalid("user_id", "you can't deactivate yourself"));
+    }
+    let mut tx = api.db.tenant(org).await?;
+    let row: Option<UserRow> = sqlx::query_as(concat!(
+        "update identity.users set is_active = $3,
                deactivated_at = case when $3 then null else now() end, updated_at = now()
              where org_id = $1 and id = $2 returning ",
-            user_columns!()
-        ))
-        .bind(org.uuid())
-        .bind(target.uuid())
-        .bind(req.active)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let row = row.ok_or_else(|| Error::NotFound("user".to_owned()))?;
-        if !req.active {
-            sessions::revoke_user(&mut tx, target.uuid()).await?;
-            sqlx::query("update identity.password_resets set used_at = now() where user_id = $1 and used_at is null")
-                .bind(target.uuid())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let action = if req.active {
-            "user.reactivate"
-        } else {
-            "user.deactivate"
-        };
-        audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
-        tx.commit().await?;
-        Ok(row.into_proto())
+        user_columns!()
+    ))
+    .bind(org.uuid())
+    .bind(target.uuid())
+    .bind(req.active)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row.ok_or_else(|| Error::NotFound("user".to_owned()))?;
+    if !req.active {
+        sessions::revoke_user(&mut tx, target.uuid()).await?;
+        sqlx::query("update identity.password_resets set used_at = now() where user_id = $1 and used_at is null")
+            .bind(target.uuid())
+            .execute(&mut *tx)
+            .await?;
     }
+    let action = if req.active {
+        "user.reactivate"
+    } else {
+        "user.deactivate"
+    };
+    audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
+    tx.commit().await?;
+    Ok(row.into_proto())
 }
