@@ -9,13 +9,14 @@ use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::{from_timestamp, timestamp};
 use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
-use attend_kit::ids::{OrgId, TypedId, UserId};
+use attend_kit::ids::{OrgId, UserId};
 use attend_proto::events::v1::AuditRecorded;
 use attend_proto::identity::v1 as pb;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::api::Api;
+use crate::store;
+use crate::store::audit::{AuditRow, Fact, Filter};
 
 /// One entry of identity's own.
 #[derive(Debug, Clone)]
@@ -62,26 +63,6 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Writes an entry in the transaction that does the work.
-pub async fn write(tx: &mut Tx, e: Entry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into identity.audit_log
-           (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source)
-         values ($1, $2, $3, $4, $5, $6, $7, now(), $8, 'identity')",
-    )
-    .bind(Uuid::now_v7())
-    .bind(e.org.uuid())
-    .bind(e.actor.map(|u| u.uuid()))
-    .bind(e.actor_role.as_str())
-    .bind(e.action)
-    .bind(e.target_type)
-    .bind(e.target_id)
-    .bind(e.details)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 pub const SPEC: Spec = Spec {
     purpose: "audit",
     events: "audit.recorded",
@@ -111,41 +92,24 @@ impl Handler for Keeper {
                 serde_json::from_str(text).map_err(|e| HandleError::Reject(anyhow::anyhow!("details_json: {e}")))?
             }
         };
-        sqlx::query(
-            "insert into identity.audit_log
-               (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details,
-                source, source_event_id)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             on conflict (source_event_id) do nothing",
+        store::audit::keep(
+            tx,
+            Fact {
+                org: event.org,
+                actor,
+                actor_role: &fact.actor_role,
+                action: &fact.action,
+                target_type: &fact.target_type,
+                target_id: &fact.target_id,
+                occurred_at,
+                details,
+                source: &event.envelope.producer,
+                source_event: event.id,
+            },
         )
-        .bind(Uuid::now_v7())
-        .bind(event.org.uuid())
-        .bind(actor.map(|u| u.uuid()))
-        .bind(&fact.actor_role)
-        .bind(&fact.action)
-        .bind(&fact.target_type)
-        .bind(&fact.target_id)
-        .bind(occurred_at)
-        .bind(details)
-        .bind(&event.envelope.producer)
-        .bind(event.id.uuid())
-        .execute(&mut **tx)
         .await?;
         Ok(())
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    actor_user_id: Option<Uuid>,
-    actor_role: String,
-    action: String,
-    target_type: String,
-    target_id: String,
-    occurred_at: DateTime<Utc>,
-    details: serde_json::Value,
-    source: String,
 }
 
 /// The caller's organisation's trail, newest first, filtered, a page at a
@@ -153,13 +117,6 @@ struct Row {
 pub(crate) async fn list(api: &Api, caller: Caller, req: pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
     caller.require_permission(Permission::AuditRead)?;
     let org = caller.org()?;
-    let mut tx = api.db.tenant(org).await?;
-    let page = page(&mut tx, org, &req).await?;
-    tx.commit().await?;
-    Ok(page)
-}
-
-async fn page(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
     let limit = match req.limit {
         0 => 100,
         n @ 1..=500 => i64::from(n),
@@ -169,8 +126,7 @@ async fn page(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb:
         "" => None,
         text => Some(
             text.parse::<UserId>()
-                .map_err(|e| Error::invalid("actor", e.to_string()))?
-                .uuid(),
+                .map_err(|e| Error::invalid("actor", e.to_string()))?,
         ),
     };
     let before = match req.before.trim() {
@@ -180,32 +136,23 @@ async fn page(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb:
         }
     };
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let rows: Vec<Row> = sqlx::query_as(
-        "select id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source
-         from identity.audit_log
-         where org_id = $1
-           and ($2::uuid is null or actor_user_id = $2)
-           and ($3::text is null or action = $3)
-           and ($4::text is null or target_type = $4)
-           and ($5::text is null or target_id = $5)
-           and ($6::timestamptz is null or occurred_at >= $6)
-           and ($7::timestamptz is null or occurred_at < $7)
-           and ($8::uuid is null or id < $8)
-         order by id desc limit $9",
-    )
-    .bind(org.uuid())
-    .bind(actor)
-    .bind(opt(&req.action))
-    .bind(opt(&req.target_type))
-    .bind(opt(&req.target_id))
-    .bind(req.from.as_ref().and_then(from_timestamp))
-    .bind(req.to.as_ref().and_then(from_timestamp))
-    .bind(before)
-    .bind(limit + 1)
-    .fetch_all(&mut **tx)
-    .await?;
+    let filter = Filter {
+        org,
+        actor,
+        action: opt(&req.action),
+        target_type: opt(&req.target_type),
+        target_id: opt(&req.target_id),
+        from: req.from.as_ref().and_then(from_timestamp),
+        to: req.to.as_ref().and_then(from_timestamp),
+        before,
+        // One more than a page, to know whether another follows.
+        limit: limit + 1,
+    };
+    let mut tx = api.db.tenant(org).await?;
+    let rows = store::audit::find(&mut tx, &filter).await?;
+    tx.commit().await?;
     let more = rows.len() as i64 > limit;
-    let rows: Vec<Row> = rows.into_iter().take(limit as usize).collect();
+    let rows: Vec<AuditRow> = rows.into_iter().take(limit as usize).collect();
     let next_before = if more {
         rows.last().map(|r| r.id.to_string()).unwrap_or_default()
     } else {

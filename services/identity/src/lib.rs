@@ -24,6 +24,7 @@ pub mod orgs;
 pub mod password;
 pub mod recovery;
 pub mod sessions;
+mod store;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -46,13 +47,6 @@ pub fn definition() -> ServiceDef {
         public_http: false,
         configure,
     }
-}
-
-/// Platform transaction: failed sign-ins of every account and address.
-async fn purge_throttle(db: &attend_kit::db::Db) -> sqlx::Result<()> {
-    let mut tx = db.platform().await?;
-    throttle::purge(&mut tx).await?;
-    tx.commit().await
 }
 
 /// Identity's own settings.
@@ -94,7 +88,7 @@ impl Startable for Identity {
                             if let Err(e) = reload_keys.reload(&reload_db).await {
                                 tracing::warn!(error = format!("{e:#}"), "cannot reload signing keys");
                             }
-                            if let Err(e) = purge_throttle(&reload_db).await {
+                            if let Err(e) = throttle::purge(&reload_db).await {
                                 tracing::warn!(error = %e, "cannot purge old sign-in failures");
                             }
                         }

@@ -4,56 +4,16 @@
 use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
 use attend_kit::contact_point::Region;
-use attend_kit::db::{Tx, is_violation};
+use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
-use chrono::{DateTime, NaiveTime, Utc};
-use uuid::Uuid;
+use chrono::NaiveTime;
 
 use crate::api::Api;
-
-#[derive(sqlx::FromRow)]
-struct OrgRow {
-    id: Uuid,
-    name: String,
-    slug: String,
-    time_zone: String,
-    phone_region: String,
-    created_at: DateTime<Utc>,
-    business_hours: serde_json::Value,
-}
-
-macro_rules! org_columns {
-    () => {
-        "id, name, slug, time_zone, phone_region, created_at, business_hours"
-    };
-}
-
-/// An organisation as the API shows it, with its provider ids.
-async fn with_ids(tx: &mut Tx, row: OrgRow) -> Result<pb::Organisation, Error> {
-    let ids: Vec<(String, String)> = sqlx::query_as(
-        "select provider, external_id from identity.organisation_external_ids
-             where org_id = $1 order by provider, external_id",
-    )
-    .bind(row.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(pb::Organisation {
-        id: row.id.to_string(),
-        name: row.name,
-        slug: row.slug,
-        time_zone: row.time_zone,
-        phone_region: row.phone_region,
-        external_ids: ids
-            .into_iter()
-            .map(|(provider, external_id)| pb::ExternalId { provider, external_id })
-            .collect(),
-        created_at: Some(timestamp(row.created_at)),
-        business_hours: Some(hours_to_proto(&row.business_hours)),
-    })
-}
+use crate::store;
+use crate::store::orgs::OrgRow;
 
 pub(crate) async fn create(
     api: &Api,
@@ -64,50 +24,21 @@ pub(crate) async fn create(
     let new = NewOrganisation::parse(req)?;
     // Platform transaction: an organisation is created outside any tenant.
     let mut tx = api.db.platform().await?;
-    let id = OrgId::new().uuid();
-    let row: OrgRow = sqlx::query_as(concat!(
-        "insert into identity.organisations (id, name, slug, time_zone, phone_region, business_hours)
-             values ($1, $2, $3, $4, $5, $6) returning ",
-        org_columns!()
-    ))
-    .bind(id)
-    .bind(&new.name)
-    .bind(&new.slug)
-    .bind(&new.time_zone)
-    .bind(new.region.as_str())
-    .bind(&new.business_hours)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| {
-        if is_violation(&e, "organisations_slug_key") {
-            Error::Conflict(format!("slug {:?} is already used by another organisation", new.slug))
-        } else {
-            e.into()
-        }
-    })?;
+    let id = OrgId::new();
+    let row = store::orgs::insert(&mut tx, id, &new)
+        .await?
+        .ok_or_else(|| Error::Conflict(format!("slug {:?} is already used by another organisation", new.slug)))?;
     for ext in &new.external_ids {
-        sqlx::query(
-            "insert into identity.organisation_external_ids (provider, external_id, org_id) values ($1, $2, $3)",
-        )
-        .bind(&ext.provider)
-        .bind(&ext.external_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_violation(&e, "organisation_external_ids_pkey") {
-                Error::Conflict(format!(
-                    "{} id {:?} already belongs to another organisation",
-                    ext.provider, ext.external_id
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        if !store::orgs::link(&mut tx, id, ext).await? {
+            return Err(Error::Conflict(format!(
+                "{} id {:?} already belongs to another organisation",
+                ext.provider, ext.external_id
+            )));
+        }
     }
     let org = with_ids(&mut tx, row).await?;
     tx.commit().await?;
-    tracing::info!(org = %OrgId::from(id), slug = %new.slug, "organisation created");
+    tracing::info!(org = %id, slug = %new.slug, "organisation created");
     Ok(org)
 }
 
@@ -121,15 +52,9 @@ pub(crate) async fn get(api: &Api, caller: Caller, req: pb::GetOrganisationReque
     } else {
         return Err(Error::NotFound("organisation".to_owned()));
     };
-    let row: Option<OrgRow> = sqlx::query_as(concat!(
-        "select ",
-        org_columns!(),
-        " from identity.organisations where id = $1"
-    ))
-    .bind(id.uuid())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let row = row.ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
+    let row = store::orgs::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
     let org = with_ids(&mut tx, row).await?;
     tx.commit().await?;
     Ok(org)
@@ -138,13 +63,7 @@ pub(crate) async fn get(api: &Api, caller: Caller, req: pb::GetOrganisationReque
 pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListOrganisationsResponse, Error> {
     caller.require_permission(Permission::PlatformOperate)?;
     let mut tx = api.db.platform().await?;
-    let rows: Vec<OrgRow> = sqlx::query_as(concat!(
-        "select ",
-        org_columns!(),
-        " from identity.organisations order by created_at, id"
-    ))
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::orgs::all(&mut tx).await?;
     let mut organisations = Vec::with_capacity(rows.len());
     for row in rows {
         organisations.push(with_ids(&mut tx, row).await?);
@@ -162,14 +81,8 @@ pub(crate) async fn resolve(
     // Platform transaction: routing a delivery to its tenant is exactly
     // the question of which tenant it is.
     let mut tx = api.db.platform().await?;
-    let row: Option<OrgRow> = if req.external_id.is_empty() {
-        let rows: Vec<OrgRow> = sqlx::query_as(concat!(
-            "select ",
-            org_columns!(),
-            " from identity.organisations order by created_at limit 2"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
+    let row = if req.external_id.is_empty() {
+        let rows = store::orgs::first_two(&mut tx).await?;
         match rows.len() {
             0 => return Err(Error::NotFound("organisation (none exists yet)".to_owned())),
             1 => rows.into_iter().next(),
@@ -182,25 +95,9 @@ pub(crate) async fn resolve(
         }
     } else if req.provider == "slug" {
         // A webhook URL or token that names the organisation itself.
-        sqlx::query_as(concat!(
-            "select ",
-            org_columns!(),
-            " from identity.organisations where slug = $1"
-        ))
-        .bind(&req.external_id)
-        .fetch_optional(&mut *tx)
-        .await?
+        store::orgs::by_slug(&mut tx, &req.external_id).await?
     } else {
-        sqlx::query_as(
-            "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours
-                 from identity.organisation_external_ids e
-                 join identity.organisations o on o.id = e.org_id
-                 where e.provider = $1 and e.external_id = $2",
-        )
-        .bind(&req.provider)
-        .bind(&req.external_id)
-        .fetch_optional(&mut *tx)
-        .await?
+        store::orgs::by_external_id(&mut tx, &req.provider, &req.external_id).await?
     };
     let row =
         row.ok_or_else(|| Error::NotFound(format!("organisation for {} id {:?}", req.provider, req.external_id)))?;
@@ -209,15 +106,30 @@ pub(crate) async fn resolve(
     Ok(org)
 }
 
+/// An organisation as the API shows it, with its provider ids.
+async fn with_ids(tx: &mut Tx, row: OrgRow) -> Result<pb::Organisation, Error> {
+    let external_ids = store::orgs::external_ids(tx, OrgId::from(row.id)).await?;
+    Ok(pb::Organisation {
+        id: row.id.to_string(),
+        name: row.name,
+        slug: row.slug,
+        time_zone: row.time_zone,
+        phone_region: row.phone_region,
+        external_ids,
+        created_at: Some(timestamp(row.created_at)),
+        business_hours: Some(hours_to_proto(&row.business_hours)),
+    })
+}
+
 /// A checked `CreateOrganisationRequest`.
-struct NewOrganisation {
-    name: String,
-    slug: String,
-    time_zone: String,
-    region: Region,
-    external_ids: Vec<pb::ExternalId>,
+pub(crate) struct NewOrganisation {
+    pub name: String,
+    pub slug: String,
+    pub time_zone: String,
+    pub region: Region,
+    pub external_ids: Vec<pb::ExternalId>,
     /// Seven weekdays, Monday first: [[opens, closes], ...].
-    business_hours: serde_json::Value,
+    pub business_hours: serde_json::Value,
 }
 
 impl NewOrganisation {

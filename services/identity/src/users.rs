@@ -2,66 +2,16 @@
 //! and the admin's list and (de)activation.
 
 use attend_kit::authz::Permission;
-use attend_kit::bus::timestamp;
 use attend_kit::contact_point::Email;
-use attend_kit::db::is_violation;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::api::Api;
-use crate::audit::{self, Entry};
-use crate::{password, sessions, throttle};
-
-macro_rules! user_columns {
-    () => {
-        "id, org_id, email, name, role, is_active, created_at, last_login_at"
-    };
-}
-
-/// A user as the API shows it.
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub is_active: bool,
-    pub created_at: DateTime<Utc>,
-    pub last_login_at: Option<DateTime<Utc>>,
-}
-
-impl UserRow {
-    pub fn into_proto(self) -> pb::User {
-        pb::User {
-            id: self.id.to_string(),
-            org_id: self.org_id.to_string(),
-            email: self.email,
-            name: self.name,
-            role: self.role,
-            is_active: self.is_active,
-            created_at: Some(timestamp(self.created_at)),
-            last_login_at: self.last_login_at.map(timestamp),
-        }
-    }
-
-    pub fn org(&self) -> OrgId {
-        OrgId::from(self.org_id)
-    }
-
-    pub fn user_id(&self) -> UserId {
-        UserId::from(self.id)
-    }
-
-    /// The stored role (the table's check constraint admits only user roles).
-    pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Anonymous)
-    }
-}
+use crate::audit::Entry;
+use crate::store::users::{NewUser, UserRow};
+use crate::{password, store, throttle};
 
 fn check_name(name: &str, problems: &mut Vec<FieldError>) -> String {
     let name = name.trim().to_owned();
@@ -100,34 +50,20 @@ pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest
     }
     let hash = password::hash(req.password).await?;
     let mut tx = api.db.tenant(org).await?;
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from identity.organisations where id = $1)")
-        .bind(org.uuid())
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
+    if !store::orgs::exists(&mut tx, org).await? {
         return Err(Error::invalid("org_id", "no such organisation"));
     }
-    let row: UserRow = sqlx::query_as(concat!(
-        "insert into identity.users (id, org_id, email, name, role, password_hash)
-             values ($1, $2, $3, $4, $5, $6) returning ",
-        user_columns!()
-    ))
-    .bind(UserId::new().uuid())
-    .bind(org.uuid())
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(role.as_str())
-    .bind(&hash)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| {
-        if is_violation(&e, "users_email_key") {
-            Error::Conflict(format!("a user with email {email} already exists"))
-        } else {
-            e.into()
-        }
-    })?;
-    audit::write(
+    let new = NewUser {
+        org,
+        email: email.as_str(),
+        name: &name,
+        role: role.as_str(),
+        password_hash: &hash,
+    };
+    let row = store::users::insert(&mut tx, new)
+        .await?
+        .ok_or_else(|| Error::Conflict(format!("a user with email {email} already exists")))?;
+    store::audit::write(
         &mut tx,
         Entry::by(&caller, org, "user.create", row.user_id())
             .with_details(serde_json::json!({ "role": role.as_str() })),
@@ -148,15 +84,7 @@ fn signed_in(caller: &Caller) -> Result<(OrgId, UserId), Error> {
 pub(crate) async fn get_me(api: &Api, caller: Caller) -> Result<pb::User, Error> {
     let (org, user) = signed_in(&caller)?;
     let mut tx = api.db.tenant(org).await?;
-    let row: Option<UserRow> = sqlx::query_as(concat!(
-        "select ",
-        user_columns!(),
-        " from identity.users where org_id = $1 and id = $2"
-    ))
-    .bind(org.uuid())
-    .bind(user.uuid())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = store::users::get(&mut tx, org, user).await?;
     tx.commit().await?;
     row.map(UserRow::into_proto)
         .ok_or_else(|| Error::Unauthenticated("this account no longer exists".to_owned()))
@@ -180,32 +108,17 @@ pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeReques
     }
     let mut tx = api.db.tenant(org).await?;
     if changing_password {
-        let (email, stored): (String, String) =
-            sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")
-                .bind(org.uuid())
-                .bind(user.uuid())
-                .fetch_one(&mut *tx)
-                .await?;
+        let (email, stored) = store::users::credentials(&mut tx, org, user).await?;
         check_current_password(api, &email, req.current_password, stored).await?;
         let hash = password::hash(req.new_password).await?;
-        sqlx::query("update identity.users set password_hash = $3, updated_at = now() where org_id = $1 and id = $2")
-            .bind(org.uuid())
-            .bind(user.uuid())
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
+        store::users::set_password(&mut tx, org, user, &hash).await?;
         // A new password signs every session out, this one included.
-        sessions::revoke_user(&mut tx, user.uuid()).await?;
-        audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
+        store::sessions::revoke_user(&mut tx, user).await?;
+        store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
     }
     if let Some(name) = &name {
-        sqlx::query("update identity.users set name = $3, updated_at = now() where org_id = $1 and id = $2")
-            .bind(org.uuid())
-            .bind(user.uuid())
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
-        audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
+        store::users::rename(&mut tx, org, user, name).await?;
+        store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
     }
     tx.commit().await?;
     get_me(api, caller).await
@@ -218,7 +131,7 @@ async fn check_current_password(api: &Api, email: &str, given: String, stored: S
     let now = chrono::Utc::now();
     // Platform transaction: sign-in failures belong to no organisation.
     let mut tx = api.db.platform().await?;
-    let state = throttle::load(&mut tx, &key).await?;
+    let state = store::throttle::load(&mut tx, &key).await?;
     if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
         tx.commit().await?;
         return Err(Error::RateLimited {
@@ -230,7 +143,7 @@ async fn check_current_password(api: &Api, email: &str, given: String, stored: S
         tx.commit().await?;
         return Ok(());
     }
-    throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
+    store::throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
     tx.commit().await?;
     Err(Error::invalid("current_password", "is not your current password"))
 }
@@ -239,14 +152,7 @@ pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListUsersRespo
     caller.require_permission(Permission::UsersManage)?;
     let org = caller.org()?;
     let mut tx = api.db.tenant(org).await?;
-    let rows: Vec<UserRow> = sqlx::query_as(concat!(
-        "select ",
-        user_columns!(),
-        " from identity.users where org_id = $1 order by created_at, id"
-    ))
-    .bind(org.uuid())
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::users::list(&mut tx, org).await?;
     tx.commit().await?;
     Ok(pb::ListUsersResponse {
         users: rows.into_iter().map(UserRow::into_proto).collect(),
@@ -264,31 +170,19 @@ pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActive
         return Err(Error::invalid("user_id", "you can't deactivate yourself"));
     }
     let mut tx = api.db.tenant(org).await?;
-    let row: Option<UserRow> = sqlx::query_as(concat!(
-        "update identity.users set is_active = $3,
-               deactivated_at = case when $3 then null else now() end, updated_at = now()
-             where org_id = $1 and id = $2 returning ",
-        user_columns!()
-    ))
-    .bind(org.uuid())
-    .bind(target.uuid())
-    .bind(req.active)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let row = row.ok_or_else(|| Error::NotFound("user".to_owned()))?;
+    let row = store::users::set_active(&mut tx, org, target, req.active)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".to_owned()))?;
     if !req.active {
-        sessions::revoke_user(&mut tx, target.uuid()).await?;
-        sqlx::query("update identity.password_resets set used_at = now() where user_id = $1 and used_at is null")
-            .bind(target.uuid())
-            .execute(&mut *tx)
-            .await?;
+        store::sessions::revoke_user(&mut tx, target).await?;
+        store::recovery::spend_resets_of(&mut tx, target).await?;
     }
     let action = if req.active {
         "user.reactivate"
     } else {
         "user.deactivate"
     };
-    audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
+    store::audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
     tx.commit().await?;
     Ok(row.into_proto())
 }
