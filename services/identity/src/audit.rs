@@ -9,7 +9,7 @@ use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::{from_timestamp, timestamp};
 use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
-use attend_kit::ids::{OrgId, UserId};
+use attend_kit::ids::{OrgId, TypedId, UserId};
 use attend_proto::events::v1::AuditRecorded;
 use attend_proto::identity::v1 as pb;
 use uuid::Uuid;
@@ -124,10 +124,7 @@ pub(crate) async fn list(api: &Api, caller: Caller, req: pb::ListAuditRequest) -
     };
     let actor = match req.actor_user_id.trim() {
         "" => None,
-        text => Some(
-            text.parse::<UserId>()
-                .map_err(|e| Error::invalid("actor", e.to_string()))?,
-        ),
+        text => Some(UserId::parse_public_at("actor", text)?),
     };
     let before = match req.before.trim() {
         "" => None,

@@ -7,6 +7,7 @@ use attend_kit::contact_point::Region;
 use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId};
+use attend_kit::text;
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 use chrono::NaiveTime;
@@ -43,7 +44,7 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn get(api: &Api, caller: Caller, req: pb::GetOrganisationRequest) -> Result<pb::Organisation, Error> {
-    let id = OrgId::parse_uuid(&req.id).map_err(|_| Error::invalid("id", "is not an organisation id"))?;
+    let id = OrgId::parse_uuid_at("id", &req.id)?;
     // Anyone inside the organisation may read it; the platform reads any.
     let mut tx = if caller.role == Role::Platform {
         api.db.platform().await?
@@ -135,12 +136,10 @@ pub(crate) struct NewOrganisation {
 impl NewOrganisation {
     fn parse(req: pb::CreateOrganisationRequest) -> Result<Self, Error> {
         let mut problems = Vec::new();
-        let name = req.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            problems.push(FieldError::new("name", "must be 1-200 characters"));
-        }
+        // An organisation's name, not a person's: one line, required.
+        let name = text::collect(&mut problems, "name", text::required_line(&req.name, 200));
         let slug = if req.slug.trim().is_empty() {
-            slugify(&name)
+            slugify(req.name.trim())
         } else {
             req.slug.trim().to_owned()
         };
@@ -172,9 +171,7 @@ impl NewOrganisation {
         } else {
             req.phone_region.parse::<Region>()
         };
-        let region = region
-            .map_err(|reason| problems.push(FieldError::new("phone_region", reason)))
-            .ok();
+        let region = text::collect(&mut problems, "phone_region", region);
         let business_hours = match &req.business_hours {
             None => default_hours(),
             Some(hours) => hours_from_proto(hours).unwrap_or_else(|problem| {
@@ -190,8 +187,8 @@ impl NewOrganisation {
                 ));
             }
         }
-        match region {
-            Some(region) if problems.is_empty() => Ok(Self {
+        match (name, region) {
+            (Some(name), Some(region)) if problems.is_empty() => Ok(Self {
                 name,
                 slug,
                 time_zone,
@@ -366,5 +363,20 @@ mod tests {
         let Error::Invalid(fields) = err else { panic!() };
         let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(names, ["name", "slug", "time_zone", "phone_region", "external_ids[0]"]);
+    }
+
+    #[test]
+    fn an_organisation_name_is_one_line_of_at_most_200_characters() {
+        for name in ["Avatar\nImaging", &"x".repeat(201), "   "] {
+            let err = NewOrganisation::parse(pb::CreateOrganisationRequest {
+                name: name.to_owned(),
+                slug: "avatar".to_owned(),
+                ..Default::default()
+            })
+            .err()
+            .unwrap();
+            let Error::Invalid(fields) = err else { panic!() };
+            assert_eq!(fields[0].field, "name", "{name:?}");
+        }
     }
 }

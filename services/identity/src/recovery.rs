@@ -10,6 +10,7 @@ use attend_kit::contact_point::Email;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Role, request, with_idempotency_key};
 use attend_kit::ids::OrgId;
+use attend_kit::text::{self, PersonName};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 use attend_proto::messaging::v1::SendEmailRequest;
@@ -189,9 +190,7 @@ pub(crate) async fn invite(
     caller.require_permission(Permission::UsersManage)?;
     let org = caller.org()?;
     let mut problems = Vec::new();
-    let email = Email::parse(&req.email)
-        .map_err(|r| problems.push(FieldError::new("email", r)))
-        .ok();
+    let email = text::collect(&mut problems, "email", Email::parse(&req.email));
     let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
     if role.is_none() {
         problems.push(FieldError::new(
@@ -199,11 +198,8 @@ pub(crate) async fn invite(
             "must be one of admin, staff, readonly, care_team, family, client",
         ));
     }
-    let name = req.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(FieldError::new("name", "must be 1-200 characters"));
-    }
-    let (Some(email), Some(role)) = (email, role) else {
+    let name = text::collect(&mut problems, "name", PersonName::parse(&req.name));
+    let (Some(email), Some(role), Some(name)) = (email, role, name) else {
         return Err(Error::Invalid(problems));
     };
     if !problems.is_empty() {
@@ -245,7 +241,7 @@ pub(crate) async fn invite(
         id,
         org,
         email: email.as_str(),
-        name: &name,
+        name: name.as_str(),
         role: role.as_str(),
         invited_by: caller.user,
         token_hash: &hash,
@@ -270,13 +266,15 @@ pub(crate) async fn invite(
         id: id.to_string(),
         email: email.to_string(),
         role: role.as_str().to_owned(),
-        name,
+        name: name.into_string(),
         expires_at: Some(attend_kit::bus::timestamp(expires_at)),
     })
 }
 
 pub(crate) async fn accept(api: &Api, req: pb::AcceptInvitationRequest) -> Result<pb::LoginResponse, Error> {
     password::check(&req.password)?;
+    // Blank keeps the name the admin gave.
+    let name = PersonName::parse_optional(&req.name).map_err(text::at("name"))?;
     let hash = tokens::hash(&req.token);
     let password_hash = password::hash(req.password).await?;
     // Platform transaction: the token is the only credential.
@@ -284,11 +282,7 @@ pub(crate) async fn accept(api: &Api, req: pb::AcceptInvitationRequest) -> Resul
     let Some(invitation) = store::recovery::find_invitation(&mut tx, &hash).await? else {
         return Err(bad_token());
     };
-    let name = match req.name.trim() {
-        "" => invitation.name,
-        name if name.chars().count() <= 200 => name.to_owned(),
-        _ => return Err(Error::invalid("name", "must be at most 200 characters")),
-    };
+    let name = name.map_or(invitation.name, PersonName::into_string);
     let new = NewUser {
         org: OrgId::from(invitation.org_id),
         email: &invitation.email,

@@ -5,6 +5,7 @@ use attend_kit::authz::Permission;
 use attend_kit::contact_point::Email;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
+use attend_kit::text::{self, PersonName};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 
@@ -13,25 +14,15 @@ use crate::audit::Entry;
 use crate::store::users::{NewUser, UserRow};
 use crate::{password, store, throttle};
 
-fn check_name(name: &str, problems: &mut Vec<FieldError>) -> String {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(FieldError::new("name", "must be 1-200 characters"));
-    }
-    name
-}
-
 pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
-    let org = OrgId::parse_uuid(&req.org_id).map_err(|_| Error::invalid("org_id", "is not an organisation id"))?;
+    let org = OrgId::parse_uuid_at("org_id", &req.org_id)?;
     caller.require_permission(Permission::UsersManage)?;
     if caller.role != Role::Platform && caller.org()? != org {
         return Err(Error::NotFound("organisation".to_owned()));
     }
     let mut problems = Vec::new();
-    let email = Email::parse(&req.email)
-        .map_err(|r| problems.push(FieldError::new("email", r)))
-        .ok();
-    let name = check_name(&req.name, &mut problems);
+    let email = text::collect(&mut problems, "email", Email::parse(&req.email));
+    let name = text::collect(&mut problems, "name", PersonName::parse(&req.name));
     let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
     if role.is_none() {
         problems.push(FieldError::new(
@@ -42,7 +33,7 @@ pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest
     if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
         problems.append(&mut f);
     }
-    let (Some(email), Some(role)) = (email, role) else {
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
         return Err(Error::Invalid(problems));
     };
     if !problems.is_empty() {
@@ -56,7 +47,7 @@ pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest
     let new = NewUser {
         org,
         email: email.as_str(),
-        name: &name,
+        name: name.as_str(),
         role: role.as_str(),
         password_hash: &hash,
     };
@@ -93,7 +84,7 @@ pub(crate) async fn get_me(api: &Api, caller: Caller) -> Result<pb::User, Error>
 pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeRequest) -> Result<pb::User, Error> {
     let (org, user) = signed_in(&caller)?;
     let mut problems = Vec::new();
-    let name = (!req.name.trim().is_empty()).then(|| check_name(&req.name, &mut problems));
+    let name = text::collect(&mut problems, "name", PersonName::parse_optional(&req.name)).flatten();
     let changing_password = !req.new_password.is_empty() || !req.current_password.is_empty();
     if changing_password {
         if req.current_password.is_empty() {
@@ -117,7 +108,7 @@ pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeReques
         store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
     }
     if let Some(name) = &name {
-        store::users::rename(&mut tx, org, user, name).await?;
+        store::users::rename(&mut tx, org, user, name.as_str()).await?;
         store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
     }
     tx.commit().await?;
@@ -162,10 +153,7 @@ pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListUsersRespo
 pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
     caller.require_permission(Permission::UsersManage)?;
     let org = caller.org()?;
-    let target: UserId = req
-        .user_id
-        .parse()
-        .map_err(|e: attend_kit::ids::IdError| Error::invalid("user_id", e.to_string()))?;
+    let target = UserId::parse_public_at("user_id", &req.user_id)?;
     if caller.user == Some(target) && !req.active {
         return Err(Error::invalid("user_id", "you can't deactivate yourself"));
     }
