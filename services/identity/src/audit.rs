@@ -1,22 +1,20 @@
 //! The audit trail: who read or changed what, per organisation,
-//! append-only. Identity records its own actions directly; every other
-//! service publishes `audit.recorded` facts through its outbox, and the
-//! consumer here keeps them.
+//! append-only. Identity records its own actions directly, with an
+//! [`Entry`] in the transaction that does the work; every other service
+//! publishes `audit.recorded` facts through its outbox, which
+//! `consumers::audit` keeps. Admins read the trail here.
 
 use attend_kit::Error;
 use attend_kit::authz::Permission;
-use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::{from_timestamp, timestamp};
-use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
-use attend_proto::events::v1::AuditRecorded;
 use attend_proto::identity::v1 as pb;
 use uuid::Uuid;
 
 use crate::api::Api;
 use crate::store;
-use crate::store::audit::{AuditRow, Fact, Filter};
+use crate::store::audit::{AuditRow, Filter};
 
 /// One entry of identity's own.
 #[derive(Debug, Clone)]
@@ -60,55 +58,6 @@ impl<'a> Entry<'a> {
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self
-    }
-}
-
-pub const SPEC: Spec = Spec {
-    purpose: "audit",
-    events: "audit.recorded",
-};
-
-/// Keeps other services' audit facts.
-pub struct Keeper;
-
-impl Handler for Keeper {
-    async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
-        let fact: AuditRecorded = event.payload()?;
-        let occurred_at = fact
-            .occurred_at
-            .as_ref()
-            .and_then(from_timestamp)
-            .ok_or_else(|| HandleError::Reject(anyhow::anyhow!("audit fact without occurred_at")))?;
-        let actor = match fact.actor_user_id.as_str() {
-            "" => None,
-            text => Some(
-                text.parse::<UserId>()
-                    .map_err(|e| HandleError::Reject(anyhow::anyhow!("actor_user_id: {e}")))?,
-            ),
-        };
-        let details: serde_json::Value = match fact.details_json.as_str() {
-            "" => serde_json::json!({}),
-            text => {
-                serde_json::from_str(text).map_err(|e| HandleError::Reject(anyhow::anyhow!("details_json: {e}")))?
-            }
-        };
-        store::audit::keep(
-            tx,
-            Fact {
-                org: event.org,
-                actor,
-                actor_role: &fact.actor_role,
-                action: &fact.action,
-                target_type: &fact.target_type,
-                target_id: &fact.target_id,
-                occurred_at,
-                details,
-                source: &event.envelope.producer,
-                source_event: event.id,
-            },
-        )
-        .await?;
-        Ok(())
     }
 }
 

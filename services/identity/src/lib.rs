@@ -19,6 +19,7 @@
 
 pub mod api;
 pub mod audit;
+mod consumers;
 pub mod keys;
 pub mod orgs;
 pub mod password;
@@ -96,7 +97,7 @@ impl Startable for Identity {
                 }
             });
 
-            ctx.consume(audit::SPEC, audit::Keeper)?;
+            ctx.consume(consumers::audit::SPEC, consumers::audit::Keeper)?;
             let api = api::Api {
                 mailer: recovery::Mailer {
                     db: db.clone(),
