@@ -46,12 +46,11 @@ pub(crate) async fn create(
 pub(crate) async fn get(api: &Api, caller: Caller, req: pb::GetOrganisationRequest) -> Result<pb::Organisation, Error> {
     let id = OrgId::parse_uuid_at("id", &req.id)?;
     // Anyone inside the organisation may read it; the platform reads any.
+    require_within(&caller, id)?;
     let mut tx = if caller.role == Role::Platform {
         api.db.platform().await?
-    } else if caller.org()? == id {
-        api.db.tenant(id).await?
     } else {
-        return Err(Error::NotFound("organisation".to_owned()));
+        api.db.tenant(id).await?
     };
     let row = store::orgs::get(&mut tx, id)
         .await?
@@ -105,6 +104,16 @@ pub(crate) async fn resolve(
     let org = with_ids(&mut tx, row).await?;
     tx.commit().await?;
     Ok(org)
+}
+
+/// Refuses a caller outside `org`; the platform is within every one. To
+/// anyone else another organisation does not exist.
+pub(crate) fn require_within(caller: &Caller, org: OrgId) -> Result<(), Error> {
+    if caller.role == Role::Platform || caller.org()? == org {
+        Ok(())
+    } else {
+        Err(Error::NotFound("organisation".to_owned()))
+    }
 }
 
 /// An organisation as the API shows it, with its provider ids.
@@ -378,5 +387,18 @@ mod tests {
             let Error::Invalid(fields) = err else { panic!() };
             assert_eq!(fields[0].field, "name", "{name:?}");
         }
+    }
+
+    #[test]
+    fn only_the_platform_sees_into_another_organisation() {
+        let (mine, other) = (OrgId::new(), OrgId::new());
+        let admin = Caller::user(mine, attend_kit::ids::UserId::new(), Role::Admin);
+        assert!(require_within(&admin, mine).is_ok());
+        assert!(matches!(require_within(&admin, other), Err(Error::NotFound(_))));
+        assert!(require_within(&Caller::platform(), other).is_ok());
+        assert!(matches!(
+            require_within(&Caller::anonymous(), mine),
+            Err(Error::Forbidden(_))
+        ));
     }
 }

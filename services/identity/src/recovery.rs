@@ -5,32 +5,27 @@
 
 use std::time::Duration;
 
+use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::contact_point::Email;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Role, request, with_idempotency_key};
 use attend_kit::ids::OrgId;
 use attend_kit::text::{self, PersonName};
-use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 use attend_proto::messaging::v1::SendEmailRequest;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::api::Api;
 use crate::audit::Entry;
 use crate::store::recovery::NewInvitation;
 use crate::store::users::NewUser;
-use crate::{password, sessions, store, throttle, tokens};
+use crate::{password, sessions, store, throttle, tokens, users};
 
 /// How long a reset link works.
 pub const RESET_TTL: Duration = Duration::from_secs(3600);
 /// How long an invitation works.
 pub const INVITATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-
-fn expiry(ttl: Duration) -> DateTime<Utc> {
-    Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default()
-}
 
 fn bad_token() -> Error {
     Error::invalid("token", "is not valid, was already used, or has expired")
@@ -98,7 +93,7 @@ impl Mailer {
         }
         let (token, hash) = tokens::new_token("reset")?;
         let id = Uuid::now_v7();
-        store::recovery::insert_reset(&mut tx, id, &user, &hash, expiry(RESET_TTL)).await?;
+        store::recovery::insert_reset(&mut tx, id, &user, &hash, tokens::expiry(RESET_TTL)).await?;
         store::audit::write(
             &mut tx,
             Entry::own(
@@ -191,13 +186,7 @@ pub(crate) async fn invite(
     let org = caller.org()?;
     let mut problems = Vec::new();
     let email = text::collect(&mut problems, "email", Email::parse(&req.email));
-    let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
-    if role.is_none() {
-        problems.push(FieldError::new(
-            "role",
-            "must be one of admin, staff, readonly, care_team, family, client",
-        ));
-    }
+    let role = text::collect(&mut problems, "role", users::parse_role(&req.role));
     let name = text::collect(&mut problems, "name", PersonName::parse(&req.name));
     let (Some(email), Some(role), Some(name)) = (email, role, name) else {
         return Err(Error::Invalid(problems));
@@ -217,7 +206,7 @@ pub(crate) async fn invite(
     }
     let (token, hash) = tokens::new_token("inv")?;
     let id = Uuid::now_v7();
-    let expires_at = expiry(INVITATION_TTL);
+    let expires_at = tokens::expiry(INVITATION_TTL);
     let body = format!(
         "Hello {name},\n\nYou are invited to {org_name} on attend as {role}. Open this link within 7 days to choose your password:\n\n{}\n",
         api.mailer.link("/accept-invitation", &token)

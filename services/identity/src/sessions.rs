@@ -23,7 +23,7 @@ use crate::audit::Entry;
 use crate::keys::KeyRing;
 use crate::store::sessions::RefreshRow;
 use crate::store::users::{LoginRow, UserRow};
-use crate::throttle::{self, Verdict};
+use crate::throttle::{self, Tracked};
 use crate::{password, store, tokens};
 
 /// How long a refresh token lives; each rotation starts a new period.
@@ -46,7 +46,7 @@ pub(crate) async fn open(
     family: Option<Uuid>,
 ) -> Result<pb::LoginResponse, Error> {
     let (refresh_token, refresh_hash) = tokens::new_token("rt")?;
-    let expires_at = Utc::now() + chrono::Duration::from_std(REFRESH_TOKEN_TTL).unwrap_or_default();
+    let expires_at = tokens::expiry(REFRESH_TOKEN_TTL);
     store::sessions::insert(
         tx,
         family.unwrap_or_else(Uuid::now_v7),
@@ -89,27 +89,20 @@ async fn sign_access_token(keys: &KeyRing, user: &UserRow) -> Result<String, Err
 
 pub(crate) async fn login(api: &Api, req: pb::LoginRequest) -> Result<pb::LoginResponse, Error> {
     let now = Utc::now();
-    let account = throttle::account_key(&req.email);
-    let address = throttle::address_key(&req.client_address);
     // Platform transaction: sign-in finds an account by email before
     // anyone knows its organisation.
     let mut tx = api.db.platform().await?;
-    let account_state = store::throttle::load(&mut tx, &account).await?;
-    let address_state = match &address {
-        Some(key) => store::throttle::load(&mut tx, key).await?,
+    let account = Tracked::load(&mut tx, throttle::ACCOUNT, throttle::account_key(&req.email)).await?;
+    let address = match throttle::address_key(&req.client_address) {
+        Some(key) => Some(Tracked::load(&mut tx, throttle::ADDRESS, key).await?),
         None => None,
     };
-    for verdict in [
-        throttle::ACCOUNT.check(account_state.as_ref(), now),
-        throttle::ADDRESS.check(address_state.as_ref(), now),
-    ] {
-        if let Verdict::Wait { seconds, message } = verdict {
-            tx.commit().await?;
-            return Err(Error::RateLimited {
-                retry_after: seconds,
-                message,
-            });
-        }
+    let allowed = account
+        .check(now)
+        .and_then(|()| address.as_ref().map_or(Ok(()), |address| address.check(now)));
+    if let Err(refusal) = allowed {
+        tx.commit().await?;
+        return Err(refusal);
     }
 
     let found = match Email::parse(&req.email) {
@@ -125,9 +118,9 @@ pub(crate) async fn login(api: &Api, req: pb::LoginRequest) -> Result<pb::LoginR
     let user = match user {
         Some(user) if ok && user.is_active => user,
         user => {
-            store::throttle::save(&mut tx, &account, &throttle::ACCOUNT.after_failure(account_state, now)).await?;
-            if let Some(key) = &address {
-                store::throttle::save(&mut tx, key, &throttle::ADDRESS.after_failure(address_state, now)).await?;
+            account.failed(&mut tx, now).await?;
+            if let Some(address) = address {
+                address.failed(&mut tx, now).await?;
             }
             if let Some(user) = user {
                 let reason = if user.is_active {
@@ -146,7 +139,7 @@ pub(crate) async fn login(api: &Api, req: pb::LoginRequest) -> Result<pb::LoginR
             return Err(refused());
         }
     };
-    store::throttle::clear(&mut tx, &account).await?;
+    account.forget(&mut tx).await?;
     let user = store::users::record_login(&mut tx, user.user_id()).await?;
     store::audit::write(
         &mut tx,

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use attend_kit::db::Db;
+use attend_kit::Error;
+use attend_kit::db::{Db, Tx};
 use chrono::{DateTime, Utc};
 
 use crate::store;
@@ -125,6 +126,42 @@ impl Policy {
             last_failure_at: now,
             locked_until: (failures >= self.lock_after).then(|| now + lock),
         }
+    }
+}
+
+/// One key's failures, read (and its row locked) in a sign-in's
+/// transaction: checked before the attempt, counted after a failure.
+pub(crate) struct Tracked {
+    policy: Policy,
+    key: String,
+    state: Option<State>,
+}
+
+impl Tracked {
+    pub(crate) async fn load(tx: &mut Tx, policy: Policy, key: String) -> sqlx::Result<Self> {
+        let state = store::throttle::load(tx, &key).await?;
+        Ok(Self { policy, key, state })
+    }
+
+    /// Refuses an attempt that must wait.
+    pub(crate) fn check(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        match self.policy.check(self.state.as_ref(), now) {
+            Verdict::Allow => Ok(()),
+            Verdict::Wait { seconds, message } => Err(Error::RateLimited {
+                retry_after: seconds,
+                message,
+            }),
+        }
+    }
+
+    /// Counts one more failure.
+    pub(crate) async fn failed(self, tx: &mut Tx, now: DateTime<Utc>) -> sqlx::Result<()> {
+        store::throttle::save(tx, &self.key, &self.policy.after_failure(self.state, now)).await
+    }
+
+    /// Forgets the failures (a successful sign-in).
+    pub(crate) async fn forget(self, tx: &mut Tx) -> sqlx::Result<()> {
+        store::throttle::clear(tx, &self.key).await
     }
 }
 

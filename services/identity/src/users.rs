@@ -12,24 +12,17 @@ use attend_proto::identity::v1 as pb;
 use crate::api::Api;
 use crate::audit::Entry;
 use crate::store::users::{NewUser, UserRow};
-use crate::{password, store, throttle};
+use crate::throttle::{self, Tracked};
+use crate::{orgs, password, store};
 
 pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
     let org = OrgId::parse_uuid_at("org_id", &req.org_id)?;
     caller.require_permission(Permission::UsersManage)?;
-    if caller.role != Role::Platform && caller.org()? != org {
-        return Err(Error::NotFound("organisation".to_owned()));
-    }
+    orgs::require_within(&caller, org)?;
     let mut problems = Vec::new();
     let email = text::collect(&mut problems, "email", Email::parse(&req.email));
     let name = text::collect(&mut problems, "name", PersonName::parse(&req.name));
-    let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
-    if role.is_none() {
-        problems.push(FieldError::new(
-            "role",
-            "must be one of admin, staff, readonly, care_team, family, client",
-        ));
-    }
+    let role = text::collect(&mut problems, "role", parse_role(&req.role));
     if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
         problems.append(&mut f);
     }
@@ -62,6 +55,14 @@ pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest
     .await?;
     tx.commit().await?;
     Ok(row.into_proto())
+}
+
+/// A role a user can hold.
+pub(crate) fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse::<Role>()
+        .ok()
+        .filter(|r| Role::USER_ROLES.contains(r))
+        .ok_or_else(|| "must be one of admin, staff, readonly, care_team, family, client".to_owned())
 }
 
 /// The signed-in user; refused when the caller is not a user.
@@ -118,23 +119,19 @@ pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeReques
 /// A wrong current password counts as a failed sign-in for the account,
 /// so a stolen access token can't be used to guess the password.
 async fn check_current_password(api: &Api, email: &str, given: String, stored: String) -> Result<(), Error> {
-    let key = throttle::account_key(email);
     let now = chrono::Utc::now();
     // Platform transaction: sign-in failures belong to no organisation.
     let mut tx = api.db.platform().await?;
-    let state = store::throttle::load(&mut tx, &key).await?;
-    if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
+    let account = Tracked::load(&mut tx, throttle::ACCOUNT, throttle::account_key(email)).await?;
+    if let Err(refusal) = account.check(now) {
         tx.commit().await?;
-        return Err(Error::RateLimited {
-            retry_after: seconds,
-            message,
-        });
+        return Err(refusal);
     }
     if password::verify(given, Some(stored)).await? {
         tx.commit().await?;
         return Ok(());
     }
-    store::throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
+    account.failed(&mut tx, now).await?;
     tx.commit().await?;
     Err(Error::invalid("current_password", "is not your current password"))
 }
@@ -173,4 +170,21 @@ pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActive
     store::audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
     tx.commit().await?;
     Ok(row.into_proto())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_person_s_role_can_be_given_to_a_user() {
+        assert_eq!(parse_role("staff"), Ok(Role::Staff));
+        assert_eq!(parse_role("care_team"), Ok(Role::CareTeam));
+        for raw in ["platform", "system", "anonymous", "", "boss"] {
+            assert!(
+                parse_role(raw).unwrap_err().starts_with("must be one of admin"),
+                "{raw}"
+            );
+        }
+    }
 }
