@@ -2,33 +2,43 @@
 //! sign access tokens.
 //!
 //! # Layout
-//! - [`api`]: `IdentityService` over gRPC: reads the caller, hands over to a feature.
-//! - [`orgs`]: organisations (tenants): creating, reading, resolving a delivery's.
-//! - [`users`]: creating users, the signed-in user's profile, admin's user list.
-//! - [`sessions`]: login, access tokens, refresh-token rotation, logout.
-//! - [`recovery`]: password-reset links and invitations, sent by email.
-//! - [`throttle`]: failed sign-ins per account and per address.
-//! - [`audit`]: the append-only audit trail and its consumer.
-//! - [`keys`]: Ed25519 signing keys, their rotation and the published JWK set.
-//! - [`password`], [`tokens`]: argon2id hashing; opaque random tokens.
+//! - `api`: `IdentityService` over gRPC, only: reads each RPC's caller and hands it to a feature.
+//! - `orgs`: organisations (tenants): creating, reading, finding the one a delivery belongs to.
+//! - `users`: creating users, the signed-in user's profile, the admin's list and (de)activation.
+//! - `sessions`: login, access tokens, refresh-token rotation with reuse detection, logout.
+//! - `recovery`: password-reset links and invitations, emailed through messaging.
+//! - `audit`: identity's own audit entries, and the admins' read of the trail.
+//! - `keys`: Ed25519 signing keys, their rotation and the published JWK set.
+//! - `throttle`: failed sign-ins per account and per address: the policy and the check.
+//! - `consumers::audit`: keeps other services' `audit.recorded` facts in the trail.
+//! - `store`: the SQL, and the only place it is written, one module per group of tables:
+//!   - `store::orgs`: organisations and their provider ids.
+//!   - `store::users`: accounts, credentials and sign-in stamps.
+//!   - `store::sessions`: refresh tokens and their families.
+//!   - `store::recovery`: reset links and invitations.
+//!   - `store::audit`: the audit log, written and read.
+//!   - `store::keys`: signing keys.
+//!   - `store::throttle`: failed sign-ins per key.
+//! - `password`: argon2id hashing and the length rule (pure but for the blocking pool).
+//! - `tokens`: opaque random tokens, their stored hashes and expiry (pure).
 //! - `migrations/`: the `identity` schema.
 //!
 //! Identity never reads another service's schema, and no other service reads
 //! its tables: organisations are fetched over gRPC, and access tokens are
 //! verified by the gateway from the published keys alone.
 
-pub mod api;
-pub mod audit;
+mod api;
+mod audit;
 mod consumers;
-pub mod keys;
-pub mod orgs;
-pub mod password;
-pub mod recovery;
-pub mod sessions;
+mod keys;
+mod orgs;
+mod password;
+mod recovery;
+mod sessions;
 mod store;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
+mod throttle;
+mod tokens;
+mod users;
 
 use std::time::Duration;
 
