@@ -79,6 +79,7 @@ pub(crate) struct Filter {
     pub to: Option<DateTime<Utc>>,
     /// Entries older than this one (the page cursor).
     pub before: Option<Uuid>,
+    /// How many entries to read at most.
     pub limit: i64,
 }
 
