@@ -1,640 +1,129 @@
-//! `IdentityService` over gRPC: organisations here; users, sessions,
-//! recovery and the audit trail in their own modules.
+//! `IdentityService` over gRPC, and nothing else: each RPC reads its
+//! caller and hands the request to the feature module that owns it.
 
-use attend_kit::authz::Permission;
-use attend_kit::bus::timestamp;
-use attend_kit::contact_point::Region;
-use attend_kit::db::{Db, is_violation};
-use attend_kit::grpc::{Caller, Role};
-use attend_kit::ids::{OrgId, TypedId, UserId};
-use attend_kit::{Error, FieldError};
+use attend_kit::Error;
+use attend_kit::db::Db;
+use attend_kit::grpc::Caller;
 use attend_proto::identity::v1 as pb;
 use attend_proto::identity::v1::identity_service_server::IdentityService;
-use chrono::{DateTime, NaiveTime, Utc};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::keys::KeyRing;
+use crate::{audit, keys, orgs, recovery, sessions, users};
 
+/// What the handlers need.
 pub struct Api {
     pub db: Db,
     pub keys: KeyRing,
     /// Sends password-reset and invitation emails.
-    pub mailer: crate::recovery::Mailer,
+    pub mailer: recovery::Mailer,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
 
-#[derive(sqlx::FromRow)]
-struct OrgRow {
-    id: Uuid,
-    name: String,
-    slug: String,
-    time_zone: String,
-    phone_region: String,
-    created_at: DateTime<Utc>,
-    business_hours: serde_json::Value,
-}
-
-/// A user as the API shows it.
-#[derive(sqlx::FromRow)]
-pub(crate) struct UserRow {
-    pub id: Uuid,
-    pub org_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub is_active: bool,
-    pub created_at: DateTime<Utc>,
-    pub last_login_at: Option<DateTime<Utc>>,
-}
-
-impl UserRow {
-    pub fn into_proto(self) -> pb::User {
-        pb::User {
-            id: self.id.to_string(),
-            org_id: self.org_id.to_string(),
-            email: self.email,
-            name: self.name,
-            role: self.role,
-            is_active: self.is_active,
-            created_at: Some(timestamp(self.created_at)),
-            last_login_at: self.last_login_at.map(timestamp),
-        }
-    }
-
-    pub fn org(&self) -> OrgId {
-        OrgId::from(self.org_id)
-    }
-
-    pub fn user_id(&self) -> UserId {
-        UserId::from(self.id)
-    }
-
-    /// The stored role (the table's check constraint admits only user roles).
-    pub fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Anonymous)
-    }
-}
-
-/// The columns of [`OrgRow`], for `concat!` (sqlx takes only static SQL).
-macro_rules! org_columns {
-    () => {
-        "id, name, slug, time_zone, phone_region, created_at, business_hours"
-    };
-}
-
-impl Api {
-    async fn org_with_ids(&self, tx: &mut attend_kit::db::Tx, row: OrgRow) -> Result<pb::Organisation, Error> {
-        let ids: Vec<(String, String)> = sqlx::query_as(
-            "select provider, external_id from identity.organisation_external_ids
-             where org_id = $1 order by provider, external_id",
-        )
-        .bind(row.id)
-        .fetch_all(&mut **tx)
-        .await?;
-        Ok(pb::Organisation {
-            id: row.id.to_string(),
-            name: row.name,
-            slug: row.slug,
-            time_zone: row.time_zone,
-            phone_region: row.phone_region,
-            external_ids: ids
-                .into_iter()
-                .map(|(provider, external_id)| pb::ExternalId { provider, external_id })
-                .collect(),
-            created_at: Some(timestamp(row.created_at)),
-            business_hours: Some(hours_to_proto(&row.business_hours)),
-        })
-    }
-
-    async fn create_organisation(
-        &self,
-        caller: Caller,
-        req: pb::CreateOrganisationRequest,
-    ) -> Result<pb::Organisation, Error> {
-        caller.require_permission(Permission::PlatformOperate)?;
-        let new = NewOrganisation::parse(req)?;
-        // Platform transaction: an organisation is created outside any tenant.
-        let mut tx = self.db.platform().await?;
-        let id = OrgId::new().uuid();
-        let row: OrgRow = sqlx::query_as(concat!(
-            "insert into identity.organisations (id, name, slug, time_zone, phone_region, business_hours)
-             values ($1, $2, $3, $4, $5, $6) returning ",
-            org_columns!()
-        ))
-        .bind(id)
-        .bind(&new.name)
-        .bind(&new.slug)
-        .bind(&new.time_zone)
-        .bind(new.region.as_str())
-        .bind(&new.business_hours)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_violation(&e, "organisations_slug_key") {
-                Error::Conflict(format!("slug {:?} is already used by another organisation", new.slug))
-            } else {
-                e.into()
-            }
-        })?;
-        for ext in &new.external_ids {
-            sqlx::query(
-                "insert into identity.organisation_external_ids (provider, external_id, org_id) values ($1, $2, $3)",
-            )
-            .bind(&ext.provider)
-            .bind(&ext.external_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_violation(&e, "organisation_external_ids_pkey") {
-                    Error::Conflict(format!(
-                        "{} id {:?} already belongs to another organisation",
-                        ext.provider, ext.external_id
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
-        }
-        let org = self.org_with_ids(&mut tx, row).await?;
-        tx.commit().await?;
-        tracing::info!(org = %OrgId::from(id), slug = %new.slug, "organisation created");
-        Ok(org)
-    }
-
-    async fn get_organisation(
-        &self,
-        caller: Caller,
-        req: pb::GetOrganisationRequest,
-    ) -> Result<pb::Organisation, Error> {
-        let id = OrgId::parse_uuid(&req.id).map_err(|_| Error::invalid("id", "is not an organisation id"))?;
-        // Anyone inside the organisation may read it; the platform reads any.
-        let mut tx = if caller.role == Role::Platform {
-            self.db.platform().await?
-        } else if caller.org()? == id {
-            self.db.tenant(id).await?
-        } else {
-            return Err(Error::NotFound("organisation".to_owned()));
-        };
-        let row: Option<OrgRow> = sqlx::query_as(concat!(
-            "select ",
-            org_columns!(),
-            " from identity.organisations where id = $1"
-        ))
-        .bind(id.uuid())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let row = row.ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
-        let org = self.org_with_ids(&mut tx, row).await?;
-        tx.commit().await?;
-        Ok(org)
-    }
-
-    async fn list_organisations(&self, caller: Caller) -> Result<pb::ListOrganisationsResponse, Error> {
-        caller.require_permission(Permission::PlatformOperate)?;
-        let mut tx = self.db.platform().await?;
-        let rows: Vec<OrgRow> = sqlx::query_as(concat!(
-            "select ",
-            org_columns!(),
-            " from identity.organisations order by created_at, id"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut organisations = Vec::with_capacity(rows.len());
-        for row in rows {
-            organisations.push(self.org_with_ids(&mut tx, row).await?);
-        }
-        tx.commit().await?;
-        Ok(pb::ListOrganisationsResponse { organisations })
-    }
-
-    async fn resolve_organisation(
-        &self,
-        caller: Caller,
-        req: pb::ResolveOrganisationRequest,
-    ) -> Result<pb::Organisation, Error> {
-        caller.require_permission(Permission::PlatformOperate)?;
-        // Platform transaction: routing a delivery to its tenant is exactly
-        // the question of which tenant it is.
-        let mut tx = self.db.platform().await?;
-        let row: Option<OrgRow> = if req.external_id.is_empty() {
-            let rows: Vec<OrgRow> = sqlx::query_as(concat!(
-                "select ",
-                org_columns!(),
-                " from identity.organisations order by created_at limit 2"
-            ))
-            .fetch_all(&mut *tx)
-            .await?;
-            match rows.len() {
-                0 => return Err(Error::NotFound("organisation (none exists yet)".to_owned())),
-                1 => rows.into_iter().next(),
-                _ => {
-                    return Err(Error::Conflict(
-                        "several organisations exist, so the delivery must carry the provider's id for its organisation"
-                            .to_owned(),
-                    ));
-                }
-            }
-        } else if req.provider == "slug" {
-            // A webhook URL or token that names the organisation itself.
-            sqlx::query_as(concat!(
-                "select ",
-                org_columns!(),
-                " from identity.organisations where slug = $1"
-            ))
-            .bind(&req.external_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        } else {
-            sqlx::query_as(
-                "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours
-                 from identity.organisation_external_ids e
-                 join identity.organisations o on o.id = e.org_id
-                 where e.provider = $1 and e.external_id = $2",
-            )
-            .bind(&req.provider)
-            .bind(&req.external_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        };
-        let row =
-            row.ok_or_else(|| Error::NotFound(format!("organisation for {} id {:?}", req.provider, req.external_id)))?;
-        let org = self.org_with_ids(&mut tx, row).await?;
-        tx.commit().await?;
-        Ok(org)
-    }
-}
-
-/// A checked `CreateOrganisationRequest`.
-struct NewOrganisation {
-    name: String,
-    slug: String,
-    time_zone: String,
-    region: Region,
-    external_ids: Vec<pb::ExternalId>,
-    /// Seven weekdays, Monday first: [[opens, closes], ...].
-    business_hours: serde_json::Value,
-}
-
-impl NewOrganisation {
-    fn parse(req: pb::CreateOrganisationRequest) -> Result<Self, Error> {
-        let mut problems = Vec::new();
-        let name = req.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            problems.push(FieldError::new("name", "must be 1-200 characters"));
-        }
-        let slug = if req.slug.trim().is_empty() {
-            slugify(&name)
-        } else {
-            req.slug.trim().to_owned()
-        };
-        let slug_ok = !slug.is_empty()
-            && slug.len() <= 63
-            && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug_ok {
-            problems.push(FieldError::new(
-                "slug",
-                "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit",
-            ));
-        }
-        let time_zone = if req.time_zone.trim().is_empty() {
-            "Australia/Sydney".to_owned()
-        } else {
-            req.time_zone.trim().to_owned()
-        };
-        if time_zone.parse::<chrono_tz::Tz>().is_err() {
-            problems.push(FieldError::new(
-                "time_zone",
-                format!("{time_zone:?} is not an IANA time zone such as Australia/Sydney"),
-            ));
-        }
-        let region = if req.phone_region.trim().is_empty() {
-            Ok(Region::default())
-        } else {
-            req.phone_region.parse::<Region>()
-        };
-        let region = region
-            .map_err(|reason| problems.push(FieldError::new("phone_region", reason)))
-            .ok();
-        let business_hours = match &req.business_hours {
-            None => default_hours(),
-            Some(hours) => hours_from_proto(hours).unwrap_or_else(|problem| {
-                problems.push(problem);
-                serde_json::Value::Null
-            }),
-        };
-        for (i, ext) in req.external_ids.iter().enumerate() {
-            if ext.provider.trim().is_empty() || ext.external_id.trim().is_empty() {
-                problems.push(FieldError::new(
-                    format!("external_ids[{i}]"),
-                    "needs both a provider and an id",
-                ));
-            }
-        }
-        match region {
-            Some(region) if problems.is_empty() => Ok(Self {
-                name,
-                slug,
-                time_zone,
-                region,
-                external_ids: req
-                    .external_ids
-                    .into_iter()
-                    .map(|e| pb::ExternalId {
-                        provider: e.provider.trim().to_ascii_lowercase(),
-                        external_id: e.external_id.trim().to_owned(),
-                    })
-                    .collect(),
-                business_hours,
-            }),
-            _ => Err(Error::Invalid(problems)),
-        }
-    }
-}
-
-/// Monday to Friday, 09:00 to 17:00.
-fn default_hours() -> serde_json::Value {
-    let day = serde_json::json!([["09:00", "17:00"]]);
-    serde_json::json!([day, day, day, day, day, [], []])
-}
-
-/// Checks opening hours: seven days, each a list of `HH:MM` intervals that
-/// open before they close and don't overlap.
-fn hours_from_proto(hours: &pb::BusinessHours) -> Result<serde_json::Value, FieldError> {
-    if hours.days.len() != 7 {
-        return Err(FieldError::new(
-            "business_hours.days",
-            "must list seven days, Monday first",
-        ));
-    }
-    let mut days = Vec::with_capacity(7);
-    for (d, day) in hours.days.iter().enumerate() {
-        let mut intervals: Vec<(NaiveTime, NaiveTime)> = Vec::new();
-        for (i, interval) in day.intervals.iter().enumerate() {
-            let field = format!("business_hours.days[{d}].intervals[{i}]");
-            let parse = |t: &str| NaiveTime::parse_from_str(t, "%H:%M");
-            let (Ok(opens), Ok(closes)) = (parse(&interval.opens), parse(&interval.closes)) else {
-                return Err(FieldError::new(field, "opens and closes must be HH:MM, e.g. 09:00"));
-            };
-            if opens >= closes {
-                return Err(FieldError::new(field, "must open before it closes"));
-            }
-            if intervals.iter().any(|(o, c)| opens < *c && *o < closes) {
-                return Err(FieldError::new(field, "overlaps another interval of the same day"));
-            }
-            intervals.push((opens, closes));
-        }
-        intervals.sort();
-        days.push(
-            intervals
-                .iter()
-                .map(|(o, c)| serde_json::json!([o.format("%H:%M").to_string(), c.format("%H:%M").to_string()]))
-                .collect::<Vec<_>>(),
-        );
-    }
-    Ok(serde_json::json!(days))
-}
-
-fn hours_to_proto(stored: &serde_json::Value) -> pb::BusinessHours {
-    let days = stored
-        .as_array()
-        .map(|days| {
-            days.iter()
-                .map(|day| pb::business_hours::Day {
-                    intervals: day
-                        .as_array()
-                        .map(|intervals| {
-                            intervals
-                                .iter()
-                                .map(|pair| pb::business_hours::Interval {
-                                    opens: pair[0].as_str().unwrap_or_default().to_owned(),
-                                    closes: pair[1].as_str().unwrap_or_default().to_owned(),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    pb::BusinessHours { days }
-}
-
-/// `Avatar Imaging` → `avatar-imaging`.
-pub fn slugify(name: &str) -> String {
-    let mut slug = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').chars().take(63).collect()
-}
-
-impl Api {
-    async fn rotate_keys(&self, caller: Caller) -> Result<pb::GetSigningKeysResponse, Error> {
-        caller.require_permission(Permission::PlatformOperate)?;
-        self.keys.rotate(&self.db).await?;
-        Ok(pb::GetSigningKeysResponse {
-            jwks_json: self.keys.jwks_json().await,
-        })
-    }
-
-    async fn list_audit(&self, caller: Caller, req: pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
-        caller.require_permission(Permission::AuditRead)?;
-        let org = caller.org()?;
-        let mut tx = self.db.tenant(org).await?;
-        let page = crate::audit::list(&mut tx, org, &req).await?;
-        tx.commit().await?;
-        Ok(page)
-    }
-}
-
-/// Runs a handler with the request's caller.
-macro_rules! with_caller {
-    ($request:ident, |$caller:ident, $body:ident| $call:expr) => {{
-        let $caller = Caller::of(&$request)?;
-        let $body = $request.into_inner();
-        Ok(Response::new($call.await?))
-    }};
+fn reply<T>(answer: Result<T, Error>) -> Reply<T> {
+    Ok(Response::new(answer?))
 }
 
 #[tonic::async_trait]
 impl IdentityService for Api {
     async fn create_organisation(&self, request: Request<pb::CreateOrganisationRequest>) -> Reply<pb::Organisation> {
-        with_caller!(request, |caller, body| self.create_organisation(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(orgs::create(self, caller, request.into_inner()).await)
     }
 
     async fn get_organisation(&self, request: Request<pb::GetOrganisationRequest>) -> Reply<pb::Organisation> {
-        with_caller!(request, |caller, body| self.get_organisation(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(orgs::get(self, caller, request.into_inner()).await)
     }
 
     async fn list_organisations(
         &self,
         request: Request<pb::ListOrganisationsRequest>,
     ) -> Reply<pb::ListOrganisationsResponse> {
-        with_caller!(request, |caller, _body| self.list_organisations(caller))
+        let caller = Caller::of(&request)?;
+        reply(orgs::list(self, caller).await)
     }
 
     async fn resolve_organisation(&self, request: Request<pb::ResolveOrganisationRequest>) -> Reply<pb::Organisation> {
-        with_caller!(request, |caller, body| self.resolve_organisation(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(orgs::resolve(self, caller, request.into_inner()).await)
     }
 
     async fn create_user(&self, request: Request<pb::CreateUserRequest>) -> Reply<pb::User> {
-        with_caller!(request, |caller, body| self.create_user(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(users::create(self, caller, request.into_inner()).await)
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Reply<pb::LoginResponse> {
-        Ok(Response::new(self.login(request.into_inner()).await?))
+        reply(sessions::login(self, request.into_inner()).await)
     }
 
     async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Reply<pb::LoginResponse> {
-        Ok(Response::new(self.refresh(request.into_inner()).await?))
+        reply(sessions::refresh(self, request.into_inner()).await)
     }
 
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Reply<pb::LogoutResponse> {
-        Ok(Response::new(self.logout(request.into_inner()).await?))
+        reply(sessions::logout(self, request.into_inner()).await)
     }
 
     async fn get_me(&self, request: Request<pb::GetMeRequest>) -> Reply<pb::User> {
-        with_caller!(request, |caller, _body| self.get_me(caller))
+        let caller = Caller::of(&request)?;
+        reply(users::get_me(self, caller).await)
     }
 
     async fn update_me(&self, request: Request<pb::UpdateMeRequest>) -> Reply<pb::User> {
-        with_caller!(request, |caller, body| self.update_me(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(users::update_me(self, caller, request.into_inner()).await)
     }
 
     async fn request_password_reset(
         &self,
         request: Request<pb::RequestPasswordResetRequest>,
     ) -> Reply<pb::RequestPasswordResetResponse> {
-        Ok(Response::new(self.request_reset(request.into_inner()).await?))
+        reply(recovery::request_reset(self, request.into_inner()).await)
     }
 
     async fn reset_password(&self, request: Request<pb::ResetPasswordRequest>) -> Reply<pb::ResetPasswordResponse> {
-        Ok(Response::new(self.reset_password(request.into_inner()).await?))
+        reply(recovery::reset_password(self, request.into_inner()).await)
     }
 
     async fn create_invitation(&self, request: Request<pb::CreateInvitationRequest>) -> Reply<pb::Invitation> {
-        with_caller!(request, |caller, body| self.invite(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(recovery::invite(self, caller, request.into_inner()).await)
     }
 
     async fn accept_invitation(&self, request: Request<pb::AcceptInvitationRequest>) -> Reply<pb::LoginResponse> {
-        Ok(Response::new(self.accept(request.into_inner()).await?))
+        reply(recovery::accept(self, request.into_inner()).await)
     }
 
     async fn list_users(&self, request: Request<pb::ListUsersRequest>) -> Reply<pb::ListUsersResponse> {
-        with_caller!(request, |caller, _body| self.list_users(caller))
+        let caller = Caller::of(&request)?;
+        reply(users::list(self, caller).await)
     }
 
     async fn set_user_active(&self, request: Request<pb::SetUserActiveRequest>) -> Reply<pb::User> {
-        with_caller!(request, |caller, body| self.set_active(caller, body))
+        let caller = Caller::of(&request)?;
+        reply(users::set_active(self, caller, request.into_inner()).await)
     }
 
     async fn get_signing_keys(
         &self,
         _request: Request<pb::GetSigningKeysRequest>,
     ) -> Reply<pb::GetSigningKeysResponse> {
-        // Read afresh: after a rotation on another replica, every replica
-        // publishes the new key at once (gateways ask rarely).
-        self.keys.reload(&self.db).await.map_err(Error::Internal)?;
-        Ok(Response::new(pb::GetSigningKeysResponse {
-            jwks_json: self.keys.jwks_json().await,
-        }))
+        reply(keys::published(self).await)
     }
 
     async fn rotate_signing_key(
         &self,
         request: Request<pb::RotateSigningKeyRequest>,
     ) -> Reply<pb::GetSigningKeysResponse> {
-        with_caller!(request, |caller, _body| self.rotate_keys(caller))
+        let caller = Caller::of(&request)?;
+        reply(keys::rotate(self, caller).await)
     }
 
     async fn list_audit(&self, request: Request<pb::ListAuditRequest>) -> Reply<pb::ListAuditResponse> {
-        with_caller!(request, |caller, body| self.list_audit(caller, body))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_lower_case_words_joined_by_dashes() {
-        assert_eq!(slugify("Avatar Imaging"), "avatar-imaging");
-        assert_eq!(slugify("  LivingRite -- Portal!! "), "livingrite-portal");
-        assert_eq!(slugify("!!!"), "");
-    }
-
-    #[test]
-    fn a_new_organisation_defaults_to_sydney_and_australia() {
-        let new = NewOrganisation::parse(pb::CreateOrganisationRequest {
-            name: "Avatar Imaging".to_owned(),
-            ..Default::default()
-        })
-        .unwrap();
-        assert_eq!(new.slug, "avatar-imaging");
-        assert_eq!(new.time_zone, "Australia/Sydney");
-        assert_eq!(new.region.as_str(), "AU");
-    }
-
-    #[test]
-    fn business_hours_are_checked_and_normalised() {
-        let day = |intervals: &[(&str, &str)]| pb::business_hours::Day {
-            intervals: intervals
-                .iter()
-                .map(|(o, c)| pb::business_hours::Interval {
-                    opens: (*o).to_owned(),
-                    closes: (*c).to_owned(),
-                })
-                .collect(),
-        };
-        let mut hours = pb::BusinessHours {
-            days: vec![
-                day(&[("13:00", "17:00"), ("08:30", "12:00")]),
-                day(&[]),
-                day(&[]),
-                day(&[]),
-                day(&[]),
-                day(&[]),
-                day(&[]),
-            ],
-        };
-        let stored = hours_from_proto(&hours).unwrap();
-        assert_eq!(stored[0], serde_json::json!([["08:30", "12:00"], ["13:00", "17:00"]]));
-        assert_eq!(hours_to_proto(&stored).days[0].intervals[1].opens, "13:00");
-        hours.days[1] = day(&[("17:00", "09:00")]);
-        assert_eq!(
-            hours_from_proto(&hours).unwrap_err().field,
-            "business_hours.days[1].intervals[0]"
-        );
-        hours.days[1] = day(&[("09:00", "12:00"), ("11:00", "13:00")]);
-        assert!(hours_from_proto(&hours).unwrap_err().reason.contains("overlaps"));
-        hours.days.pop();
-        assert_eq!(hours_from_proto(&hours).unwrap_err().field, "business_hours.days");
-    }
-
-    #[test]
-    fn every_bad_field_of_a_new_organisation_is_named() {
-        let err = NewOrganisation::parse(pb::CreateOrganisationRequest {
-            name: String::new(),
-            slug: "Bad Slug".to_owned(),
-            time_zone: "Mars/Olympus".to_owned(),
-            phone_region: "ZZ".to_owned(),
-            external_ids: vec![pb::ExternalId::default()],
-            business_hours: None,
-        })
-        .err()
-        .unwrap();
-        let Error::Invalid(fields) = err else { panic!() };
-        let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(names, ["name", "slug", "time_zone", "phone_region", "external_ids[0]"]);
+        let caller = Caller::of(&request)?;
+        reply(audit::list(self, caller, request.into_inner()).await)
     }
 }

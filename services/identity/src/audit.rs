@@ -1,18 +1,20 @@
 //! The audit trail: who read or changed what, per organisation,
-//! append-only. Identity records its own actions directly; every other
-//! service publishes `audit.recorded` facts through its outbox, and the
-//! consumer here keeps them.
+//! append-only. Identity records its own actions directly, with an
+//! [`Entry`] in the transaction that does the work; every other service
+//! publishes `audit.recorded` facts through its outbox, which
+//! `consumers::audit` keeps. Admins read the trail here.
 
 use attend_kit::Error;
-use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
+use attend_kit::authz::Permission;
 use attend_kit::bus::{from_timestamp, timestamp};
-use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
-use attend_proto::events::v1::AuditRecorded;
 use attend_proto::identity::v1 as pb;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use crate::api::Api;
+use crate::store;
+use crate::store::audit::{AuditRow, Filter};
 
 /// One entry of identity's own.
 #[derive(Debug, Clone)]
@@ -59,94 +61,11 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// Writes an entry in the transaction that does the work.
-pub async fn write(tx: &mut Tx, e: Entry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into identity.audit_log
-           (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source)
-         values ($1, $2, $3, $4, $5, $6, $7, now(), $8, 'identity')",
-    )
-    .bind(Uuid::now_v7())
-    .bind(e.org.uuid())
-    .bind(e.actor.map(|u| u.uuid()))
-    .bind(e.actor_role.as_str())
-    .bind(e.action)
-    .bind(e.target_type)
-    .bind(e.target_id)
-    .bind(e.details)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-pub const SPEC: Spec = Spec {
-    purpose: "audit",
-    events: "audit.recorded",
-};
-
-/// Keeps other services' audit facts.
-pub struct Keeper;
-
-impl Handler for Keeper {
-    async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
-        let fact: AuditRecorded = event.payload()?;
-        let occurred_at = fact
-            .occurred_at
-            .as_ref()
-            .and_then(from_timestamp)
-            .ok_or_else(|| HandleError::Reject(anyhow::anyhow!("audit fact without occurred_at")))?;
-        let actor = match fact.actor_user_id.as_str() {
-            "" => None,
-            text => Some(
-                text.parse::<UserId>()
-                    .map_err(|e| HandleError::Reject(anyhow::anyhow!("actor_user_id: {e}")))?,
-            ),
-        };
-        let details: serde_json::Value = match fact.details_json.as_str() {
-            "" => serde_json::json!({}),
-            text => {
-                serde_json::from_str(text).map_err(|e| HandleError::Reject(anyhow::anyhow!("details_json: {e}")))?
-            }
-        };
-        sqlx::query(
-            "insert into identity.audit_log
-               (id, org_id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details,
-                source, source_event_id)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             on conflict (source_event_id) do nothing",
-        )
-        .bind(Uuid::now_v7())
-        .bind(event.org.uuid())
-        .bind(actor.map(|u| u.uuid()))
-        .bind(&fact.actor_role)
-        .bind(&fact.action)
-        .bind(&fact.target_type)
-        .bind(&fact.target_id)
-        .bind(occurred_at)
-        .bind(details)
-        .bind(&event.envelope.producer)
-        .bind(event.id.uuid())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    actor_user_id: Option<Uuid>,
-    actor_role: String,
-    action: String,
-    target_type: String,
-    target_id: String,
-    occurred_at: DateTime<Utc>,
-    details: serde_json::Value,
-    source: String,
-}
-
-/// The trail, newest first, filtered, a page at a time.
-pub async fn list(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+/// The caller's organisation's trail, newest first, filtered, a page at a
+/// time (admins only).
+pub(crate) async fn list(api: &Api, caller: Caller, req: pb::ListAuditRequest) -> Result<pb::ListAuditResponse, Error> {
+    caller.require_permission(Permission::AuditRead)?;
+    let org = caller.org()?;
     let limit = match req.limit {
         0 => 100,
         n @ 1..=500 => i64::from(n),
@@ -154,11 +73,7 @@ pub async fn list(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result
     };
     let actor = match req.actor_user_id.trim() {
         "" => None,
-        text => Some(
-            text.parse::<UserId>()
-                .map_err(|e| Error::invalid("actor", e.to_string()))?
-                .uuid(),
-        ),
+        text => Some(UserId::parse_public_at("actor", text)?),
     };
     let before = match req.before.trim() {
         "" => None,
@@ -167,32 +82,23 @@ pub async fn list(tx: &mut Tx, org: OrgId, req: &pb::ListAuditRequest) -> Result
         }
     };
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let rows: Vec<Row> = sqlx::query_as(
-        "select id, actor_user_id, actor_role, action, target_type, target_id, occurred_at, details, source
-         from identity.audit_log
-         where org_id = $1
-           and ($2::uuid is null or actor_user_id = $2)
-           and ($3::text is null or action = $3)
-           and ($4::text is null or target_type = $4)
-           and ($5::text is null or target_id = $5)
-           and ($6::timestamptz is null or occurred_at >= $6)
-           and ($7::timestamptz is null or occurred_at < $7)
-           and ($8::uuid is null or id < $8)
-         order by id desc limit $9",
-    )
-    .bind(org.uuid())
-    .bind(actor)
-    .bind(opt(&req.action))
-    .bind(opt(&req.target_type))
-    .bind(opt(&req.target_id))
-    .bind(req.from.as_ref().and_then(from_timestamp))
-    .bind(req.to.as_ref().and_then(from_timestamp))
-    .bind(before)
-    .bind(limit + 1)
-    .fetch_all(&mut **tx)
-    .await?;
+    let filter = Filter {
+        org,
+        actor,
+        action: opt(&req.action),
+        target_type: opt(&req.target_type),
+        target_id: opt(&req.target_id),
+        from: req.from.as_ref().and_then(from_timestamp),
+        to: req.to.as_ref().and_then(from_timestamp),
+        before,
+        // One more than a page, to know whether another follows.
+        limit: limit + 1,
+    };
+    let mut tx = api.db.tenant(org).await?;
+    let rows = store::audit::find(&mut tx, &filter).await?;
+    tx.commit().await?;
     let more = rows.len() as i64 > limit;
-    let rows: Vec<Row> = rows.into_iter().take(limit as usize).collect();
+    let rows: Vec<AuditRow> = rows.into_iter().take(limit as usize).collect();
     let next_before = if more {
         rows.last().map(|r| r.id.to_string()).unwrap_or_default()
     } else {

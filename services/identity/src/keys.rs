@@ -10,12 +10,37 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use attend_kit::Error;
+use attend_kit::authz::Permission;
 use attend_kit::db::Db;
+use attend_kit::grpc::Caller;
+use attend_proto::identity::v1 as pb;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
 use jsonwebtoken::EncodingKey;
 use tokio::sync::RwLock;
+
+use crate::api::Api;
+use crate::store;
+
+/// The published keys, read afresh: after a rotation on another replica,
+/// every replica publishes the new key at once (gateways ask rarely).
+pub(crate) async fn published(api: &Api) -> Result<pb::GetSigningKeysResponse, Error> {
+    api.keys.reload(&api.db).await.map_err(Error::Internal)?;
+    Ok(pb::GetSigningKeysResponse {
+        jwks_json: api.keys.jwks_json().await,
+    })
+}
+
+/// Rotates the keys (operators only) and answers the new set.
+pub(crate) async fn rotate(api: &Api, caller: Caller) -> Result<pb::GetSigningKeysResponse, Error> {
+    caller.require_permission(Permission::PlatformOperate)?;
+    api.keys.rotate(&api.db).await?;
+    Ok(pb::GetSigningKeysResponse {
+        jwks_json: api.keys.jwks_json().await,
+    })
+}
 
 /// One signing key.
 #[derive(Clone)]
@@ -49,15 +74,9 @@ impl KeyRing {
     pub async fn rotate(&self, db: &Db) -> anyhow::Result<()> {
         create(db).await?;
         let mut tx = db.platform().await?;
-        sqlx::query(
-            "update identity.signing_keys set retired_at = now()
-             where retired_at is null and kid not in (
-               select kid from identity.signing_keys where retired_at is null
-               order by created_at desc, kid desc limit 2)",
-        )
-        .execute(&mut *tx)
-        .await
-        .context("retire old signing keys")?;
+        store::keys::retire_all_but_two(&mut tx)
+            .await
+            .context("retire old signing keys")?;
         tx.commit().await?;
         self.reload(db).await
     }
@@ -107,13 +126,7 @@ impl SigningKey {
 async fn load(db: &Db) -> anyhow::Result<Vec<SigningKey>> {
     // Platform transaction: signing keys belong to no organisation.
     let mut tx = db.platform().await?;
-    let rows: Vec<(String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "select kid, private_key, public_key from identity.signing_keys
-         where retired_at is null order by created_at desc, kid desc",
-    )
-    .fetch_all(&mut *tx)
-    .await
-    .context("load signing keys")?;
+    let rows = store::keys::unretired(&mut tx).await.context("load signing keys")?;
     tx.commit().await?;
     Ok(rows
         .into_iter()
@@ -132,11 +145,7 @@ async fn create(db: &Db) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("generated Ed25519 key does not parse"))?;
     let kid = format!("k{}", uuid::Uuid::now_v7().simple());
     let mut tx = db.platform().await?;
-    sqlx::query("insert into identity.signing_keys (kid, private_key, public_key) values ($1, $2, $3)")
-        .bind(&kid)
-        .bind(pkcs8.as_ref())
-        .bind(pair.public_key().as_ref())
-        .execute(&mut *tx)
+    store::keys::insert(&mut tx, &kid, pkcs8.as_ref(), pair.public_key().as_ref())
         .await
         .context("store new signing key")?;
     tx.commit().await?;

@@ -2,29 +2,43 @@
 //! sign access tokens.
 //!
 //! # Layout
-//! - [`api`]: `IdentityService` over gRPC, and organisations.
-//! - [`users`]: creating users, the signed-in user's profile, admin's user list.
-//! - [`sessions`]: login, access tokens, refresh-token rotation, logout.
-//! - [`recovery`]: password-reset links and invitations, sent by email.
-//! - [`throttle`]: failed sign-ins per account and per address.
-//! - [`audit`]: the append-only audit trail and its consumer.
-//! - [`keys`]: Ed25519 signing keys, their rotation and the published JWK set.
-//! - [`password`], [`tokens`]: argon2id hashing; opaque random tokens.
+//! - `api`: `IdentityService` over gRPC, only: reads each RPC's caller and hands it to a feature.
+//! - `orgs`: organisations (tenants): creating, reading, finding the one a delivery belongs to.
+//! - `users`: creating users, the signed-in user's profile, the admin's list and (de)activation.
+//! - `sessions`: login, access tokens, refresh-token rotation with reuse detection, logout.
+//! - `recovery`: password-reset links and invitations, emailed through messaging.
+//! - `audit`: identity's own audit entries, and the admins' read of the trail.
+//! - `keys`: Ed25519 signing keys, their rotation and the published JWK set.
+//! - `throttle`: failed sign-ins per account and per address: the policy and the check.
+//! - `consumers::audit`: keeps other services' `audit.recorded` facts in the trail.
+//! - `store`: the SQL, and the only place it is written, one module per group of tables:
+//!   - `store::orgs`: organisations and their provider ids.
+//!   - `store::users`: accounts, credentials and sign-in stamps.
+//!   - `store::sessions`: refresh tokens and their families.
+//!   - `store::recovery`: reset links and invitations.
+//!   - `store::audit`: the audit log, written and read.
+//!   - `store::keys`: signing keys.
+//!   - `store::throttle`: failed sign-ins per key.
+//! - `password`: argon2id hashing and the length rule (pure but for the blocking pool).
+//! - `tokens`: opaque random tokens, their stored hashes and expiry (pure).
 //! - `migrations/`: the `identity` schema.
 //!
 //! Identity never reads another service's schema, and no other service reads
 //! its tables: organisations are fetched over gRPC, and access tokens are
 //! verified by the gateway from the published keys alone.
 
-pub mod api;
-pub mod audit;
-pub mod keys;
-pub mod password;
-pub mod recovery;
-pub mod sessions;
-pub mod throttle;
-pub mod tokens;
-pub mod users;
+mod api;
+mod audit;
+mod consumers;
+mod keys;
+mod orgs;
+mod password;
+mod recovery;
+mod sessions;
+mod store;
+mod throttle;
+mod tokens;
+mod users;
 
 use std::time::Duration;
 
@@ -44,13 +58,6 @@ pub fn definition() -> ServiceDef {
         public_http: false,
         configure,
     }
-}
-
-/// Platform transaction: failed sign-ins of every account and address.
-async fn purge_throttle(db: &attend_kit::db::Db) -> sqlx::Result<()> {
-    let mut tx = db.platform().await?;
-    throttle::purge(&mut tx).await?;
-    tx.commit().await
 }
 
 /// Identity's own settings.
@@ -92,7 +99,7 @@ impl Startable for Identity {
                             if let Err(e) = reload_keys.reload(&reload_db).await {
                                 tracing::warn!(error = format!("{e:#}"), "cannot reload signing keys");
                             }
-                            if let Err(e) = purge_throttle(&reload_db).await {
+                            if let Err(e) = throttle::purge(&reload_db).await {
                                 tracing::warn!(error = %e, "cannot purge old sign-in failures");
                             }
                         }
@@ -100,7 +107,7 @@ impl Startable for Identity {
                 }
             });
 
-            ctx.consume(audit::SPEC, audit::Keeper)?;
+            ctx.consume(consumers::audit::SPEC, consumers::audit::Keeper)?;
             let api = api::Api {
                 mailer: recovery::Mailer {
                     db: db.clone(),

@@ -6,8 +6,11 @@
 
 use std::time::Duration;
 
-use attend_kit::db::Tx;
+use attend_kit::Error;
+use attend_kit::db::{Db, Tx};
 use chrono::{DateTime, Utc};
+
+use crate::store;
 
 /// How a kind of key is throttled.
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +129,51 @@ impl Policy {
     }
 }
 
+/// One key's failures, read (and its row locked) in a sign-in's
+/// transaction: checked before the attempt, counted after a failure.
+pub(crate) struct Tracked {
+    policy: Policy,
+    key: String,
+    state: Option<State>,
+}
+
+impl Tracked {
+    pub(crate) async fn load(tx: &mut Tx, policy: Policy, key: String) -> sqlx::Result<Self> {
+        let state = store::throttle::load(tx, &key).await?;
+        Ok(Self { policy, key, state })
+    }
+
+    /// Refuses an attempt that must wait.
+    pub(crate) fn check(&self, now: DateTime<Utc>) -> Result<(), Error> {
+        match self.policy.check(self.state.as_ref(), now) {
+            Verdict::Allow => Ok(()),
+            Verdict::Wait { seconds, message } => Err(Error::RateLimited {
+                retry_after: seconds,
+                message,
+            }),
+        }
+    }
+
+    /// Counts one more failure.
+    pub(crate) async fn failed(self, tx: &mut Tx, now: DateTime<Utc>) -> sqlx::Result<()> {
+        store::throttle::save(tx, &self.key, &self.policy.after_failure(self.state, now)).await
+    }
+
+    /// Forgets the failures (a successful sign-in).
+    pub(crate) async fn forget(self, tx: &mut Tx) -> sqlx::Result<()> {
+        store::throttle::clear(tx, &self.key).await
+    }
+}
+
+/// Forgets keys whose failures are old and whose lock has run out.
+pub(crate) async fn purge(db: &Db) -> sqlx::Result<u64> {
+    // Platform transaction: failed sign-ins of every account and address.
+    let mut tx = db.platform().await?;
+    let purged = store::throttle::purge(&mut tx).await?;
+    tx.commit().await?;
+    Ok(purged)
+}
+
 /// The key for an account (by the email as typed, normalised).
 pub fn account_key(email: &str) -> String {
     format!("account:{}", email.trim().to_lowercase())
@@ -135,61 +183,6 @@ pub fn account_key(email: &str) -> String {
 pub fn address_key(address: &str) -> Option<String> {
     let address = address.trim();
     (!address.is_empty()).then(|| format!("address:{address}"))
-}
-
-/// Reads a key's state, locking its row for the rest of the transaction so
-/// concurrent attempts on one key are counted one after another. The row
-/// is created first if missing: a lock on nothing would let a burst of
-/// first attempts through together.
-pub async fn load(tx: &mut Tx, key: &str) -> sqlx::Result<Option<State>> {
-    sqlx::query(
-        "insert into identity.login_throttle (key, failures, last_failure_at) values ($1, 0, now())
-         on conflict do nothing",
-    )
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
-    let state: State = sqlx::query_as(
-        "select failures, last_failure_at, locked_until from identity.login_throttle where key = $1 for update",
-    )
-    .bind(key)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok((state.failures > 0 || state.locked_until.is_some()).then_some(state))
-}
-
-/// Forgets keys whose failures are old and whose lock has run out.
-pub async fn purge(tx: &mut Tx) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "delete from identity.login_throttle
-         where last_failure_at < now() - interval '1 day' and (locked_until is null or locked_until < now())",
-    )
-    .execute(&mut **tx)
-    .await?
-    .rows_affected())
-}
-
-pub async fn save(tx: &mut Tx, key: &str, state: &State) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into identity.login_throttle (key, failures, last_failure_at, locked_until)
-         values ($1, $2, $3, $4)
-         on conflict (key) do update set failures = $2, last_failure_at = $3, locked_until = $4",
-    )
-    .bind(key)
-    .bind(state.failures)
-    .bind(state.last_failure_at)
-    .bind(state.locked_until)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-pub async fn clear(tx: &mut Tx, key: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from identity.login_throttle where key = $1")
-        .bind(key)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]

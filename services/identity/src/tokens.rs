@@ -3,8 +3,11 @@
 //! SHA-256 (they are too random to need a slow hash), with a prefix that
 //! says what they are (`rt_`, `reset_`, `inv_`).
 
+use std::time::Duration;
+
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 /// A new token and the hash to store.
@@ -19,6 +22,11 @@ pub fn new_token(prefix: &str) -> anyhow::Result<(String, Vec<u8>)> {
     );
     let hash = hash(&token);
     Ok((token, hash))
+}
+
+/// When a token issued now that lives `ttl` expires.
+pub fn expiry(ttl: Duration) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default()
 }
 
 /// The stored form of a presented token.

@@ -3,253 +3,188 @@
 
 use attend_kit::authz::Permission;
 use attend_kit::contact_point::Email;
-use attend_kit::db::is_violation;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId, UserId};
+use attend_kit::text::{self, PersonName};
 use attend_kit::{Error, FieldError};
 use attend_proto::identity::v1 as pb;
 
-use crate::api::{Api, UserRow};
-use crate::audit::{self, Entry};
-use crate::{password, sessions, throttle};
+use crate::api::Api;
+use crate::audit::Entry;
+use crate::store::users::{NewUser, UserRow};
+use crate::throttle::{self, Tracked};
+use crate::{orgs, password, store};
 
-macro_rules! user_columns {
-    () => {
-        "id, org_id, email, name, role, is_active, created_at, last_login_at"
+pub(crate) async fn create(api: &Api, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
+    let org = OrgId::parse_uuid_at("org_id", &req.org_id)?;
+    caller.require_permission(Permission::UsersManage)?;
+    orgs::require_within(&caller, org)?;
+    let mut problems = Vec::new();
+    let email = text::collect(&mut problems, "email", Email::parse(&req.email));
+    let name = text::collect(&mut problems, "name", PersonName::parse(&req.name));
+    let role = text::collect(&mut problems, "role", parse_role(&req.role));
+    if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
+        problems.append(&mut f);
+    }
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        return Err(Error::Invalid(problems));
     };
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    let hash = password::hash(req.password).await?;
+    let mut tx = api.db.tenant(org).await?;
+    if !store::orgs::exists(&mut tx, org).await? {
+        return Err(Error::invalid("org_id", "no such organisation"));
+    }
+    let new = NewUser {
+        org,
+        email: email.as_str(),
+        name: name.as_str(),
+        role: role.as_str(),
+        password_hash: &hash,
+    };
+    let row = store::users::insert(&mut tx, new)
+        .await?
+        .ok_or_else(|| Error::Conflict(format!("a user with email {email} already exists")))?;
+    store::audit::write(
+        &mut tx,
+        Entry::by(&caller, org, "user.create", row.user_id())
+            .with_details(serde_json::json!({ "role": role.as_str() })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into_proto())
 }
 
-fn check_name(name: &str, problems: &mut Vec<FieldError>) -> String {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(FieldError::new("name", "must be 1-200 characters"));
-    }
-    name
+/// A role a user can hold.
+pub(crate) fn parse_role(raw: &str) -> Result<Role, String> {
+    raw.parse::<Role>()
+        .ok()
+        .filter(|r| Role::USER_ROLES.contains(r))
+        .ok_or_else(|| "must be one of admin, staff, readonly, care_team, family, client".to_owned())
 }
 
-impl Api {
-    pub(crate) async fn create_user(&self, caller: Caller, req: pb::CreateUserRequest) -> Result<pb::User, Error> {
-        let org = OrgId::parse_uuid(&req.org_id).map_err(|_| Error::invalid("org_id", "is not an organisation id"))?;
-        caller.require_permission(Permission::UsersManage)?;
-        if caller.role != Role::Platform && caller.org()? != org {
-            return Err(Error::NotFound("organisation".to_owned()));
-        }
-        let mut problems = Vec::new();
-        let email = Email::parse(&req.email)
-            .map_err(|r| problems.push(FieldError::new("email", r)))
-            .ok();
-        let name = check_name(&req.name, &mut problems);
-        let role = req.role.parse::<Role>().ok().filter(|r| Role::USER_ROLES.contains(r));
-        if role.is_none() {
-            problems.push(FieldError::new(
-                "role",
-                "must be one of admin, staff, readonly, care_team, family, client",
-            ));
-        }
-        if let Err(Error::Invalid(mut f)) = password::check(&req.password) {
-            problems.append(&mut f);
-        }
-        let (Some(email), Some(role)) = (email, role) else {
-            return Err(Error::Invalid(problems));
-        };
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        let hash = password::hash(req.password).await?;
-        let mut tx = self.db.tenant(org).await?;
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from identity.organisations where id = $1)")
-            .bind(org.uuid())
-            .fetch_one(&mut *tx)
-            .await?;
-        if !exists {
-            return Err(Error::invalid("org_id", "no such organisation"));
-        }
-        let row: UserRow = sqlx::query_as(concat!(
-            "insert into identity.users (id, org_id, email, name, role, password_hash)
-             values ($1, $2, $3, $4, $5, $6) returning ",
-            user_columns!()
-        ))
-        .bind(UserId::new().uuid())
-        .bind(org.uuid())
-        .bind(email.as_str())
-        .bind(&name)
-        .bind(role.as_str())
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_violation(&e, "users_email_key") {
-                Error::Conflict(format!("a user with email {email} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        audit::write(
-            &mut tx,
-            Entry::by(&caller, org, "user.create", row.user_id())
-                .with_details(serde_json::json!({ "role": role.as_str() })),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(row.into_proto())
+/// The signed-in user; refused when the caller is not a user.
+fn signed_in(caller: &Caller) -> Result<(OrgId, UserId), Error> {
+    match (caller.org, caller.user) {
+        (Some(org), Some(user)) => Ok((org, user)),
+        _ => Err(Error::Unauthenticated("sign in first".to_owned())),
     }
+}
 
-    /// The signed-in user; `None` when the caller is not a user.
-    fn me(caller: &Caller) -> Result<(OrgId, UserId), Error> {
-        match (caller.org, caller.user) {
-            (Some(org), Some(user)) => Ok((org, user)),
-            _ => Err(Error::Unauthenticated("sign in first".to_owned())),
+pub(crate) async fn get_me(api: &Api, caller: Caller) -> Result<pb::User, Error> {
+    let (org, user) = signed_in(&caller)?;
+    let mut tx = api.db.tenant(org).await?;
+    let row = store::users::get(&mut tx, org, user).await?;
+    tx.commit().await?;
+    row.map(UserRow::into_proto)
+        .ok_or_else(|| Error::Unauthenticated("this account no longer exists".to_owned()))
+}
+
+pub(crate) async fn update_me(api: &Api, caller: Caller, req: pb::UpdateMeRequest) -> Result<pb::User, Error> {
+    let (org, user) = signed_in(&caller)?;
+    let mut problems = Vec::new();
+    let name = text::collect(&mut problems, "name", PersonName::parse_optional(&req.name)).flatten();
+    let changing_password = !req.new_password.is_empty() || !req.current_password.is_empty();
+    if changing_password {
+        if req.current_password.is_empty() {
+            problems.push(FieldError::new("current_password", "is needed to change the password"));
+        }
+        if let Err(Error::Invalid(f)) = password::check(&req.new_password) {
+            problems.extend(f.into_iter().map(|e| FieldError::new("new_password", e.reason)));
         }
     }
-
-    pub(crate) async fn get_me(&self, caller: Caller) -> Result<pb::User, Error> {
-        let (org, user) = Self::me(&caller)?;
-        let mut tx = self.db.tenant(org).await?;
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "select ",
-            user_columns!(),
-            " from identity.users where org_id = $1 and id = $2"
-        ))
-        .bind(org.uuid())
-        .bind(user.uuid())
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        row.map(UserRow::into_proto)
-            .ok_or_else(|| Error::Unauthenticated("this account no longer exists".to_owned()))
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
     }
-
-    pub(crate) async fn update_me(&self, caller: Caller, req: pb::UpdateMeRequest) -> Result<pb::User, Error> {
-        let (org, user) = Self::me(&caller)?;
-        let mut problems = Vec::new();
-        let name = (!req.name.trim().is_empty()).then(|| check_name(&req.name, &mut problems));
-        let changing_password = !req.new_password.is_empty() || !req.current_password.is_empty();
-        if changing_password {
-            if req.current_password.is_empty() {
-                problems.push(FieldError::new("current_password", "is needed to change the password"));
-            }
-            if let Err(Error::Invalid(f)) = password::check(&req.new_password) {
-                problems.extend(f.into_iter().map(|e| FieldError::new("new_password", e.reason)));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
-        let mut tx = self.db.tenant(org).await?;
-        if changing_password {
-            let (email, stored): (String, String) =
-                sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")
-                    .bind(org.uuid())
-                    .bind(user.uuid())
-                    .fetch_one(&mut *tx)
-                    .await?;
-            self.check_current_password(&email, req.current_password, stored)
-                .await?;
-            let hash = password::hash(req.new_password).await?;
-            sqlx::query(
-                "update identity.users set password_hash = $3, updated_at = now() where org_id = $1 and id = $2",
-            )
-            .bind(org.uuid())
-            .bind(user.uuid())
-            .bind(hash)
-            .execute(&mut *tx)
-            .await?;
-            // A new password signs every session out, this one included.
-            sessions::revoke_user(&mut tx, user.uuid()).await?;
-            audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
-        }
-        if let Some(name) = &name {
-            sqlx::query("update identity.users set name = $3, updated_at = now() where org_id = $1 and id = $2")
-                .bind(org.uuid())
-                .bind(user.uuid())
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
-        }
-        tx.commit().await?;
-        self.get_me(caller).await
+    let mut tx = api.db.tenant(org).await?;
+    if changing_password {
+        let (email, stored) = store::users::credentials(&mut tx, org, user).await?;
+        check_current_password(api, &email, req.current_password, stored).await?;
+        let hash = password::hash(req.new_password).await?;
+        store::users::set_password(&mut tx, org, user, &hash).await?;
+        // A new password signs every session out, this one included.
+        store::sessions::revoke_user(&mut tx, user).await?;
+        store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.change_password")).await?;
     }
-
-    /// A wrong current password counts as a failed sign-in for the account,
-    /// so a stolen access token can't be used to guess the password.
-    async fn check_current_password(&self, email: &str, given: String, stored: String) -> Result<(), Error> {
-        let key = throttle::account_key(email);
-        let now = chrono::Utc::now();
-        // Platform transaction: sign-in failures belong to no organisation.
-        let mut tx = self.db.platform().await?;
-        let state = throttle::load(&mut tx, &key).await?;
-        if let throttle::Verdict::Wait { seconds, message } = throttle::ACCOUNT.check(state.as_ref(), now) {
-            tx.commit().await?;
-            return Err(Error::RateLimited {
-                retry_after: seconds,
-                message,
-            });
-        }
-        if password::verify(given, Some(stored)).await? {
-            tx.commit().await?;
-            return Ok(());
-        }
-        throttle::save(&mut tx, &key, &throttle::ACCOUNT.after_failure(state, now)).await?;
-        tx.commit().await?;
-        Err(Error::invalid("current_password", "is not your current password"))
+    if let Some(name) = &name {
+        store::users::rename(&mut tx, org, user, name.as_str()).await?;
+        store::audit::write(&mut tx, Entry::own(org, user, caller.role, "user.update_profile")).await?;
     }
+    tx.commit().await?;
+    get_me(api, caller).await
+}
 
-    pub(crate) async fn list_users(&self, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
-        caller.require_permission(Permission::UsersManage)?;
-        let org = caller.org()?;
-        let mut tx = self.db.tenant(org).await?;
-        let rows: Vec<UserRow> = sqlx::query_as(concat!(
-            "select ",
-            user_columns!(),
-            " from identity.users where org_id = $1 order by created_at, id"
-        ))
-        .bind(org.uuid())
-        .fetch_all(&mut *tx)
-        .await?;
+/// A wrong current password counts as a failed sign-in for the account,
+/// so a stolen access token can't be used to guess the password.
+async fn check_current_password(api: &Api, email: &str, given: String, stored: String) -> Result<(), Error> {
+    let now = chrono::Utc::now();
+    // Platform transaction: sign-in failures belong to no organisation.
+    let mut tx = api.db.platform().await?;
+    let account = Tracked::load(&mut tx, throttle::ACCOUNT, throttle::account_key(email)).await?;
+    if let Err(refusal) = account.check(now) {
         tx.commit().await?;
-        Ok(pb::ListUsersResponse {
-            users: rows.into_iter().map(UserRow::into_proto).collect(),
-        })
+        return Err(refusal);
     }
-
-    pub(crate) async fn set_active(&self, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
-        caller.require_permission(Permission::UsersManage)?;
-        let org = caller.org()?;
-        let target: UserId = req
-            .user_id
-            .parse()
-            .map_err(|e: attend_kit::ids::IdError| Error::invalid("user_id", e.to_string()))?;
-        if caller.user == Some(target) && !req.active {
-            return Err(Error::invalid("user_id", "you can't deactivate yourself"));
-        }
-        let mut tx = self.db.tenant(org).await?;
-        let row: Option<UserRow> = sqlx::query_as(concat!(
-            "update identity.users set is_active = $3,
-               deactivated_at = case when $3 then null else now() end, updated_at = now()
-             where org_id = $1 and id = $2 returning ",
-            user_columns!()
-        ))
-        .bind(org.uuid())
-        .bind(target.uuid())
-        .bind(req.active)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let row = row.ok_or_else(|| Error::NotFound("user".to_owned()))?;
-        if !req.active {
-            sessions::revoke_user(&mut tx, target.uuid()).await?;
-            sqlx::query("update identity.password_resets set used_at = now() where user_id = $1 and used_at is null")
-                .bind(target.uuid())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let action = if req.active {
-            "user.reactivate"
-        } else {
-            "user.deactivate"
-        };
-        audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
+    if password::verify(given, Some(stored)).await? {
         tx.commit().await?;
-        Ok(row.into_proto())
+        return Ok(());
+    }
+    account.failed(&mut tx, now).await?;
+    tx.commit().await?;
+    Err(Error::invalid("current_password", "is not your current password"))
+}
+
+pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
+    caller.require_permission(Permission::UsersManage)?;
+    let org = caller.org()?;
+    let mut tx = api.db.tenant(org).await?;
+    let rows = store::users::list(&mut tx, org).await?;
+    tx.commit().await?;
+    Ok(pb::ListUsersResponse {
+        users: rows.into_iter().map(UserRow::into_proto).collect(),
+    })
+}
+
+pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
+    caller.require_permission(Permission::UsersManage)?;
+    let org = caller.org()?;
+    let target = UserId::parse_public_at("user_id", &req.user_id)?;
+    if caller.user == Some(target) && !req.active {
+        return Err(Error::invalid("user_id", "you can't deactivate yourself"));
+    }
+    let mut tx = api.db.tenant(org).await?;
+    let row = store::users::set_active(&mut tx, org, target, req.active)
+        .await?
+        .ok_or_else(|| Error::NotFound("user".to_owned()))?;
+    if !req.active {
+        store::sessions::revoke_user(&mut tx, target).await?;
+        store::recovery::spend_resets_of(&mut tx, target).await?;
+    }
+    let action = if req.active {
+        "user.reactivate"
+    } else {
+        "user.deactivate"
+    };
+    store::audit::write(&mut tx, Entry::by(&caller, org, action, target)).await?;
+    tx.commit().await?;
+    Ok(row.into_proto())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_person_s_role_can_be_given_to_a_user() {
+        assert_eq!(parse_role("staff"), Ok(Role::Staff));
+        assert_eq!(parse_role("care_team"), Ok(Role::CareTeam));
+        for raw in ["platform", "system", "anonymous", "", "boss"] {
+            assert!(
+                parse_role(raw).unwrap_err().starts_with("must be one of admin"),
+                "{raw}"
+            );
+        }
     }
 }

@@ -1,0 +1,3 @@
+//! Identity's NATS consumers, one file each.
+
+pub(crate) mod audit;
