@@ -11,6 +11,7 @@ mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;
 mod harness;
+mod hostile;
 mod intake_flow;
 mod isolation;
 mod ops;

@@ -78,6 +78,11 @@ pub(crate) async fn resolve(
     req: pb::ResolveOrganisationRequest,
 ) -> Result<pb::Organisation, Error> {
     caller.require_permission(Permission::PlatformOperate)?;
+    // Ids come from webhooks: one no organisation could have (a NUL, a
+    // megabyte) is simply not found, and never reaches a query.
+    for (field, text) in [("provider", &req.provider), ("external_id", &req.external_id)] {
+        attend_kit::text::line(text, 200).map_err(attend_kit::text::at(field))?;
+    }
     // Platform transaction: routing a delivery to its tenant is exactly
     // the question of which tenant it is.
     let mut tx = api.db.platform().await?;
@@ -152,13 +157,7 @@ impl NewOrganisation {
         } else {
             req.slug.trim().to_owned()
         };
-        let slug_ok = !slug.is_empty()
-            && slug.len() <= 63
-            && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug_ok {
+        if !attend_kit::orgs::is_slug(&slug) {
             problems.push(FieldError::new(
                 "slug",
                 "must be 1-63 lower-case letters, digits or '-', starting with a letter or digit",
