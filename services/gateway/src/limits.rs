@@ -27,7 +27,7 @@ pub struct Limits {
 impl Limits {
     /// `ATTEND_API_RATE_LIMIT` (per user per minute, default 600),
     /// `ATTEND_AUTH_RATE_LIMIT` (per address per minute on sign-in
-    /// endpoints, default 60), `ATTEND_TRUST_FORWARDED_FOR` (default false).
+    /// endpoints, default 60); the platform's `trust_forwarded_for`.
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let mut per_minute = |var, default| {
@@ -39,20 +39,13 @@ impl Limits {
         };
         let user = per_minute("ATTEND_API_RATE_LIMIT", 600);
         let address = per_minute("ATTEND_AUTH_RATE_LIMIT", 60);
-        let trust_forwarded_for = config
-            .source
-            .flag("ATTEND_TRUST_FORWARDED_FOR", false)
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                false
-            });
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Self {
             per_user: Arc::new(RateLimiter::keyed(user)),
             per_address: Arc::new(RateLimiter::keyed(address)),
-            trust_forwarded_for,
+            trust_forwarded_for: config.trust_forwarded_for,
         })
     }
 

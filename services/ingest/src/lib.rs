@@ -76,7 +76,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// `ATTEND_FORM_RATE_LIMIT`: form submissions a minute per address (default 30).
     pub form_per_minute: NonZeroU32,
-    /// `ATTEND_TRUST_FORWARDED_FOR`: client address and scheme from the proxy's headers.
+    /// The platform's `ATTEND_TRUST_FORWARDED_FOR`: client address and
+    /// scheme from the proxy's headers.
     pub trust_forwarded_for: bool,
 }
 
@@ -95,13 +96,6 @@ impl Settings {
                 errors.push(e);
                 NonZeroU32::MIN
             });
-        let trust_forwarded_for = config
-            .source
-            .flag("ATTEND_TRUST_FORWARDED_FOR", false)
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                false
-            });
         if errors.is_empty() {
             Ok(Self {
                 wix_key,
@@ -110,7 +104,7 @@ impl Settings {
                 twilio,
                 public_base_url,
                 form_per_minute,
-                trust_forwarded_for,
+                trust_forwarded_for: config.trust_forwarded_for,
             })
         } else {
             Err(errors)

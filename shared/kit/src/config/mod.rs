@@ -123,6 +123,10 @@ pub struct Config {
     pub gateway_addr: SocketAddr,
     /// Ingest's public HTTP listener (provider webhooks).
     pub ingest_addr: SocketAddr,
+    /// `ATTEND_TRUST_FORWARDED_FOR`: both public listeners sit behind one
+    /// proxy that sets `X-Forwarded-For` (and `X-Forwarded-Proto`), so the
+    /// client's address (and scheme) come from those headers.
+    pub trust_forwarded_for: bool,
     /// The source everything was read from, for service-specific settings.
     pub source: Source,
 }
@@ -210,6 +214,7 @@ impl Config {
             source.get_or("ATTEND_INGEST_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081))),
         );
         let otlp_endpoint = source.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
+        let trust_forwarded_for = keep(&mut errors, source.flag("ATTEND_TRUST_FORWARDED_FOR", false));
 
         if let Some(max) = max_deliver
             && max < 2
@@ -248,6 +253,7 @@ impl Config {
                 services,
                 gateway_addr: gateway_addr?,
                 ingest_addr: ingest_addr?,
+                trust_forwarded_for: trust_forwarded_for?,
                 source,
             })
         })();
