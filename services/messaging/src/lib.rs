@@ -17,7 +17,9 @@
 mod api;
 mod email;
 mod emails;
+mod sms;
 mod store;
+mod templates;
 
 use attend_kit::config::{Config, ConfigError};
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
