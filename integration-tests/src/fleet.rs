@@ -7,6 +7,7 @@
 use anyhow::Context as _;
 use attend_ingest::signature::WebhookSecret;
 use attend_kit::config::{Config, Source};
+use attend_kit::clock::ManualClock;
 use attend_kit::service::{Fleet, ServiceName};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;
@@ -66,6 +67,10 @@ pub struct Options {
     pub services: Vec<ServiceName>,
     /// Extra settings (ATTEND_* variables) for this fleet.
     pub settings: Vec<(&'static str, String)>,
+    /// The clock every service reads; the system's when `None`. A test
+    /// keeps a handle and moves it (quiet hours, reminders) instead of
+    /// waiting.
+    pub clock: Option<ManualClock>,
 }
 
 impl Default for Options {
@@ -73,6 +78,7 @@ impl Default for Options {
         Self {
             services: ServiceName::ALL.to_vec(),
             settings: Vec::new(),
+            clock: None,
         }
     }
 }
@@ -136,7 +142,11 @@ impl TestFleet {
         // Armed before the fleet starts, so a start that fails after
         // creating the database or the stream removes them too.
         let leftovers = Leftovers::new(&database_url, &db_name, &backends.nats_url, &stream, services.clone());
-        let fleet = Fleet::start(config, defs, services).await?;
+        let clock: attend_kit::clock::SharedClock = match options.clock {
+            Some(clock) => std::sync::Arc::new(clock),
+            None => attend_kit::clock::system(),
+        };
+        let fleet = Fleet::start_with_clock(config, defs, services, clock).await?;
         anyhow::ensure!(
             fleet.bus().stream_name() == stream,
             "the harness would remove stream {stream} but the fleet uses {}",

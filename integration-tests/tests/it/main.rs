@@ -18,5 +18,6 @@ mod ops;
 mod refusals;
 mod restart;
 mod security;
+mod sms;
 mod tracing_flow;
 mod wix_flow;

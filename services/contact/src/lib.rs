@@ -11,8 +11,8 @@
 //!   - [`merge`]: merging two contacts, and undoing it;
 //!   - [`leads`]: opening a lead with its first touchpoints;
 //!   - [`touch`]: recording a touchpoint and rescoring.
-//! - [`consumers`]: one file per NATS consumer (booking events onto the
-//!   timeline; leads, texts and delivery reports from ingest).
+//! - [`consumers`]: one file per NATS consumer (booking events and the
+//!   practice's own SMS onto the timeline; leads and texts from ingest).
 //! - [`store`]: the SQL, and only there.
 //! - Pure domain rules: [`warmness`] (seed 000's score), [`channel`]
 //!   (channel names), [`pipeline`] (pipelines and stages).
@@ -40,7 +40,7 @@ use attend_kit::service::{Context, ServiceDef, ServiceName, Startable, no_settin
 use attend_proto::contact::v1::contact_service_server::ContactServiceServer;
 use futures::future::BoxFuture;
 
-use crate::consumers::{Inbound, delivery_reports, leads as lead_consumer, texts, timeline as timeline_consumer};
+use crate::consumers::{Inbound, leads as lead_consumer, messages, texts, timeline as timeline_consumer};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -69,10 +69,10 @@ impl Startable for Contact {
                     recorder: recorder.clone(),
                 },
             )?;
+            ctx.consume(messages::SPEC, messages::Messages(recorder.clone()))?;
             let inbound = Inbound { recorder };
             ctx.consume(lead_consumer::SPEC, lead_consumer::Leads(inbound.clone()))?;
-            ctx.consume(texts::SPEC, texts::Texts(inbound.clone()))?;
-            ctx.consume(delivery_reports::SPEC, delivery_reports::DeliveryReports(inbound))?;
+            ctx.consume(texts::SPEC, texts::Texts(inbound))?;
             let api = api::Api {
                 db,
                 outbox: ctx.outbox(),

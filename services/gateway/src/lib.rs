@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`auth`]: token verification (JWKS cache) and the `SignedIn` extractor.
 //! - [`limits`]: request limits per user and per client address.
-//! - [`routes`]: one module per resource (`auth`, `contacts`, `admin`).
+//! - [`routes`]: one module per resource (`auth`, `contacts`, `bookings`,
+//!   `sms`, `settings`, `admin`).
 //!
 //! The gateway keeps no state and owns no schema.
 
@@ -24,6 +25,7 @@ use attend_proto::automation::v1::task_service_client::TaskServiceClient;
 use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
 use axum::Router;
 use futures::future::BoxFuture;
 
@@ -53,6 +55,7 @@ pub struct AppState {
     pub contacts: ContactServiceClient<Traced>,
     pub bookings: BookingServiceClient<Traced>,
     pub tasks: TaskServiceClient<Traced>,
+    pub messaging: MessagingServiceClient<Traced>,
 }
 
 /// The public API router.
@@ -62,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::contacts::router())
         .merge(routes::admin::router())
         .merge(routes::bookings::router())
+        .merge(routes::settings::router())
+        .merge(routes::sms::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
@@ -83,6 +88,7 @@ impl Startable for Gateway {
                 contacts: ContactServiceClient::new(peers.channel(ServiceName::Contact)),
                 bookings: BookingServiceClient::new(peers.channel(ServiceName::Booking)),
                 tasks: TaskServiceClient::new(peers.channel(ServiceName::Automation)),
+                messaging: MessagingServiceClient::new(peers.channel(ServiceName::Messaging)),
             };
 
             // Keep the signing keys fresh: at once (retrying until identity

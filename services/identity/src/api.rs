@@ -126,4 +126,12 @@ impl IdentityService for Api {
         let caller = Caller::of(&request)?;
         reply(audit::list(self, caller, request.into_inner()).await)
     }
+
+    async fn update_messaging_settings(
+        &self,
+        request: Request<pb::UpdateMessagingSettingsRequest>,
+    ) -> Reply<pb::Organisation> {
+        let caller = Caller::of(&request)?;
+        reply(orgs::update_messaging(self, caller, request.into_inner()).await)
+    }
 }

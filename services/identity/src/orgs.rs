@@ -3,7 +3,7 @@
 
 use attend_kit::authz::Permission;
 use attend_kit::bus::timestamp;
-use attend_kit::contact_point::Region;
+use attend_kit::contact_point::{Phone, Region};
 use attend_kit::db::Tx;
 use attend_kit::grpc::{Caller, Role};
 use attend_kit::ids::{OrgId, TypedId};
@@ -133,7 +133,147 @@ async fn with_ids(tx: &mut Tx, row: OrgRow) -> Result<pb::Organisation, Error> {
         external_ids,
         created_at: Some(timestamp(row.created_at)),
         business_hours: Some(hours_to_proto(&row.business_hours)),
+        messaging: Some(messaging_to_proto(&row.messaging)),
     })
+}
+
+/// Admin: replaces the organisation's messaging settings, every value
+/// checked and every bad one named.
+pub(crate) async fn update_messaging(
+    api: &Api,
+    caller: Caller,
+    req: pb::UpdateMessagingSettingsRequest,
+) -> Result<pb::Organisation, Error> {
+    caller.require_permission(Permission::SettingsManage)?;
+    let id = OrgId::parse_uuid_at("org_id", &req.org_id)?;
+    require_within(&caller, id)?;
+    let mut tx = api.db.tenant(id).await?;
+    let region = store::orgs::get(&mut tx, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("organisation".to_owned()))?
+        .phone_region
+        .parse::<Region>()
+        .unwrap_or_default();
+    let settings = messaging_from_proto(&req.settings.unwrap_or_default(), region)?;
+    let row = store::orgs::set_messaging(&mut tx, id, &settings)
+        .await?
+        .ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
+    let changed: Vec<&String> = settings["values"].as_object().map(|v| v.keys().collect()).unwrap_or_default();
+    store::audit::write(
+        &mut tx,
+        crate::audit::Entry {
+            org: id,
+            actor: caller.user,
+            actor_role: caller.role,
+            action: "settings.messaging",
+            target_type: "organisation",
+            target_id: id.to_string(),
+            details: serde_json::json!({ "values": changed }),
+        },
+    )
+    .await?;
+    let org = with_ids(&mut tx, row).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Checks messaging settings: known values only, links that are web
+/// addresses, a phone that reads, quiet hours as HH:MM, a sender that a
+/// provider accepts.
+fn messaging_from_proto(m: &pb::MessagingSettings, region: Region) -> Result<serde_json::Value, Error> {
+    let mut problems = Vec::new();
+    let mut values = serde_json::Map::new();
+    for (key, value) in &m.values {
+        let field = format!("settings.values.{key}");
+        if !attend_kit::orgs::TEMPLATE_VALUES.contains(&key.as_str()) {
+            problems.push(FieldError::new(
+                field,
+                format!(
+                    "is not a value an organisation sets; one of {}",
+                    attend_kit::orgs::TEMPLATE_VALUES.join(", ")
+                ),
+            ));
+            continue;
+        }
+        let Some(value) = text::collect(&mut problems, &field, text::line(value, 500)) else {
+            continue;
+        };
+        if value.is_empty() {
+            continue;
+        }
+        if key.ends_with("_link") {
+            let web = url::Url::parse(&value).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if !web {
+                problems.push(FieldError::new(field, "must be a web address starting with https://"));
+                continue;
+            }
+        }
+        if key == "clinic_phone" && text::collect(&mut problems, &field, Phone::parse(&value, region)).is_none() {
+            continue;
+        }
+        values.insert(key.clone(), value.into());
+    }
+    let time = |t: &str| -> Option<String> {
+        match t.trim() {
+            "" => Some(String::new()),
+            t => NaiveTime::parse_from_str(t, "%H:%M").ok().map(|_| t.to_owned()),
+        }
+    };
+    let start = time(&m.quiet_hours_start);
+    let end = time(&m.quiet_hours_end);
+    match (&start, &end) {
+        (Some(s), Some(e)) if s.is_empty() == e.is_empty() => {}
+        (Some(_), Some(_)) => problems.push(FieldError::new(
+            "settings.quiet_hours_end",
+            "give both quiet_hours_start and quiet_hours_end, or neither",
+        )),
+        _ => {
+            for (field, parsed) in [("quiet_hours_start", &start), ("quiet_hours_end", &end)] {
+                if parsed.is_none() {
+                    problems.push(FieldError::new(format!("settings.{field}"), "must be HH:MM, e.g. 20:00"));
+                }
+            }
+        }
+    }
+    let sms_from = m.sms_from.trim();
+    let sender_ok = sms_from.is_empty()
+        || Phone::parse(sms_from, region).is_ok_and(|p| p.as_str() == sms_from)
+        || (sms_from.len() <= 11
+            && sms_from.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+            && sms_from.chars().any(|c| c.is_ascii_alphabetic()));
+    if !sender_ok {
+        problems.push(FieldError::new(
+            "settings.sms_from",
+            "must be a number in E.164 (+61480000000) or a sender name of up to 11 letters and digits",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    Ok(serde_json::json!({
+        "values": values,
+        "quiet_hours_start": start.unwrap_or_default(),
+        "quiet_hours_end": end.unwrap_or_default(),
+        "sms_from": sms_from,
+    }))
+}
+
+fn messaging_to_proto(stored: &serde_json::Value) -> pb::MessagingSettings {
+    let text = |key: &str| stored[key].as_str().unwrap_or_default().to_owned();
+    pb::MessagingSettings {
+        values: stored["values"]
+            .as_object()
+            .map(|values| {
+                values
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        quiet_hours_start: text("quiet_hours_start"),
+        quiet_hours_end: text("quiet_hours_end"),
+        sms_from: text("sms_from"),
+    }
 }
 
 /// A checked `CreateOrganisationRequest`.

@@ -33,7 +33,7 @@ mod store;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use attend_kit::config::{Config, ConfigError};
+use attend_kit::config::{Config, ConfigError, keep};
 use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
@@ -84,53 +84,25 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let wix_key = optional(config, "ATTEND_WIX_PUBLIC_KEY", WixKey::parse, &mut errors);
-        let webhook_secret = optional(config, "ATTEND_WEBHOOK_SECRET", WebhookSecret::parse, &mut errors);
-        let intake = optional(config, "ATTEND_INTAKE_SECRET", IntakeSecret::parse, &mut errors);
-        let twilio = optional(config, "ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse, &mut errors);
-        let public_base_url = optional(config, "ATTEND_PUBLIC_BASE_URL", public_base_url, &mut errors);
-        let form_per_minute = config
-            .source
-            .per_minute("ATTEND_FORM_RATE_LIMIT", 30)
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                NonZeroU32::MIN
-            });
+        let wix_key = keep(&mut errors, config.source.parsed("ATTEND_WIX_PUBLIC_KEY", WixKey::parse)).flatten();
+        let webhook_secret = keep(&mut errors, config.source.parsed("ATTEND_WEBHOOK_SECRET", WebhookSecret::parse)).flatten();
+        let intake = keep(&mut errors, config.source.parsed("ATTEND_INTAKE_SECRET", IntakeSecret::parse)).flatten();
+        let twilio = keep(&mut errors, config.source.parsed("ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse)).flatten();
+        let form_per_minute =
+            keep(&mut errors, config.source.per_minute("ATTEND_FORM_RATE_LIMIT", 30)).unwrap_or(NonZeroU32::MIN);
         if errors.is_empty() {
             Ok(Self {
                 wix_key,
                 webhook_secret,
                 intake,
                 twilio,
-                public_base_url,
+                public_base_url: config.public_base_url.clone(),
                 form_per_minute,
                 trust_forwarded_for: config.trust_forwarded_for,
             })
         } else {
             Err(errors)
         }
-    }
-}
-
-/// An optional setting, read by `parse`; a value it refuses is noted in
-/// `errors` so every bad setting is reported at once.
-fn optional<T>(
-    config: &Config,
-    var: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-    errors: &mut Vec<ConfigError>,
-) -> Option<T> {
-    let text = config.source.raw(var)?;
-    parse(&text).map_err(|why| errors.push(ConfigError::new(var, why))).ok()
-}
-
-/// `ATTEND_PUBLIC_BASE_URL`: a scheme and host (and port), no path, kept
-/// without a trailing slash.
-fn public_base_url(text: &str) -> Result<String, String> {
-    let text = text.trim().trim_end_matches('/').to_owned();
-    match url::Url::parse(&text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Ok(text),
-        _ => Err("must be a scheme and host (and port), e.g. https://hooks.example.com".to_owned()),
     }
 }
 

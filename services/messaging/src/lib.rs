@@ -1,30 +1,53 @@
-//! Messaging: templates, the outbound SMS and email queue, provider
-//! adapters (ClickSend, Twilio, SendGrid, SMTP) behind a sandbox, delivery
-//! status, inbound messages, conversations and opt-outs.
+//! Messaging: SMS templates, the outbound SMS and email queues, provider
+//! adapters behind a sandbox, delivery status, inbound texts, the inbox of
+//! conversations, and consent.
 //!
 //! # Layout
-//! - [`api`]: `MessagingService` over gRPC: the tonic adapter only.
-//! - [`emails`]: queueing an email, and listing the queue.
-//! - [`email`]: the email provider interface, the sandbox provider and the
-//!   sender that works through the queue.
+//! - [`api`]: `MessagingService` over gRPC: the tonic adapter only; its
+//!   `Api` is what the features and consumers share.
+//! - Features: [`outbound`] (`SendSms`: recipient, rendering, consent,
+//!   quiet hours, the queue), [`templates`] (list, edit, preview; the
+//!   seed's templates), [`conversations`] (the inbox), [`consent`] (the
+//!   ledger's rules), [`emails`] (queueing email).
+//! - [`sms`]: the SMS [`sms::sender`] that works through the queue, the
+//!   providers (ClickSend, Twilio, sandbox), and pure rules: encoding and
+//!   segments, reply classification, quiet hours.
+//! - [`email`]: the email provider interface, the sandbox, and the email
+//!   sender.
+//! - [`consumers`]: one file per NATS consumer (STOP/START/HELP keywords,
+//!   the inbox, delivery receipts).
 //! - [`store`]: the SQL, and only there.
 //! - `migrations/`: the `messaging` schema.
 //!
-//! This version sends email through the sandbox provider, which records
-//! what would have been sent; real providers plug in behind
-//! [`email::EmailProvider`].
+//! Email goes only through the sandbox provider in this version, which
+//! records what would have been sent.
 
 mod api;
+mod consent;
+mod consumers;
+mod conversations;
 mod email;
 mod emails;
+mod outbound;
 mod sms;
 mod store;
 mod templates;
 
-use attend_kit::config::{Config, ConfigError};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use attend_kit::config::{Config, ConfigError, keep};
+use attend_kit::orgs::Directory;
+use attend_kit::secret::Secret;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
+use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::messaging::v1::messaging_service_server::MessagingServiceServer;
 use futures::future::BoxFuture;
+use tokio::sync::Notify;
+
+use crate::consumers::{inbox, keywords, receipts};
+use crate::sms::providers::{SmsProvider, clicksend::ClickSend, sandbox::Sandbox, twilio::Twilio};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -33,17 +56,95 @@ pub fn definition() -> ServiceDef {
     ServiceDef {
         name: ServiceName::Messaging,
         migrations: Some(&MIGRATOR),
-        publishes: false,
+        publishes: true,
         public_http: false,
         configure,
     }
 }
 
 /// Messaging's own settings.
-#[derive(Debug, Clone)]
-struct Settings {
+pub struct Settings {
     /// `ATTEND_EMAIL_FROM`: the sender address on outgoing email.
-    from: String,
+    email_from: String,
+    /// `ATTEND_SMS_FROM`: who SMS come from when the organisation sets no
+    /// sender of its own (an E.164 number or an alphanumeric id).
+    pub sms_from: String,
+    /// `ATTEND_SMS_PROVIDER` and its credentials.
+    sms: SmsProviderSetting,
+    /// `ATTEND_SMS_PER_SECOND`: sends per second per sender number.
+    sms_per_second: NonZeroU32,
+    /// `ATTEND_SMS_UNCONFIRMED_AFTER`: how long a message may stay
+    /// `sending` before its answer is taken to be lost.
+    sms_unconfirmed_after: Duration,
+}
+
+enum SmsProviderSetting {
+    Sandbox,
+    ClickSend {
+        base_url: url::Url,
+        username: String,
+        api_key: Secret<String>,
+    },
+    Twilio {
+        base_url: url::Url,
+        account_sid: String,
+        auth_token: Secret<String>,
+        status_callback_base: Option<url::Url>,
+    },
+}
+
+impl SmsProviderSetting {
+    fn provider(&self) -> anyhow::Result<Arc<dyn SmsProvider>> {
+        Ok(match self {
+            Self::Sandbox => Arc::new(Sandbox),
+            Self::ClickSend {
+                base_url,
+                username,
+                api_key,
+            } => Arc::new(ClickSend::new(base_url.clone(), username.clone(), api_key.clone()).map_err(anyhow::Error::msg)?),
+            Self::Twilio {
+                base_url,
+                account_sid,
+                auth_token,
+                status_callback_base,
+            } => Arc::new(
+                Twilio::new(
+                    base_url.clone(),
+                    account_sid.clone(),
+                    auth_token.clone(),
+                    status_callback_base.clone(),
+                )
+                .map_err(anyhow::Error::msg)?,
+            ),
+        })
+    }
+}
+
+fn url_setting(config: &Config, var: &str, default: &'static str, errors: &mut Vec<ConfigError>) -> url::Url {
+    let parse = |text: &str| {
+        url::Url::parse(text.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| "must be an http(s) URL".to_owned())
+    };
+    keep(errors, config.source.parsed(var, parse))
+        .flatten()
+        .unwrap_or_else(|| constant_url(default))
+}
+
+#[allow(clippy::expect_used, reason = "callers pass constant, valid URLs")]
+fn constant_url(text: &'static str) -> url::Url {
+    url::Url::parse(text).expect("a constant URL is valid")
+}
+
+fn required(config: &Config, var: &str, why: &str, errors: &mut Vec<ConfigError>) -> String {
+    match config.source.raw(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(value) => value,
+        None => {
+            errors.push(ConfigError::new(var, format!("is required {why}")));
+            String::new()
+        }
+    }
 }
 
 fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
@@ -55,12 +156,59 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
             format!("{other:?} is not available in this version; use sandbox"),
         )),
     }
-    let from = config
+    let email_from = config
         .source
         .raw("ATTEND_EMAIL_FROM")
         .unwrap_or_else(|| "attend <no-reply@attend.invalid>".to_owned());
+    let provider = config.source.raw("ATTEND_SMS_PROVIDER").unwrap_or_else(|| "sandbox".to_owned());
+    let sms = match provider.trim() {
+        "sandbox" => SmsProviderSetting::Sandbox,
+        "clicksend" => {
+            let why = "when ATTEND_SMS_PROVIDER is clicksend";
+            SmsProviderSetting::ClickSend {
+                base_url: url_setting(config, "ATTEND_CLICKSEND_BASE_URL", "https://rest.clicksend.com", &mut errors),
+                username: required(config, "ATTEND_CLICKSEND_USERNAME", why, &mut errors),
+                api_key: Secret::new(required(config, "ATTEND_CLICKSEND_API_KEY", why, &mut errors)),
+            }
+        }
+        "twilio" => {
+            let why = "when ATTEND_SMS_PROVIDER is twilio";
+            SmsProviderSetting::Twilio {
+                base_url: url_setting(config, "ATTEND_TWILIO_BASE_URL", "https://api.twilio.com", &mut errors),
+                account_sid: required(config, "ATTEND_TWILIO_ACCOUNT_SID", why, &mut errors),
+                auth_token: Secret::new(required(config, "ATTEND_TWILIO_AUTH_TOKEN", why, &mut errors)),
+                status_callback_base: config.public_base_url.as_deref().and_then(|u| url::Url::parse(u).ok()),
+            }
+        }
+        other => {
+            errors.push(ConfigError::new(
+                "ATTEND_SMS_PROVIDER",
+                format!("{other:?} is not a provider; one of sandbox, clicksend, twilio"),
+            ));
+            SmsProviderSetting::Sandbox
+        }
+    };
+    let sms_from = match (&sms, config.source.raw("ATTEND_SMS_FROM")) {
+        (_, Some(from)) if !from.trim().is_empty() => from.trim().to_owned(),
+        (SmsProviderSetting::Sandbox, _) => "attend".to_owned(),
+        _ => required(config, "ATTEND_SMS_FROM", "with a real SMS provider", &mut errors),
+    };
+    let sms_per_second = keep(&mut errors, config.source.get_or("ATTEND_SMS_PER_SECOND", 1u32))
+        .and_then(NonZeroU32::new)
+        .unwrap_or(NonZeroU32::MIN);
+    let sms_unconfirmed_after = keep(
+        &mut errors,
+        config.source.duration("ATTEND_SMS_UNCONFIRMED_AFTER", Duration::from_secs(60)),
+    )
+    .unwrap_or(Duration::from_secs(60));
     if errors.is_empty() {
-        Ok(Box::new(Messaging(Settings { from })))
+        Ok(Box::new(Messaging(Settings {
+            email_from,
+            sms_from,
+            sms,
+            sms_per_second,
+            sms_unconfirmed_after,
+        })))
     } else {
         Err(errors)
     }
@@ -71,19 +219,57 @@ struct Messaging(Settings);
 impl Startable for Messaging {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(async move {
+            let settings = self.0;
             let db = ctx.db()?;
-            let sender = email::Sender {
+            let email = email::Sender {
                 db: db.clone(),
                 provider: Box::new(email::Sandbox),
-                from: self.0.from,
+                from: settings.email_from.clone(),
             };
-            let shutdown = ctx.shutdown.clone();
-            ctx.spawn(sender.run(shutdown));
-            let server = ctx
-                .grpc_server()?
-                .add(MessagingServiceServer::new(api::Api { db }))
-                .await;
+            ctx.spawn(email.run(ctx.shutdown.clone()));
+
+            let orgs = Directory::new(ctx.peers.channel(ServiceName::Identity));
+            let wake = Arc::new(Notify::new());
+            let sms = sms::sender::Sender {
+                db: db.clone(),
+                outbox: ctx.outbox(),
+                clock: ctx.clock(),
+                provider: settings.sms.provider()?,
+                orgs: orgs.clone(),
+                per_sender: sms::sender::Sender::rate(settings.sms_per_second),
+                unconfirmed_after: settings.sms_unconfirmed_after,
+                wake: wake.clone(),
+            };
+            ctx.spawn(sms.run(ctx.shutdown.clone()));
+
+            let api = api::Api {
+                db,
+                outbox: ctx.outbox(),
+                orgs,
+                contacts: ContactServiceClient::new(ctx.peers.channel(ServiceName::Contact)),
+                clock: ctx.clock(),
+                seeded: Arc::default(),
+                settings: Arc::new(settings),
+                sender: wake,
+            };
+            ctx.consume(keywords::SPEC, keywords::Keywords(api.clone()))?;
+            ctx.consume(inbox::SPEC, inbox::Inbox(api.clone()))?;
+            ctx.consume(receipts::SPEC, receipts::Receipts(api.clone()))?;
+            ctx.consume(
+                attend_kit::merges::SPEC,
+                attend_kit::merges::FollowMerges(SmsMerges),
+            )?;
+            let server = ctx.grpc_server()?.add(MessagingServiceServer::new(api)).await;
             ctx.serve_grpc(server)
         })
     }
+}
+
+/// Messages and conversations follow contact merges. (A conversation is
+/// keyed by its contact, so the merged contact's stays where it was; its
+/// messages move to the survivor's thread.)
+struct SmsMerges;
+
+impl attend_kit::merges::Follower for SmsMerges {
+    const TABLES: &'static [&'static str] = &["messaging.sms_messages"];
 }

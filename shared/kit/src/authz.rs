@@ -21,6 +21,8 @@ pub enum Permission {
     TasksWrite,
     /// Send messages to contacts.
     MessagesSend,
+    /// Read conversations, messages and templates.
+    MessagesRead,
     ReportsRead,
     /// Invite, list, deactivate users of the organisation.
     UsersManage,
@@ -33,7 +35,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ContactsRead,
         Permission::ContactsWrite,
         Permission::BookingsRead,
@@ -41,6 +43,7 @@ impl Permission {
         Permission::TasksRead,
         Permission::TasksWrite,
         Permission::MessagesSend,
+        Permission::MessagesRead,
         Permission::ReportsRead,
         Permission::UsersManage,
         Permission::AuditRead,
@@ -57,6 +60,7 @@ impl Permission {
             Permission::TasksRead => "tasks:read",
             Permission::TasksWrite => "tasks:write",
             Permission::MessagesSend => "messages:send",
+            Permission::MessagesRead => "messages:read",
             Permission::ReportsRead => "reports:read",
             Permission::UsersManage => "users:manage",
             Permission::AuditRead => "audit:read",
@@ -83,12 +87,13 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | P::TasksRead
                 | P::TasksWrite
                 | P::MessagesSend
+                | P::MessagesRead
                 | P::ReportsRead
         ),
         // Read-only never mutates.
         R::Readonly => matches!(
             permission,
-            P::ContactsRead | P::BookingsRead | P::TasksRead | P::ReportsRead
+            P::ContactsRead | P::BookingsRead | P::TasksRead | P::MessagesRead | P::ReportsRead
         ),
         R::CareTeam | R::Family | R::Client | R::Anonymous => false,
         // A service acting within one organisation on an event.

@@ -76,6 +76,12 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The region the number belongs to, from its country code (none for
+    /// a code several regions share and the number doesn't settle).
+    pub fn region(&self) -> Option<Region> {
+        phonenumber::parse(None, &self.0).ok()?.country().id().map(Region)
+    }
 }
 
 impl fmt::Display for Phone {
@@ -162,6 +168,14 @@ mod tests {
         for raw in ["", "   ", "hello", "123", "+61 4"] {
             assert!(Phone::parse(raw, au()).is_err(), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_number_knows_its_region() {
+        let nz = Phone::parse("+64 21 123 4567", au()).unwrap();
+        assert_eq!(nz.region().map(|r| r.as_str().to_owned()).as_deref(), Some("NZ"));
+        let mobile = Phone::parse("0412 345 678", au()).unwrap();
+        assert_eq!(mobile.region(), Some(au()));
     }
 
     #[test]

@@ -218,6 +218,12 @@ typed_id!(
     MergeId,
     "merge"
 );
+typed_id!(
+    /// An SMS, either way.
+    SmsId,
+    "sms",
+    "an SMS id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,7 @@
 //!   that runs any subset of services in one process.
 //! - [`orgs`]: a cached directory of organisations, fetched from identity.
 //! - [`secret`]: a wrapper whose `Debug` never shows the value.
+//! - [`clock`]: the fleet's one clock (the system's, or a test's).
 //! - [`metrics`], [`shutdown`]: the Prometheus recorder; the process-wide
 //!   cancellation token.
 //!
@@ -44,6 +45,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod contact_point;
 pub mod cursor;

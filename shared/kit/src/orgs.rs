@@ -26,7 +26,34 @@ pub struct Org {
     pub slug: String,
     pub time_zone: chrono_tz::Tz,
     pub phone_region: Region,
+    pub messaging: Messaging,
 }
+
+/// How an organisation's messages read and when they may arrive, as set
+/// by its admin (identity's `MessagingSettings`).
+#[derive(Debug, Clone, Default)]
+pub struct Messaging {
+    /// Its own template values by placeholder ([`TEMPLATE_VALUES`]), with
+    /// `clinic` defaulting to the organisation's name.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Local wall-clock quiet hours; `None` for the default (20:00-08:00).
+    pub quiet_hours: Option<(chrono::NaiveTime, chrono::NaiveTime)>,
+    /// The sender of its SMS; `None` for the platform's.
+    pub sms_from: Option<String>,
+}
+
+/// The template values an organisation sets for itself (the others come
+/// from the contact, the booking or the rule that sends).
+pub const TEMPLATE_VALUES: &[&str] = &[
+    "clinic",
+    "clinic_phone",
+    "address",
+    "booking_link",
+    "review_link",
+    "referral_link",
+    "incentive",
+    "doctor_name",
+];
 
 impl Org {
     fn from_proto(org: pb::Organisation) -> Result<Self, Error> {
@@ -35,12 +62,25 @@ impl Org {
                 "identity returned an organisation with an invalid {what}"
             ))
         };
+        let settings = org.messaging.unwrap_or_default();
+        let mut values: std::collections::BTreeMap<String, String> = settings.values.into_iter().collect();
+        values.entry("clinic".to_owned()).or_insert_with(|| org.name.clone());
+        let time = |t: &str| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok();
+        let quiet_hours = match (time(&settings.quiet_hours_start), time(&settings.quiet_hours_end)) {
+            (Some(start), Some(end)) => Some((start, end)),
+            _ => None,
+        };
         Ok(Self {
             id: OrgId::parse_uuid(&org.id).map_err(|_| bad("id"))?,
             time_zone: org.time_zone.parse().map_err(|_| bad("time zone"))?,
             phone_region: org.phone_region.parse().map_err(|_| bad("phone region"))?,
             name: org.name,
             slug: org.slug,
+            messaging: Messaging {
+                values,
+                quiet_hours,
+                sms_from: Some(settings.sms_from).filter(|s| !s.is_empty()),
+            },
         })
     }
 }
@@ -79,6 +119,13 @@ impl Directory {
         if let Some(org) = cached(&self.by_id, &id).await {
             return Ok(org);
         }
+        self.fresh(id).await
+    }
+
+    /// The organisation as identity has it now, for what must not wait for
+    /// the cache (an admin's new quiet hours or template values apply to the
+    /// next message); the cache is refreshed with it.
+    pub async fn fresh(&self, id: OrgId) -> Result<Org, Error> {
         let response = self
             .client
             .clone()

@@ -3,13 +3,14 @@
 //! - [`timeline`]: booking events become touchpoints on the timeline;
 //! - [`leads`]: leads from chat flows and forms (`ingest.lead_received`);
 //! - [`texts`]: inbound texts (`ingest.sms_received`);
-//! - [`delivery_reports`]: SMS delivery reports (`ingest.sms_status`).
+//! - [`messages`]: the practice's own SMS, sent, delivered or failed
+//!   (`messaging.*`).
 //!
 //! Leads and texts share one rule, here: the person with this phone (else
 //! this email) gets the touchpoints; nobody has it, a lead is opened.
 
-pub(crate) mod delivery_reports;
 pub(crate) mod leads;
+pub(crate) mod messages;
 pub(crate) mod texts;
 pub(crate) mod timeline;
 

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod contacts;
+pub mod settings;
+pub mod sms;
 
 use attend_kit::http::Problem;
 use http::StatusCode;

@@ -18,12 +18,15 @@ pub(crate) struct OrgRow {
     pub phone_region: String,
     pub created_at: DateTime<Utc>,
     pub business_hours: serde_json::Value,
+    /// `MessagingSettings` as JSON: `{values, quiet_hours_start,
+    /// quiet_hours_end, sms_from}`.
+    pub messaging: serde_json::Value,
 }
 
 /// The columns of [`OrgRow`], for `concat!` (sqlx takes only static SQL).
 macro_rules! org_columns {
     () => {
-        "id, name, slug, time_zone, phone_region, created_at, business_hours"
+        "id, name, slug, time_zone, phone_region, created_at, business_hours, messaging"
     };
 }
 
@@ -121,7 +124,7 @@ pub(crate) async fn by_slug(tx: &mut Tx, slug: &str) -> sqlx::Result<Option<OrgR
 /// The organisation a provider's id is linked to.
 pub(crate) async fn by_external_id(tx: &mut Tx, provider: &str, external_id: &str) -> sqlx::Result<Option<OrgRow>> {
     sqlx::query_as(
-        "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours
+        "select o.id, o.name, o.slug, o.time_zone, o.phone_region, o.created_at, o.business_hours, o.messaging
                  from identity.organisation_external_ids e
                  join identity.organisations o on o.id = e.org_id
                  where e.provider = $1 and e.external_id = $2",
@@ -144,4 +147,17 @@ pub(crate) async fn name(tx: &mut Tx, id: OrgId) -> sqlx::Result<String> {
         .bind(id.uuid())
         .fetch_one(&mut **tx)
         .await
+}
+
+/// Replaces an organisation's messaging settings (in a tenant transaction:
+/// its own only); the row after.
+pub(crate) async fn set_messaging(tx: &mut Tx, id: OrgId, settings: &serde_json::Value) -> sqlx::Result<Option<OrgRow>> {
+    sqlx::query_as(concat!(
+        "update identity.organisations set messaging = $2 where id = $1 returning ",
+        org_columns!()
+    ))
+    .bind(id.uuid())
+    .bind(settings)
+    .fetch_optional(&mut **tx)
+    .await
 }

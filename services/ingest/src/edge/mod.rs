@@ -94,6 +94,8 @@ struct Delivery<'a> {
     body: &'a [u8],
     /// How to read the body: JSON unless form-encoded.
     content_type: Option<&'a str>,
+    /// The query of the URL the provider called (a callback URL we gave it).
+    query: Option<&'a str>,
 }
 
 impl<'a> Delivery<'a> {
@@ -106,7 +108,13 @@ impl<'a> Delivery<'a> {
             kept,
             body,
             content_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            query: None,
         }
+    }
+
+    /// With the query of the URL the provider called.
+    fn with_query(self, query: Option<&'a str>) -> Self {
+        Self { query, ..self }
     }
 
     /// A body that is form-encoded whatever the headers say (a query string).
@@ -355,7 +363,16 @@ impl Edge {
         org: &Org,
         callback: Callback,
     ) -> Result<Accepted, Rejection> {
-        let value = payload::object(delivery.body, delivery.content_type).map_err(Rejection::malformed)?;
+        let mut value = payload::object(delivery.body, delivery.content_type).map_err(Rejection::malformed)?;
+        // Parameters of the callback URL we gave the provider (Twilio's
+        // `attend_id`) read like fields, never over the body's own.
+        if let (Some(query), Some(fields)) = (delivery.query, value.as_object_mut()) {
+            for (name, v) in url::form_urlencoded::parse(query.as_bytes()) {
+                fields
+                    .entry(name.into_owned())
+                    .or_insert_with(|| Value::String(v.into_owned()));
+            }
+        }
         match callback {
             Callback::Inbound(read) => {
                 let sms = read(&value).map_err(Rejection::malformed)?;
@@ -408,6 +425,7 @@ impl Edge {
                 to,
                 reported_at: Some(timestamp(report.reported_at.unwrap_or_else(chrono::Utc::now))),
                 raw_event_id: id.uuid().to_string(),
+                reference: report.reference.clone().unwrap_or_default(),
             };
             Draft::new(org.id, &event)
         })

@@ -37,7 +37,7 @@ pub(super) async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let delivery = Delivery::new("twilio", STATUS, &headers, &body);
+    let delivery = Delivery::new("twilio", STATUS, &headers, &body).with_query(uri.query());
     answer(
         &edge,
         &delivery,

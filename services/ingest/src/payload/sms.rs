@@ -5,11 +5,14 @@
 //!   `timestamp` (Unix seconds), `original_message_id`, `custom_string`.
 //! - ClickSend delivery receipts: `message_id`, `status_code` (200 in
 //!   flight, 201 delivered, 300/302 temporary failure, 301 failed),
-//!   `status_text`, `error_code`, `error_text`, `timestamp`; no recipient.
+//!   `status_text`, `error_code`, `error_text`, `timestamp`, and
+//!   `custom_string` (our own message id, as messaging sent it); no
+//!   recipient.
 //! - Twilio inbound: form fields `MessageSid`, `From`, `To`, `Body`, ...
 //! - Twilio status callbacks: `MessageSid`, `MessageStatus` (queued,
 //!   sending, sent, delivered, read, undelivered, failed, canceled, ...),
-//!   `ErrorCode`, `To`, `From`.
+//!   `ErrorCode`, `To`, `From`; and `attend_id`, our own message id, from
+//!   the query of the callback URL messaging gave Twilio.
 //!
 //! Phones stay raw here; the edge reads them with the organisation's region.
 
@@ -17,7 +20,7 @@ use attend_kit::FieldError;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::Reader;
+use super::{ID_MAX, Reader};
 
 /// An inbound text.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +45,8 @@ pub struct Report {
     pub error_text: Option<String>,
     pub to: Option<String>,
     pub reported_at: Option<DateTime<Utc>>,
+    /// Our own id for the message, echoed by the provider.
+    pub reference: Option<String>,
 }
 
 impl Report {
@@ -111,6 +116,7 @@ pub fn clicksend_receipt(body: &Value) -> Result<Report, Vec<FieldError>> {
         .opt_str("error_text")
         .or_else(|| r.opt_str("status_text").filter(|_| code != Some(201)));
     let reported_at = r.opt_instant("timestamp");
+    let reference = r.bounded("custom_string", ID_MAX);
     r.finish()?;
     Ok(Report {
         message_id: message_id.unwrap_or_default(),
@@ -120,6 +126,7 @@ pub fn clicksend_receipt(body: &Value) -> Result<Report, Vec<FieldError>> {
         error_text,
         to: None,
         reported_at,
+        reference,
     })
 }
 
@@ -167,6 +174,9 @@ pub fn twilio_status_callback(body: &Value) -> Result<Report, Vec<FieldError>> {
     let error_code = r.opt_str("ErrorCode");
     let error_text = r.opt_str("ErrorMessage");
     let to = r.opt_str("To");
+    // From the query of the callback URL we gave Twilio (merged into the
+    // fields by the edge).
+    let reference = r.bounded("attend_id", ID_MAX);
     r.finish()?;
     Ok(Report {
         message_id: message_id.unwrap_or_default(),
@@ -176,6 +186,7 @@ pub fn twilio_status_callback(body: &Value) -> Result<Report, Vec<FieldError>> {
         error_text,
         to,
         reported_at: None,
+        reference,
     })
 }
 

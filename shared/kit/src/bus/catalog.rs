@@ -5,7 +5,7 @@
 //! message beside the owner's API in `/proto`.
 
 use super::Event;
-use attend_proto::{booking, contact, events, ingest};
+use attend_proto::{booking, contact, events, ingest, messaging};
 
 macro_rules! events {
     ($($payload:ty => $type:literal;)*) => {
@@ -34,6 +34,11 @@ events! {
     booking::v1::BookingCancelled => "booking.cancelled";
     booking::v1::BookingOutcomeRecorded => "booking.outcome_recorded";
     booking::v1::BookingUpdated => "booking.updated";
+    messaging::v1::SmsSent => "messaging.sms_sent";
+    messaging::v1::SmsDelivered => "messaging.sms_delivered";
+    messaging::v1::SmsFailed => "messaging.sms_failed";
+    messaging::v1::SmsReceived => "messaging.sms_received";
+    messaging::v1::ConsentChanged => "messaging.consent_changed";
     events::v1::AuditRecorded => "audit.recorded";
 }
 

@@ -127,6 +127,11 @@ pub struct Config {
     /// proxy that sets `X-Forwarded-For` (and `X-Forwarded-Proto`), so the
     /// client's address (and scheme) come from those headers.
     pub trust_forwarded_for: bool,
+    /// `ATTEND_PUBLIC_BASE_URL`: the scheme, host and port providers reach
+    /// ingest's webhooks on (e.g. `https://hooks.example.com`), without a
+    /// trailing slash. Ingest checks Twilio's signature over it; messaging
+    /// gives Twilio status callback URLs under it.
+    pub public_base_url: Option<String>,
     /// The source everything was read from, for service-specific settings.
     pub source: Source,
 }
@@ -215,6 +220,7 @@ impl Config {
         );
         let otlp_endpoint = source.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
         let trust_forwarded_for = keep(&mut errors, source.flag("ATTEND_TRUST_FORWARDED_FOR", false));
+        let public_base_url = keep(&mut errors, source.parsed("ATTEND_PUBLIC_BASE_URL", public_base_url)).flatten();
 
         if let Some(max) = max_deliver
             && max < 2
@@ -254,6 +260,7 @@ impl Config {
                 gateway_addr: gateway_addr?,
                 ingest_addr: ingest_addr?,
                 trust_forwarded_for: trust_forwarded_for?,
+                public_base_url,
                 source,
             })
         })();
@@ -283,7 +290,9 @@ impl Config {
 }
 
 /// The value, or `None` with the error recorded.
-fn keep<T>(errors: &mut Vec<ConfigError>, result: Result<T, ConfigError>) -> Option<T> {
+/// A setting's value, its error noted so every bad setting is reported at
+/// once: `let key = keep(&mut errors, source.parsed("ATTEND_X", parse)).flatten();`.
+pub fn keep<T>(errors: &mut Vec<ConfigError>, result: Result<T, ConfigError>) -> Option<T> {
     result.map_err(|e| errors.push(e)).ok()
 }
 
@@ -315,6 +324,16 @@ fn check_postgres_url(var: &str, url: Url) -> Result<Url, ConfigError> {
         ));
     }
     Ok(with_default_user(url))
+}
+
+/// `ATTEND_PUBLIC_BASE_URL`: a scheme and host (and port), no path, kept
+/// without a trailing slash.
+fn public_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/').to_owned();
+    match Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.path() == "/" && u.query().is_none() => Ok(text),
+        _ => Err("must be a scheme and host (and port), e.g. https://hooks.example.com".to_owned()),
+    }
 }
 
 /// `http://host:port` for a listen address; wildcard hosts become loopback.

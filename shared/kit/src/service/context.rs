@@ -16,6 +16,7 @@ use super::ServiceName;
 use crate::bus::Bus;
 use crate::bus::consumer::{self, Handler, Spec};
 use crate::bus::outbox::Outbox;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::grpc::{self, Traced};
@@ -56,6 +57,8 @@ pub struct Context {
     pub(super) aborts: Arc<Mutex<Vec<AbortHandle>>>,
     /// One per service: every handle wakes the same relay.
     pub(super) outbox: Outbox,
+    /// The fleet's one clock.
+    pub(super) clock: SharedClock,
 }
 
 impl Context {
@@ -68,6 +71,11 @@ impl Context {
 
     pub fn outbox(&self) -> Outbox {
         self.outbox.clone()
+    }
+
+    /// The clock to decide by (the system's; a test's own in tests).
+    pub fn clock(&self) -> SharedClock {
+        self.clock.clone()
     }
 
     /// What `/readyz` checks for this service.

@@ -17,6 +17,7 @@ use super::startup::{POSTGRES_HINT, config_errors, connect_bus, is_unreachable, 
 use super::{Context, ServiceDef, ServiceName};
 use crate::bus::Bus;
 use crate::bus::outbox::Outbox;
+use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::grpc;
@@ -60,6 +61,8 @@ pub struct Fleet {
     http_addrs: BTreeMap<ServiceName, SocketAddr>,
     peers: Peers,
     process: CancellationToken,
+    /// The time every service reads (the system's; a test's own in tests).
+    clock: SharedClock,
 }
 
 impl fmt::Debug for Fleet {
@@ -76,6 +79,16 @@ impl Fleet {
     /// Checks configuration, reaches Postgres and NATS, migrates (unless
     /// disabled), binds every listener, then starts each service.
     pub async fn start(config: Config, defs: Vec<ServiceDef>, process: CancellationToken) -> anyhow::Result<Self> {
+        Self::start_with_clock(config, defs, process, crate::clock::system()).await
+    }
+
+    /// [`Fleet::start`] with the clock every service reads (tests move it).
+    pub async fn start_with_clock(
+        config: Config,
+        defs: Vec<ServiceDef>,
+        process: CancellationToken,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
         let config = Arc::new(config);
 
         // Configuration first: nothing is touched if any setting is bad.
@@ -111,6 +124,7 @@ impl Fleet {
             grpc_addrs: BTreeMap::new(),
             http_addrs: BTreeMap::new(),
             process,
+            clock,
         };
 
         // Bind everything before starting anything, so peers' URLs are the
@@ -180,6 +194,7 @@ impl Fleet {
             tasks: tasks.clone(),
             aborts: aborts.clone(),
             outbox: Outbox::new(self.config.nats_prefix.clone(), name),
+            clock: self.clock.clone(),
         };
         // The relay is the runtime's job, not each service's.
         if def.publishes {

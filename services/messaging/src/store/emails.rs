@@ -1,4 +1,4 @@
-//! SQL over the `messaging` schema, and only here.
+//! The outbound email queue.
 
 use attend_kit::bus::timestamp;
 use attend_kit::contact_point::Email;

@@ -1,0 +1,247 @@
+//! The SMS sender: works through the queue until shutdown.
+//!
+//! Each round, for every message due (its `send_at` has come):
+//! 1. in the organisation's transaction, claim it: `sending`, one more
+//!    attempt, committed **before** the provider is asked. A message whose
+//!    appointment has begun (`not_after`) is skipped instead; one whose
+//!    recipient opted out since it was queued is blocked;
+//! 2. wait for the sender number's turn (a long code sends about one
+//!    message a second: `ATTEND_SMS_PER_SECOND`), then ask the provider;
+//! 3. in a second transaction, record the answer and publish it:
+//!    `messaging.sms_sent`; a transient failure goes back to the queue with
+//!    a growing, jittered delay (or the provider's `Retry-After`), and fails
+//!    after [`MAX_ATTEMPTS`]; a permanent one fails at once; an opt-out at
+//!    the provider also records the opt-out.
+//!
+//! A crash between 1 and 3 leaves the message `sending`. It is never sent
+//! again: after `ATTEND_SMS_UNCONFIRMED_AFTER` it becomes `unconfirmed`,
+//! and the provider's delivery receipt, which carries our id, settles it
+//! (ADR 0009 says why this errs towards not sending twice).
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use attend_kit::bus::Draft;
+use attend_kit::bus::outbox::Outbox;
+use attend_kit::clock::SharedClock;
+use attend_kit::db::Db;
+use attend_kit::ids::OrgId;
+use attend_kit::orgs::Directory;
+use attend_proto::messaging::v1 as pb;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::providers::{OutgoingSms, SendError, SmsProvider};
+use crate::consent;
+use crate::outbound::about;
+use crate::store::{self, Outcome, SmsRow};
+
+/// Attempts before a message that keeps failing transiently is failed.
+pub(crate) const MAX_ATTEMPTS: i32 = 6;
+
+/// Messages a round claims at most.
+const ROUND: i64 = 50;
+
+/// Delay before the next attempt after `attempts` failed ones: 30 s, 1, 2,
+/// 4, 8 min…, capped at an hour, less up to half at random so a burst of
+/// failures doesn't come back as a burst.
+pub(crate) fn retry_delay(attempts: i32, jitter: f64) -> Duration {
+    let base = 30u64.saturating_mul(1 << attempts.clamp(1, 8).saturating_sub(1)).min(3_600);
+    let jitter = jitter.clamp(0.0, 1.0);
+    Duration::from_secs_f64(base as f64 * (1.0 - jitter / 2.0))
+}
+
+/// A fraction in [0, 1) from fresh random bits.
+fn jitter() -> f64 {
+    (Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
+}
+
+pub(crate) struct Sender {
+    pub db: Db,
+    pub outbox: Outbox,
+    pub clock: SharedClock,
+    pub provider: Arc<dyn SmsProvider>,
+    /// For each organisation's slug (Twilio's status callback names it).
+    pub orgs: Directory,
+    /// Sends per second per sender number.
+    pub per_sender: DefaultKeyedRateLimiter<String>,
+    /// How long a message may stay `sending` before its answer is taken
+    /// to be lost.
+    pub unconfirmed_after: Duration,
+    /// Rung when a message is queued.
+    pub wake: Arc<Notify>,
+}
+
+impl Sender {
+    pub(crate) fn rate(per_second: NonZeroU32) -> DefaultKeyedRateLimiter<String> {
+        RateLimiter::keyed(Quota::per_second(per_second))
+    }
+
+    pub(crate) async fn run(self, shutdown: CancellationToken) {
+        loop {
+            if let Err(e) = self.round().await {
+                tracing::warn!(error = format!("{e:#}"), "sms sender: round failed; will retry");
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    /// One pass over the queue; how many messages were handled.
+    pub(crate) async fn round(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        let stale = now - chrono::Duration::from_std(self.unconfirmed_after).unwrap_or(chrono::Duration::MAX);
+        // Platform transactions: the sender serves every organisation.
+        let mut tx = self.db.platform().await?;
+        let lost = store::unconfirm_stale(
+            &mut tx,
+            stale,
+            "the service stopped while the provider was being asked; not sent again in case it went \
+             (its delivery receipt will settle it)",
+        )
+        .await?;
+        let due = store::due(&mut tx, now, ROUND).await?;
+        tx.commit().await?;
+        for row in &lost {
+            tracing::warn!(message = %row.id, "an SMS may or may not have gone: left unconfirmed");
+            metrics::counter!("sms_unconfirmed_total").increment(1);
+        }
+        let handled = due.len();
+        for (id, org) in due {
+            if let Err(e) = self.send_one(OrgId::from(org), id).await {
+                tracing::warn!(message = %id, error = format!("{e:#}"), "sms sender: could not send");
+            }
+        }
+        Ok(handled)
+    }
+
+    async fn send_one(&self, org: OrgId, id: Uuid) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.db.tenant(org).await?;
+        let Some(row) = store::claim(&mut tx, org, id, now).await? else {
+            if let Some(late) =
+                store::skip_if_late(&mut tx, org, id, now, "the appointment it is about has begun").await?
+            {
+                self.publish(&mut tx, &late, Published::Failed).await?;
+            }
+            tx.commit().await?;
+            return Ok(());
+        };
+        if let Some(why) = consent::sms_blocked(&mut tx, org, &row.to_number).await? {
+            let blocked = store::block(&mut tx, row.id, &why).await?;
+            self.publish(&mut tx, &blocked, Published::Failed).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        tx.commit().await?;
+
+        let slug = self.orgs.get(org).await.map(|o| o.slug).unwrap_or_default();
+        self.per_sender.until_key_ready(&row.from_number).await;
+        let sms = OutgoingSms {
+            id: row.id,
+            org_slug: slug,
+            to: row.to_number.clone(),
+            from: row.from_number.clone(),
+            body: row.body.clone(),
+        };
+        let answer = self.provider.send(&sms).await;
+
+        let provider = self.provider.name();
+        let mut tx = self.db.tenant(org).await?;
+        match answer {
+            Ok(accepted) => {
+                let sent = Outcome::Sent {
+                    provider,
+                    provider_message_id: &accepted.provider_message_id,
+                    at: self.clock.now(),
+                };
+                let row = store::record_outcome(&mut tx, row.id, &sent).await?;
+                self.publish(&mut tx, &row, Published::Sent).await?;
+            }
+            Err(SendError::Transient { reason, retry_after }) if row.attempts < MAX_ATTEMPTS => {
+                let wait = retry_after.unwrap_or_else(|| retry_delay(row.attempts, jitter()));
+                let at = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                tracing::info!(message = %row.id, attempts = row.attempts, %reason, ?wait, "sms not sent yet; will retry");
+                let retry = Outcome::Retry {
+                    provider,
+                    reason: &reason,
+                    at,
+                };
+                store::record_outcome(&mut tx, row.id, &retry).await?;
+            }
+            Err(e) => {
+                let reason = match &e {
+                    SendError::Transient { .. } => format!("gave up after {} attempts: {e}", row.attempts),
+                    other => other.to_string(),
+                };
+                let failed = Outcome::Failed {
+                    provider,
+                    reason: &reason,
+                };
+                let failed_row = store::record_outcome(&mut tx, row.id, &failed).await?;
+                if let SendError::OptedOut { code, .. } = &e {
+                    let detail = format!("{provider} {code}");
+                    consent::record(
+                        &mut tx,
+                        &self.outbox,
+                        org,
+                        &consent::Change {
+                            channel: "sms",
+                            address: &row.to_number,
+                            contact: row.contact(),
+                            opted_in: false,
+                            how: "provider",
+                            detail: &detail,
+                            actor: &attend_kit::actor::Actor::provider(provider).to_string(),
+                            at: self.clock.now(),
+                        },
+                    )
+                    .await?;
+                }
+                self.publish(&mut tx, &failed_row, Published::Failed).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn publish(&self, tx: &mut attend_kit::db::Tx, row: &SmsRow, what: Published) -> anyhow::Result<()> {
+        let message = Some(row.clone().into_proto());
+        let draft = match what {
+            Published::Sent => Draft::new(row.org(), &pb::SmsSent { message }),
+            Published::Failed => Draft::new(row.org(), &pb::SmsFailed { message }),
+        };
+        self.outbox.add(tx, about(draft, row)).await?;
+        Ok(())
+    }
+}
+
+/// Which fact a send became.
+#[derive(Debug, Clone, Copy)]
+enum Published {
+    Sent,
+    Failed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_with_jitter_and_a_cap() {
+        assert_eq!(retry_delay(1, 0.0), Duration::from_secs(30));
+        assert_eq!(retry_delay(2, 0.0), Duration::from_secs(60));
+        assert_eq!(retry_delay(1, 1.0), Duration::from_secs(15), "jitter takes at most half");
+        assert_eq!(retry_delay(20, 0.0), Duration::from_secs(3_600));
+        for _ in 0..100 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j), "{j}");
+        }
+    }
+}
