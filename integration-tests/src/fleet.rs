@@ -6,8 +6,8 @@
 
 use anyhow::Context as _;
 use attend_ingest::signature::WebhookSecret;
-use attend_kit::config::{Config, Source};
 use attend_kit::clock::ManualClock;
+use attend_kit::config::{Config, Source};
 use attend_kit::service::{Fleet, ServiceName};
 use sqlx::{Connection, PgConnection};
 use tokio_util::sync::CancellationToken;

@@ -274,6 +274,7 @@ async fn an_unconfigured_verifier_answers_503_naming_the_setting() {
     let fleet = TestFleet::start_with(Options {
         services: vec![ServiceName::Identity, ServiceName::Ingest],
         settings: vec![("ATTEND_WIX_PUBLIC_KEY", String::new())],
+        ..Options::default()
     })
     .await;
     fleet.create_org("clinic-x", "wix-x").await;

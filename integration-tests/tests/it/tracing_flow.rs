@@ -90,7 +90,8 @@ async fn one_webhook_is_one_trace_through_every_service() {
             "booking-intake",
             "booking-merges",
             "contact-timeline",
-            "identity-audit"
+            "identity-audit",
+            "messaging-merges"
         ],
         "every consumer the webhook's events reach continues the trace"
     );

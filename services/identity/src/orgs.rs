@@ -158,7 +158,10 @@ pub(crate) async fn update_messaging(
     let row = store::orgs::set_messaging(&mut tx, id, &settings)
         .await?
         .ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
-    let changed: Vec<&String> = settings["values"].as_object().map(|v| v.keys().collect()).unwrap_or_default();
+    let changed: Vec<&String> = settings["values"]
+        .as_object()
+        .map(|v| v.keys().collect())
+        .unwrap_or_default();
     store::audit::write(
         &mut tx,
         crate::audit::Entry {
@@ -230,7 +233,10 @@ fn messaging_from_proto(m: &pb::MessagingSettings, region: Region) -> Result<ser
         _ => {
             for (field, parsed) in [("quiet_hours_start", &start), ("quiet_hours_end", &end)] {
                 if parsed.is_none() {
-                    problems.push(FieldError::new(format!("settings.{field}"), "must be HH:MM, e.g. 20:00"));
+                    problems.push(FieldError::new(
+                        format!("settings.{field}"),
+                        "must be HH:MM, e.g. 20:00",
+                    ));
                 }
             }
         }

@@ -84,10 +84,26 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(config: &Config) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let wix_key = keep(&mut errors, config.source.parsed("ATTEND_WIX_PUBLIC_KEY", WixKey::parse)).flatten();
-        let webhook_secret = keep(&mut errors, config.source.parsed("ATTEND_WEBHOOK_SECRET", WebhookSecret::parse)).flatten();
-        let intake = keep(&mut errors, config.source.parsed("ATTEND_INTAKE_SECRET", IntakeSecret::parse)).flatten();
-        let twilio = keep(&mut errors, config.source.parsed("ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse)).flatten();
+        let wix_key = keep(
+            &mut errors,
+            config.source.parsed("ATTEND_WIX_PUBLIC_KEY", WixKey::parse),
+        )
+        .flatten();
+        let webhook_secret = keep(
+            &mut errors,
+            config.source.parsed("ATTEND_WEBHOOK_SECRET", WebhookSecret::parse),
+        )
+        .flatten();
+        let intake = keep(
+            &mut errors,
+            config.source.parsed("ATTEND_INTAKE_SECRET", IntakeSecret::parse),
+        )
+        .flatten();
+        let twilio = keep(
+            &mut errors,
+            config.source.parsed("ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse),
+        )
+        .flatten();
         let form_per_minute =
             keep(&mut errors, config.source.per_minute("ATTEND_FORM_RATE_LIMIT", 30)).unwrap_or(NonZeroU32::MIN);
         if errors.is_empty() {

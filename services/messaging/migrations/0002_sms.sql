@@ -51,6 +51,9 @@ create table messaging.sms_messages (
     send_at              timestamptz not null,
     -- Not sent after this (the appointment it is about): skipped instead.
     not_after            timestamptz,
+    -- A direct reply to a text (a STOP confirmation): sent even to a number
+    -- that has just opted out.
+    is_reply             boolean not null default false,
     sent_by              text not null,      -- kit::actor
     created_at           timestamptz not null,
     -- When the provider was last asked: a row still sending long after is

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use attend_kit::Error;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::clock::SharedClock;
 use attend_kit::contact_point::Phone;
@@ -13,7 +14,6 @@ use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Traced, idempotency_key, request};
 use attend_kit::ids::{ContactId, TypedId};
 use attend_kit::orgs::Directory;
-use attend_kit::Error;
 use attend_proto::contact::v1 as contact;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::messaging::v1 as pb;
@@ -139,7 +139,10 @@ impl MessagingService for Api {
         reply(self.get_conversation(caller, request.into_inner()).await)
     }
 
-    async fn mark_conversation_read(&self, request: Request<pb::MarkConversationReadRequest>) -> Reply<pb::Conversation> {
+    async fn mark_conversation_read(
+        &self,
+        request: Request<pb::MarkConversationReadRequest>,
+    ) -> Reply<pb::Conversation> {
         let caller = Caller::of(&request)?;
         reply(self.mark_conversation_read(caller, request.into_inner()).await)
     }

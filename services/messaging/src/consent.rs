@@ -5,11 +5,11 @@
 //! opt-in from START/UNSTOP or staff. Each change is published as
 //! `messaging.consent_changed`.
 
+use attend_kit::Error;
 use attend_kit::bus::Draft;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::db::Tx;
 use attend_kit::ids::{ContactId, OrgId};
-use attend_kit::Error;
 use attend_proto::messaging::v1 as pb;
 use chrono::{DateTime, Utc};
 
@@ -69,7 +69,10 @@ pub(crate) async fn record(tx: &mut Tx, outbox: &Outbox, org: OrgId, c: &Change<
     let event = pb::ConsentChanged {
         channel: c.channel.to_owned(),
         address: c.address.to_owned(),
-        contact_id: c.contact.map(|id| attend_kit::ids::TypedId::uuid(&id).to_string()).unwrap_or_default(),
+        contact_id: c
+            .contact
+            .map(|id| attend_kit::ids::TypedId::uuid(&id).to_string())
+            .unwrap_or_default(),
         state: state.to_owned(),
         how: c.how.to_owned(),
         detail: c.detail.to_owned(),

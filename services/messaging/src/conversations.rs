@@ -2,11 +2,11 @@
 //! counts the server keeps; one contact's messages a page at a time;
 //! marking read; giving a conversation to a member of staff.
 
+use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::cursor;
 use attend_kit::grpc::Caller;
 use attend_kit::ids::{ContactId, TypedId, UserId};
-use attend_kit::Error;
 use attend_proto::messaging::v1 as pb;
 use uuid::Uuid;
 
@@ -67,7 +67,10 @@ impl Api {
         let conversations = rows
             .into_iter()
             .map(|row| {
-                let found = last.iter().position(|m| m.id == row.last_message_id).map(|i| last.swap_remove(i));
+                let found = last
+                    .iter()
+                    .position(|m| m.id == row.last_message_id)
+                    .map(|i| last.swap_remove(i));
                 conversation(row, found)
             })
             .collect();

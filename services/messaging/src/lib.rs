@@ -47,7 +47,9 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use crate::consumers::{inbox, keywords, receipts};
-use crate::sms::providers::{SmsProvider, clicksend::ClickSend, sandbox::Sandbox, twilio::Twilio};
+use crate::sms::providers::clicksend::{self, ClickSend};
+use crate::sms::providers::twilio::{self, Twilio};
+use crate::sms::providers::{SmsProvider, sandbox::Sandbox};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -89,7 +91,8 @@ enum SmsProviderSetting {
         base_url: url::Url,
         account_sid: String,
         auth_token: Secret<String>,
-        status_callback_base: Option<url::Url>,
+        /// Ingest's public base URL, for Twilio's status callbacks.
+        status_callback_base: Option<String>,
     },
 }
 
@@ -101,7 +104,9 @@ impl SmsProviderSetting {
                 base_url,
                 username,
                 api_key,
-            } => Arc::new(ClickSend::new(base_url.clone(), username.clone(), api_key.clone()).map_err(anyhow::Error::msg)?),
+            } => Arc::new(
+                ClickSend::new(base_url.as_str(), username.clone(), api_key.clone()).map_err(anyhow::Error::msg)?,
+            ),
             Self::Twilio {
                 base_url,
                 account_sid,
@@ -109,10 +114,10 @@ impl SmsProviderSetting {
                 status_callback_base,
             } => Arc::new(
                 Twilio::new(
-                    base_url.clone(),
+                    base_url.as_str(),
                     account_sid.clone(),
                     auth_token.clone(),
-                    status_callback_base.clone(),
+                    status_callback_base.as_deref(),
                 )
                 .map_err(anyhow::Error::msg)?,
             ),
@@ -138,7 +143,12 @@ fn constant_url(text: &'static str) -> url::Url {
 }
 
 fn required(config: &Config, var: &str, why: &str, errors: &mut Vec<ConfigError>) -> String {
-    match config.source.raw(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+    match config
+        .source
+        .raw(var)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
         Some(value) => value,
         None => {
             errors.push(ConfigError::new(var, format!("is required {why}")));
@@ -160,13 +170,21 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
         .source
         .raw("ATTEND_EMAIL_FROM")
         .unwrap_or_else(|| "attend <no-reply@attend.invalid>".to_owned());
-    let provider = config.source.raw("ATTEND_SMS_PROVIDER").unwrap_or_else(|| "sandbox".to_owned());
+    let provider = config
+        .source
+        .raw("ATTEND_SMS_PROVIDER")
+        .unwrap_or_else(|| "sandbox".to_owned());
     let sms = match provider.trim() {
         "sandbox" => SmsProviderSetting::Sandbox,
         "clicksend" => {
             let why = "when ATTEND_SMS_PROVIDER is clicksend";
             SmsProviderSetting::ClickSend {
-                base_url: url_setting(config, "ATTEND_CLICKSEND_BASE_URL", "https://rest.clicksend.com", &mut errors),
+                base_url: url_setting(
+                    config,
+                    "ATTEND_CLICKSEND_BASE_URL",
+                    clicksend::DEFAULT_BASE_URL,
+                    &mut errors,
+                ),
                 username: required(config, "ATTEND_CLICKSEND_USERNAME", why, &mut errors),
                 api_key: Secret::new(required(config, "ATTEND_CLICKSEND_API_KEY", why, &mut errors)),
             }
@@ -174,10 +192,10 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
         "twilio" => {
             let why = "when ATTEND_SMS_PROVIDER is twilio";
             SmsProviderSetting::Twilio {
-                base_url: url_setting(config, "ATTEND_TWILIO_BASE_URL", "https://api.twilio.com", &mut errors),
+                base_url: url_setting(config, "ATTEND_TWILIO_BASE_URL", twilio::DEFAULT_BASE_URL, &mut errors),
                 account_sid: required(config, "ATTEND_TWILIO_ACCOUNT_SID", why, &mut errors),
                 auth_token: Secret::new(required(config, "ATTEND_TWILIO_AUTH_TOKEN", why, &mut errors)),
-                status_callback_base: config.public_base_url.as_deref().and_then(|u| url::Url::parse(u).ok()),
+                status_callback_base: config.public_base_url.clone(),
             }
         }
         other => {
@@ -198,7 +216,9 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
         .unwrap_or(NonZeroU32::MIN);
     let sms_unconfirmed_after = keep(
         &mut errors,
-        config.source.duration("ATTEND_SMS_UNCONFIRMED_AFTER", Duration::from_secs(60)),
+        config
+            .source
+            .duration("ATTEND_SMS_UNCONFIRMED_AFTER", Duration::from_secs(60)),
     )
     .unwrap_or(Duration::from_secs(60));
     if errors.is_empty() {
@@ -255,10 +275,7 @@ impl Startable for Messaging {
             ctx.consume(keywords::SPEC, keywords::Keywords(api.clone()))?;
             ctx.consume(inbox::SPEC, inbox::Inbox(api.clone()))?;
             ctx.consume(receipts::SPEC, receipts::Receipts(api.clone()))?;
-            ctx.consume(
-                attend_kit::merges::SPEC,
-                attend_kit::merges::FollowMerges(SmsMerges),
-            )?;
+            ctx.consume(attend_kit::merges::SPEC, attend_kit::merges::FollowMerges(SmsMerges))?;
             let server = ctx.grpc_server()?.add(MessagingServiceServer::new(api)).await;
             ctx.serve_grpc(server)
         })

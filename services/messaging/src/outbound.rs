@@ -124,7 +124,10 @@ impl Api {
             raw => text::collect(&mut problems, "to", Phone::parse(raw, org.phone_region)),
         };
         if req.contact_id.trim().is_empty() == req.to.trim().is_empty() {
-            problems.push(FieldError::new("contact_id", "give a contact_id or a number in to, not both"));
+            problems.push(FieldError::new(
+                "contact_id",
+                "give a contact_id or a number in to, not both",
+            ));
         }
         if req.template_id.trim().is_empty() == req.body.trim().is_empty() {
             problems.push(FieldError::new("template_id", "give a template_id or a body, not both"));
@@ -180,9 +183,26 @@ impl Api {
                     .ok_or_else(|| Error::invalid("template_id", format!("no template {}", text::shown(id))))?;
                 tx.commit().await?;
                 let mut values = self.values_for(caller, org.id, recipient.contact).await?;
+                // The appointment's own date and time, in the organisation's
+                // zone, unless the sender wrote them.
+                if let Some(at) = not_after {
+                    values.insert("date".to_owned(), render::patient_date(at, org.time_zone));
+                    values.insert("time".to_owned(), render::patient_time(at, org.time_zone));
+                }
                 values.extend(req.values.clone());
-                let body = render::render(&template.content, &values)
-                    .map_err(|e| Error::invalid("values", e.to_string()))?;
+                let body = render::render(&template.content, &values).map_err(|e| match e {
+                    // Each missing value named, as a field of `values`.
+                    render::TemplateError::Missing { names } => Error::Invalid(
+                        names
+                            .into_iter()
+                            .map(|n| {
+                                let reason = format!("is needed by template {} and has no value", template.id);
+                                FieldError::new(format!("values.{n}"), reason)
+                            })
+                            .collect(),
+                    ),
+                    other => Error::invalid("template_id", other.to_string()),
+                })?;
                 Content {
                     body,
                     template_id: Some(template.id),
@@ -198,7 +218,10 @@ impl Api {
             content.body = with_opt_out(&content.body, org);
         }
         if measure(&content.body).characters > BODY_MAX {
-            return Err(Error::invalid("body", format!("must be at most {BODY_MAX} characters once filled in")));
+            return Err(Error::invalid(
+                "body",
+                format!("must be at most {BODY_MAX} characters once filled in"),
+            ));
         }
         Ok(Outgoing {
             recipient,
@@ -270,6 +293,7 @@ impl Api {
                 segments: i32::try_from(m.segments).ok(),
                 send_at,
                 not_after: out.not_after,
+                is_reply: out.reply,
                 sent_by: &out.sent_by.to_string(),
                 at: now,
             },
@@ -334,7 +358,8 @@ fn with_opt_out(body: &str, org: &Org) -> String {
         body.push_str(&format!(" - {clinic}"));
     }
     if !body.to_lowercase().contains("reply stop") {
-        body.push_str(" Reply STOP to opt out.");
+        body.push(' ');
+        body.push_str(crate::templates::catalog::OPT_OUT_LINE);
     }
     body
 }
@@ -359,7 +384,10 @@ mod tests {
     #[test]
     fn a_marketing_message_names_the_clinic_and_how_to_opt_out() {
         let body = with_opt_out("Refer a friend and get $20 off.", &org());
-        assert_eq!(body, "Refer a friend and get $20 off. - Avatar Imaging Reply STOP to opt out.");
+        assert_eq!(
+            body,
+            "Refer a friend and get $20 off. - Avatar Imaging Reply STOP to opt out."
+        );
         let already = "Avatar Imaging: refer a friend. Reply STOP to opt out.";
         assert_eq!(with_opt_out(already, &org()), already);
     }

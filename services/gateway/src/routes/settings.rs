@@ -33,7 +33,14 @@ fn settings_json(org: &pb::Organisation) -> Value {
         .map(|h| {
             h.days
                 .iter()
-                .map(|d| json!(d.intervals.iter().map(|i| [i.opens.clone(), i.closes.clone()]).collect::<Vec<_>>()))
+                .map(|d| {
+                    json!(
+                        d.intervals
+                            .iter()
+                            .map(|i| [i.opens.clone(), i.closes.clone()])
+                            .collect::<Vec<_>>()
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{BookingId, ContactId, SmsId, TypedId, UserId};
-use attend_kit::Error;
 use attend_proto::messaging::v1 as pb;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -177,7 +177,14 @@ async fn templates(State(state): State<AppState>, SignedIn(caller): SignedIn) ->
         .list_templates(request(pb::ListTemplatesRequest {}, &caller))
         .await
         .into_answer("messaging")?;
-    Ok(Json(json!({ "templates": list.templates.iter().map(template_json).collect::<Vec<_>>() })))
+    Ok(Json(json!({
+        "templates": list.templates.iter().map(template_json).collect::<Vec<_>>(),
+        "placeholders": list
+            .placeholders
+            .iter()
+            .map(|p| json!({"name": p.name, "description": p.description}))
+            .collect::<Vec<_>>(),
+    })))
 }
 
 #[derive(Deserialize)]
@@ -331,7 +338,9 @@ async fn conversation(
         .clone()
         .get_conversation(request(
             pb::GetConversationRequest {
-                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?.uuid().to_string(),
+                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?
+                    .uuid()
+                    .to_string(),
                 cursor: page.cursor.unwrap_or_default(),
                 limit: page.limit.unwrap_or(0),
             },
@@ -357,7 +366,9 @@ async fn read(
         .clone()
         .mark_conversation_read(request(
             pb::MarkConversationReadRequest {
-                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?.uuid().to_string(),
+                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?
+                    .uuid()
+                    .to_string(),
             },
             &caller,
         ))
@@ -389,7 +400,9 @@ async fn assign(
         .clone()
         .assign_conversation(request(
             pb::AssignConversationRequest {
-                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?.uuid().to_string(),
+                contact_id: ContactId::parse_public_at("contact_id", &contact_id)?
+                    .uuid()
+                    .to_string(),
                 user_id,
             },
             &caller,

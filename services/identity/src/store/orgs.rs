@@ -151,7 +151,11 @@ pub(crate) async fn name(tx: &mut Tx, id: OrgId) -> sqlx::Result<String> {
 
 /// Replaces an organisation's messaging settings (in a tenant transaction:
 /// its own only); the row after.
-pub(crate) async fn set_messaging(tx: &mut Tx, id: OrgId, settings: &serde_json::Value) -> sqlx::Result<Option<OrgRow>> {
+pub(crate) async fn set_messaging(
+    tx: &mut Tx,
+    id: OrgId,
+    settings: &serde_json::Value,
+) -> sqlx::Result<Option<OrgRow>> {
     sqlx::query_as(concat!(
         "update identity.organisations set messaging = $2 where id = $1 returning ",
         org_columns!()

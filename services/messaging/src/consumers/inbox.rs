@@ -32,7 +32,10 @@ impl Handler for Inbox {
         let e: SmsReceived = event.payload()?;
         let api = &self.0;
         let org = event.org;
-        if store::inbound_by_provider_id(tx, &e.provider, &e.message_id).await?.is_some() {
+        if store::inbound_by_provider_id(tx, &e.provider, &e.message_id)
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let from = e164("from", &e.from)?;
@@ -40,7 +43,11 @@ impl Handler for Inbox {
             .contact_by_phone(&Caller::system(org), &from)
             .await?
             .ok_or_else(|| HandleError::Retry(anyhow::anyhow!("the contact of {from} is not known yet")))?;
-        let at = e.received_at.as_ref().and_then(from_timestamp).unwrap_or_else(|| api.clock.now());
+        let at = e
+            .received_at
+            .as_ref()
+            .and_then(from_timestamp)
+            .unwrap_or_else(|| api.clock.now());
         let class = classify(&e.body);
         let row = store::insert_sms(
             tx,
@@ -64,6 +71,7 @@ impl Handler for Inbox {
                 segments: None,
                 send_at: at,
                 not_after: None,
+                is_reply: false,
                 sent_by: &attend_kit::actor::Actor::provider(&e.provider).to_string(),
                 at,
             },

@@ -34,7 +34,10 @@ impl Handler for Keywords {
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let e: SmsReceived = event.payload()?;
         let class = classify(&e.body);
-        if !matches!(class, Classification::Stop | Classification::Start | Classification::Help) {
+        if !matches!(
+            class,
+            Classification::Stop | Classification::Start | Classification::Help
+        ) {
             return Ok(());
         }
         let api = &self.0;
@@ -70,12 +73,16 @@ impl Handler for Keywords {
                 if opted_in {
                     format!("{clinic}: you will receive our messages again. Reply STOP to opt out.")
                 } else {
-                    format!("{clinic}: you have been unsubscribed and will receive no more messages. Reply START to resubscribe.")
+                    format!(
+                        "{clinic}: you have been unsubscribed and will receive no more messages. Reply START to resubscribe."
+                    )
                 }
             }
             _ => match org.messaging.values.get("clinic_phone") {
                 Some(phone) => format!("{clinic}: for help, call us on {phone}. Reply STOP to opt out."),
-                None => format!("{clinic}: for help, reply with your question and we will call you. Reply STOP to opt out."),
+                None => {
+                    format!("{clinic}: for help, reply with your question and we will call you. Reply STOP to opt out.")
+                }
             },
         };
         // Threaded on the contact when the number has one already.

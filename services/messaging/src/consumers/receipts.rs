@@ -39,7 +39,11 @@ impl Handler for Receipts {
             tracing::debug!(provider = %e.provider, message = %e.message_id, "a receipt for a message we did not send");
             return Ok(());
         };
-        let at = e.reported_at.as_ref().and_then(from_timestamp).unwrap_or_else(|| api.clock.now());
+        let at = e
+            .reported_at
+            .as_ref()
+            .and_then(from_timestamp)
+            .unwrap_or_else(|| api.clock.now());
         let (row, fact) = match e.status.as_str() {
             "delivered" => {
                 let row = store::record_receipt(tx, row.id, true, &e.provider, &e.message_id, None, at).await?;

@@ -54,9 +54,8 @@
 //! Not in the table because a region spans zones: AU, US, CA, MX, BR, RU,
 //! ID, ES (the Canaries), PT (the Azores), CL (Easter Island), among others.
 
-#![allow(dead_code, reason = "wired by the SMS sender and API, being written alongside")]
-
 use attend_kit::contact_point::Region;
+#[cfg(test)]
 use attend_kit::text;
 use chrono::{DateTime, LocalResult, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -72,6 +71,7 @@ pub(crate) struct Window {
 
 /// A quiet-hours setting that isn't a time of day; reads after the
 /// setting's name.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum WindowError {
     #[error("{field}: {shown} is not a time of day like 20:00")]
@@ -80,6 +80,8 @@ pub(crate) enum WindowError {
 
 impl Window {
     /// From "HH:MM" (24-hour, white space around ignored): `parse("20:00", "08:00")`.
+    /// (Organisations' windows come already read, from identity's settings.)
+    #[cfg(test)]
     pub(crate) fn parse(start: &str, end: &str) -> Result<Window, WindowError> {
         let time = |field: &'static str, raw: &str| {
             NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| WindowError::NotATime {
@@ -103,6 +105,7 @@ impl Window {
     }
 
     /// Never quiet.
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.start == self.end
     }

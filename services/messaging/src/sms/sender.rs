@@ -49,7 +49,9 @@ const ROUND: i64 = 50;
 /// 4, 8 min…, capped at an hour, less up to half at random so a burst of
 /// failures doesn't come back as a burst.
 pub(crate) fn retry_delay(attempts: i32, jitter: f64) -> Duration {
-    let base = 30u64.saturating_mul(1 << attempts.clamp(1, 8).saturating_sub(1)).min(3_600);
+    let base = 30u64
+        .saturating_mul(1 << attempts.clamp(1, 8).saturating_sub(1))
+        .min(3_600);
     let jitter = jitter.clamp(0.0, 1.0);
     Duration::from_secs_f64(base as f64 * (1.0 - jitter / 2.0))
 }
@@ -133,7 +135,12 @@ impl Sender {
             tx.commit().await?;
             return Ok(());
         };
-        if let Some(why) = consent::sms_blocked(&mut tx, org, &row.to_number).await? {
+        // Opted out since it was queued (a reply to the opt-out itself goes).
+        let blocked = match row.is_reply {
+            true => None,
+            false => consent::sms_blocked(&mut tx, org, &row.to_number).await?,
+        };
+        if let Some(why) = blocked {
             let blocked = store::block(&mut tx, row.id, &why).await?;
             self.publish(&mut tx, &blocked, Published::Failed).await?;
             tx.commit().await?;
@@ -237,7 +244,11 @@ mod tests {
     fn retries_back_off_with_jitter_and_a_cap() {
         assert_eq!(retry_delay(1, 0.0), Duration::from_secs(30));
         assert_eq!(retry_delay(2, 0.0), Duration::from_secs(60));
-        assert_eq!(retry_delay(1, 1.0), Duration::from_secs(15), "jitter takes at most half");
+        assert_eq!(
+            retry_delay(1, 1.0),
+            Duration::from_secs(15),
+            "jitter takes at most half"
+        );
         assert_eq!(retry_delay(20, 0.0), Duration::from_secs(3_600));
         for _ in 0..100 {
             let j = jitter();

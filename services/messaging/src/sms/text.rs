@@ -29,8 +29,6 @@
 //! grapheme clusters needs the `unicode-segmentation` crate, which is not a
 //! dependency yet.
 
-#![allow(dead_code, reason = "wired by the SMS sender and API, being written alongside")]
-
 /// How a body is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Encoding {
@@ -65,6 +63,7 @@ impl Encoding {
     }
 
     /// The encoding a body is sent in.
+    #[cfg(test)]
     pub(crate) fn of(body: &str) -> Encoding {
         if body.chars().all(|c| gsm7_septets(c).is_some()) {
             Encoding::Gsm7

@@ -31,7 +31,7 @@ pub struct SmsRow {
     pub segments: Option<i32>,
     pub attempts: i32,
     pub send_at: DateTime<Utc>,
-    pub not_after: Option<DateTime<Utc>>,
+    pub is_reply: bool,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -41,7 +41,7 @@ pub struct SmsRow {
 macro_rules! sms_columns {
     () => {
         "id, org_id, contact_id, direction, to_number, from_number, body, template_id, purpose, booking_id, \
-         status, status_reason, classification, provider, provider_message_id, encoding, segments, attempts, send_at, not_after, \
+         status, status_reason, classification, provider, provider_message_id, encoding, segments, attempts, send_at, not_after, is_reply, \
          created_at, sent_at, delivered_at, received_at"
     };
 }
@@ -104,6 +104,7 @@ pub struct NewSms<'a> {
     pub segments: Option<i32>,
     pub send_at: DateTime<Utc>,
     pub not_after: Option<DateTime<Utc>>,
+    pub is_reply: bool,
     pub sent_by: &'a str,
     pub at: DateTime<Utc>,
 }
@@ -114,9 +115,9 @@ pub async fn insert_sms(tx: &mut Tx, org: OrgId, m: &NewSms<'_>) -> sqlx::Result
         "insert into messaging.sms_messages
            (id, org_id, contact_id, direction, to_number, from_number, body, template_id, purpose, booking_id,
             status, status_reason, provider, provider_message_id, encoding, segments, send_at, not_after,
-            sent_by, created_at, received_at, classification)
+            sent_by, created_at, received_at, classification, is_reply)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-            case when $4 = 'inbound' then $20 end, $21)
+            case when $4 = 'inbound' then $20 end, $21, $22)
          returning ",
         sms_columns!()
     ))
@@ -141,6 +142,7 @@ pub async fn insert_sms(tx: &mut Tx, org: OrgId, m: &NewSms<'_>) -> sqlx::Result
     .bind(m.sent_by)
     .bind(m.at)
     .bind(m.classification)
+    .bind(m.is_reply)
     .fetch_one(&mut **tx)
     .await
 }

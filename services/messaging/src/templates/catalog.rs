@@ -43,8 +43,6 @@
 //! `{link}` in the follow-up, `{doctor}` and `{link}` in the recall, and
 //! leave the booking link out of the cancellation rescue.
 
-#![allow(dead_code, reason = "wired by the SMS sender and API, being written alongside")]
-
 /// What a template is for, as spec 000 groups them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Category {
@@ -87,6 +85,11 @@ impl Category {
             Category::Recall => "recall",
             Category::ThankYou => "thank_you",
         }
+    }
+
+    /// The names, for messages: "welcome, follow_up, …".
+    pub(crate) fn names() -> String {
+        Category::ALL.map(Category::as_str).join(", ")
     }
 
     /// Exactly one of the names.
@@ -246,6 +249,7 @@ pub(crate) const SEEDS: &[Seed] = &[
 ];
 
 /// The seed with this id.
+#[cfg(test)]
 pub(crate) fn seed(id: &str) -> Option<&'static Seed> {
     SEEDS.iter().find(|s| s.id == id)
 }

@@ -98,7 +98,9 @@ fn template_id(raw: &str) -> Result<String, Error> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(id.to_owned())
     } else {
@@ -119,17 +121,28 @@ impl Api {
         tx.commit().await?;
         Ok(pb::ListTemplatesResponse {
             templates: rows.into_iter().map(template_proto).collect(),
+            placeholders: render::Placeholder::ALL
+                .iter()
+                .map(|p| pb::PlaceholderInfo {
+                    name: p.as_str().to_owned(),
+                    description: p.description().to_owned(),
+                })
+                .collect(),
         })
     }
 
-    pub(crate) async fn put_template(&self, caller: Caller, req: pb::PutTemplateRequest) -> Result<pb::Template, Error> {
+    pub(crate) async fn put_template(
+        &self,
+        caller: Caller,
+        req: pb::PutTemplateRequest,
+    ) -> Result<pb::Template, Error> {
         caller.require_permission(Permission::SettingsManage)?;
         let org = caller.org()?;
         let mut problems = Vec::new();
-        let id = template_id(&req.id).map_err(|e| match e {
-            Error::Invalid(mut p) => problems.append(&mut p),
-            _ => {}
-        });
+        let id = template_id(&req.id);
+        if let Err(Error::Invalid(p)) = &id {
+            problems.extend(p.iter().cloned());
+        }
         let name = text::collect(&mut problems, "name", text::required_line(&req.name, 100));
         let category = text::collect(
             &mut problems,
@@ -150,7 +163,11 @@ impl Api {
                 problems.push(FieldError::new("content", "is required"));
                 None
             }
-            Some(c) => text::collect(&mut problems, "content", render::placeholders(c).map_err(|e| e.to_string())),
+            Some(c) => text::collect(
+                &mut problems,
+                "content",
+                render::placeholders(c).map_err(|e| e.to_string()),
+            ),
             None => None,
         };
         let (Ok(id), Some(name), Some(category), Some(purpose), Some(content), Some(placeholders), true) =
@@ -228,7 +245,7 @@ impl Api {
             .collect();
         if contact.is_none() {
             for p in &missing {
-                values.insert(p.clone(), render::sample(p).to_owned());
+                values.insert(p.clone(), render::sample(p));
             }
         }
         let still_missing: Vec<String> = missing

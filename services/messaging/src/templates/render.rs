@@ -38,12 +38,15 @@
 //!   never receives "Hi {name}" or "Hi ,". Values are inserted as they are:
 //!   braces in a value are text, never placeholders.
 
-#![allow(dead_code, reason = "wired by the SMS sender and API, being written alongside")]
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+
+/// A sample value for a placeholder (an unknown one gets its own name).
+pub(crate) fn sample(name: &str) -> String {
+    Placeholder::parse(name).map_or_else(|| name.to_owned(), |p| p.sample().to_owned())
+}
 
 /// A value a template can ask for (the table in the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,6 +116,28 @@ impl Placeholder {
     /// Exactly one of the names.
     pub(crate) fn parse(name: &str) -> Option<Placeholder> {
         Placeholder::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// A plausible value, for previews without a contact.
+    pub(crate) fn sample(self) -> &'static str {
+        match self {
+            Placeholder::Name => "Sarah",
+            Placeholder::FullName => "Sarah Johnson",
+            Placeholder::Clinic => "the clinic",
+            Placeholder::ClinicPhone => "02 9000 0000",
+            Placeholder::Address => "1 Main Street",
+            Placeholder::Intent => "a skin check",
+            Placeholder::Date => "Tue 5 Jan",
+            Placeholder::Time => "10:00 am",
+            Placeholder::SuggestedDay => "Thursday",
+            Placeholder::SuggestedTime => "10:00 am",
+            Placeholder::BookingLink => "https://book.example.com",
+            Placeholder::ReviewLink => "https://review.example.com",
+            Placeholder::ReferralLink => "https://refer.example.com",
+            Placeholder::Incentive => "$20 off your next visit",
+            Placeholder::Months => "12 months",
+            Placeholder::DoctorName => "Patel",
+        }
     }
 
     /// What it holds, for people writing templates.

@@ -110,7 +110,11 @@ impl Source {
 
     /// A value read by `parse` (a key, a secret: what `FromStr` doesn't
     /// cover), or `None` when unset; `parse`'s reason names the variable.
-    pub fn parsed<T>(&self, var: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
+    pub fn parsed<T>(
+        &self,
+        var: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
         match self.raw(var) {
             None => Ok(None),
             Some(raw) => parse(&raw).map(Some).map_err(|why| ConfigError::new(var, why)),

@@ -70,8 +70,6 @@
 //! - Log: the sender records the outcome; the body (which may hold health
 //!   information) never leaves this adapter except to ClickSend.
 
-#![allow(dead_code, reason = "wired by the SMS sender, being written alongside")]
-
 use std::time::Duration;
 
 use attend_kit::secret::Secret;
@@ -117,6 +115,7 @@ impl ClickSend {
     }
 
     /// The same adapter with another whole-request timeout.
+    #[cfg(test)]
     pub(crate) fn with_timeout(self, timeout: Duration) -> Result<Self, String> {
         Ok(Self {
             http: super::http_client(timeout)?,

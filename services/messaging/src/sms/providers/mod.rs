@@ -54,7 +54,6 @@ pub(crate) enum SendError {
 }
 
 /// Something that sends SMS.
-#[allow(dead_code, reason = "wired by the SMS sender, being written alongside")]
 pub(crate) trait SmsProvider: Send + Sync + 'static {
     /// Recorded beside each message it sends: "sandbox", "clicksend", "twilio".
     fn name(&self) -> &'static str;

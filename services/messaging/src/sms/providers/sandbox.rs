@@ -23,8 +23,6 @@
 //! Every other recipient is accepted. No delay, no delivery report: the
 //! sandbox posts no callbacks, so a message it took stays as sent.
 
-#![allow(dead_code, reason = "wired by the SMS sender, being written alongside")]
-
 use futures::future::BoxFuture;
 
 use super::{Accepted, OutgoingSms, SendError, SmsProvider};

@@ -72,8 +72,6 @@
 //! - Use API keys (`SK…`) or subaccounts: the account SID and its auth token
 //!   are the credentials, the same token ingest verifies callbacks with.
 
-#![allow(dead_code, reason = "wired by the SMS sender, being written alongside")]
-
 use std::time::Duration;
 
 use attend_kit::secret::Secret;
@@ -135,6 +133,7 @@ impl Twilio {
     }
 
     /// The same adapter with another whole-request timeout.
+    #[cfg(test)]
     pub(crate) fn with_timeout(self, timeout: Duration) -> Result<Self, String> {
         Ok(Self {
             http: super::http_client(timeout)?,
