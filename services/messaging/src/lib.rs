@@ -78,6 +78,8 @@ pub struct Settings {
     /// `ATTEND_SMS_UNCONFIRMED_AFTER`: how long a message may stay
     /// `sending` before its answer is taken to be lost.
     sms_unconfirmed_after: Duration,
+    /// `ATTEND_SMS_CONCURRENCY`: messages the sender has in flight at once.
+    sms_concurrency: usize,
 }
 
 enum SmsProviderSetting {
@@ -221,6 +223,9 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
             .duration("ATTEND_SMS_UNCONFIRMED_AFTER", Duration::from_secs(60)),
     )
     .unwrap_or(Duration::from_secs(60));
+    let sms_concurrency = keep(&mut errors, config.source.get_or("ATTEND_SMS_CONCURRENCY", 8usize))
+        .unwrap_or(8)
+        .clamp(1, 64);
     if errors.is_empty() {
         Ok(Box::new(Messaging(Settings {
             email_from,
@@ -228,6 +233,7 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
             sms,
             sms_per_second,
             sms_unconfirmed_after,
+            sms_concurrency,
         })))
     } else {
         Err(errors)
@@ -259,6 +265,7 @@ impl Startable for Messaging {
                 per_sender: sms::sender::Sender::rate(settings.sms_per_second),
                 unconfirmed_after: settings.sms_unconfirmed_after,
                 wake: wake.clone(),
+                concurrency: settings.sms_concurrency,
             };
             ctx.spawn(sms.run(ctx.shutdown.clone()));
 

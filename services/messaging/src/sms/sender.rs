@@ -6,7 +6,8 @@
 //!    appointment has begun (`not_after`) is skipped instead; one whose
 //!    recipient opted out since it was queued is blocked;
 //! 2. wait for the sender number's turn (a long code sends about one
-//!    message a second: `ATTEND_SMS_PER_SECOND`), then ask the provider;
+//!    message a second: `ATTEND_SMS_PER_SECOND`), then ask the provider
+//!    (up to `ATTEND_SMS_CONCURRENCY` messages are in these steps at once);
 //! 3. in a second transaction, record the answer and publish it:
 //!    `messaging.sms_sent`; a transient failure goes back to the queue with
 //!    a growing, jittered delay (or the provider's `Retry-After`), and fails
@@ -29,6 +30,7 @@ use attend_kit::db::Db;
 use attend_kit::ids::OrgId;
 use attend_kit::orgs::Directory;
 use attend_proto::messaging::v1 as pb;
+use futures::StreamExt as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -75,6 +77,8 @@ pub(crate) struct Sender {
     pub unconfirmed_after: Duration,
     /// Rung when a message is queued.
     pub wake: Arc<Notify>,
+    /// Messages sent at once (`ATTEND_SMS_CONCURRENCY`).
+    pub concurrency: usize,
 }
 
 impl Sender {
@@ -115,11 +119,15 @@ impl Sender {
             metrics::counter!("sms_unconfirmed_total").increment(1);
         }
         let handled = due.len();
-        for (id, org) in due {
-            if let Err(e) = self.send_one(OrgId::from(org), id).await {
-                tracing::warn!(message = %id, error = format!("{e:#}"), "sms sender: could not send");
-            }
-        }
+        // Several at once: each waits on the provider, and the per-number
+        // rate keeps any one number at its pace.
+        futures::stream::iter(due)
+            .for_each_concurrent(self.concurrency, |(id, org)| async move {
+                if let Err(e) = self.send_one(OrgId::from(org), id).await {
+                    tracing::warn!(message = %id, error = format!("{e:#}"), "sms sender: could not send");
+                }
+            })
+            .await;
         Ok(handled)
     }
 
