@@ -213,9 +213,13 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
         (SmsProviderSetting::Sandbox, _) => "attend".to_owned(),
         _ => required(config, "ATTEND_SMS_FROM", "with a real SMS provider", &mut errors),
     };
-    let sms_per_second = keep(&mut errors, config.source.get_or("ATTEND_SMS_PER_SECOND", 1u32))
-        .and_then(NonZeroU32::new)
-        .unwrap_or(NonZeroU32::MIN);
+    let sms_per_second = match keep(&mut errors, config.source.get_or("ATTEND_SMS_PER_SECOND", 1u32)) {
+        Some(0) => {
+            errors.push(ConfigError::new("ATTEND_SMS_PER_SECOND", "must be at least 1"));
+            NonZeroU32::MIN
+        }
+        n => n.and_then(NonZeroU32::new).unwrap_or(NonZeroU32::MIN),
+    };
     let sms_unconfirmed_after = keep(
         &mut errors,
         config
@@ -223,9 +227,17 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
             .duration("ATTEND_SMS_UNCONFIRMED_AFTER", Duration::from_secs(60)),
     )
     .unwrap_or(Duration::from_secs(60));
-    let sms_concurrency = keep(&mut errors, config.source.get_or("ATTEND_SMS_CONCURRENCY", 8usize))
-        .unwrap_or(8)
-        .clamp(1, 64);
+    let sms_concurrency = match keep(&mut errors, config.source.get_or("ATTEND_SMS_CONCURRENCY", 8usize)) {
+        Some(n @ 1..=64) => n,
+        Some(n) => {
+            errors.push(ConfigError::new(
+                "ATTEND_SMS_CONCURRENCY",
+                format!("{n} is outside 1 to 64"),
+            ));
+            8
+        }
+        None => 8,
+    };
     if errors.is_empty() {
         Ok(Box::new(Messaging(Settings {
             email_from,
@@ -296,4 +308,58 @@ struct SmsMerges;
 
 impl attend_kit::merges::Follower for SmsMerges {
     const TABLES: &'static [&'static str] = &["messaging.sms_messages"];
+}
+
+#[cfg(test)]
+mod tests {
+    use attend_kit::config::{Config, Source};
+
+    /// The settings errors `configure` answers for these variables.
+    fn errors(vars: &[(&str, &str)]) -> Vec<String> {
+        let source = vars
+            .iter()
+            .fold(Source::empty(), |source, (var, value)| source.with(var, *value));
+        let config = Config::load(source).unwrap();
+        match super::configure(&config) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn the_defaults_need_no_settings() {
+        assert_eq!(errors(&[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_real_provider_names_each_missing_setting() {
+        assert_eq!(
+            errors(&[("ATTEND_SMS_PROVIDER", "clicksend")]),
+            [
+                "ATTEND_CLICKSEND_USERNAME: is required when ATTEND_SMS_PROVIDER is clicksend",
+                "ATTEND_CLICKSEND_API_KEY: is required when ATTEND_SMS_PROVIDER is clicksend",
+                "ATTEND_SMS_FROM: is required with a real SMS provider",
+            ]
+        );
+        assert_eq!(
+            errors(&[("ATTEND_SMS_PROVIDER", "carrier pigeon")]),
+            ["ATTEND_SMS_PROVIDER: \"carrier pigeon\" is not a provider; one of sandbox, clicksend, twilio"]
+        );
+    }
+
+    #[test]
+    fn the_sender_pace_and_concurrency_are_refused_out_of_range() {
+        assert_eq!(
+            errors(&[("ATTEND_SMS_PER_SECOND", "0"), ("ATTEND_SMS_CONCURRENCY", "0")]),
+            [
+                "ATTEND_SMS_PER_SECOND: must be at least 1",
+                "ATTEND_SMS_CONCURRENCY: 0 is outside 1 to 64",
+            ]
+        );
+        assert_eq!(
+            errors(&[("ATTEND_SMS_CONCURRENCY", "65")]),
+            ["ATTEND_SMS_CONCURRENCY: 65 is outside 1 to 64"]
+        );
+        assert_eq!(errors(&[("ATTEND_SMS_CONCURRENCY", "64")]), Vec::<String>::new());
+    }
 }
