@@ -504,6 +504,19 @@ async fn a_reply_is_threaded_classified_and_counted_unread() {
         .await;
     assert_eq!(facts.len(), 1);
 
+    // A read-only user sees the inbox but does not change what staff see.
+    let readonly = fleet.user_token(org, "readonly@sms-f.example", "readonly").await;
+    let (status, _) = fleet.api_get(&readonly, "/api/sms/conversations").await;
+    assert_eq!(status, 200);
+    let (status, refused, _) = fleet
+        .api_post(
+            Some(&readonly),
+            &format!("/api/sms/conversations/{kim}/read"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+
     let (status, read, _) = fleet
         .api_post(Some(&token), &format!("/api/sms/conversations/{kim}/read"), &json!({}))
         .await;

@@ -360,7 +360,7 @@ async fn read(
     SignedIn(caller): SignedIn,
     PathParam(contact_id): PathParam,
 ) -> Result<Json<Value>, Problem> {
-    caller.require_permission(Permission::MessagesRead)?;
+    caller.require_permission(Permission::MessagesSend)?;
     let done = state
         .messaging
         .clone()
