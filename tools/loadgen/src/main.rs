@@ -9,13 +9,19 @@
 //! - `loadgen read`: seeds an organisation with a million contacts and ten
 //!   million touchpoints (once; kept between runs), then measures contact
 //!   search, lists and the timeline through the gateway.
+//! - `loadgen sms`: reminders through `SendSms`, the queue and the sender
+//!   to a fake ClickSend, after the same inserts, updates and provider
+//!   calls made directly (the raw baseline); prints sends per second of
+//!   both and the latency from `SendSms` to the provider call.
 //!
 //! The fleet runs in this process on free ports, on its own databases
-//! (`attend_bench`, dropped each run, and `attend_bench_read`, kept) and
+//! (`attend_bench` and `attend_bench_sms`, dropped each run, and
+//! `attend_bench_read`, kept) and
 //! NATS prefix, so a developer's own `attend` database is never touched.
 
 mod ingest;
 mod read;
+mod sms;
 mod stats;
 
 use std::net::SocketAddr;
@@ -37,7 +43,9 @@ enum Command {
     Ingest(ingest::Args),
     /// Search, list and timeline latency at a million contacts.
     Read(read::Args),
-    /// Both, with their defaults.
+    /// Text messages through the queue to a fake provider, against the raw baseline.
+    Sms(sms::Args),
+    /// All three, with their defaults.
     All,
 }
 
@@ -49,8 +57,11 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Read(args) => read::run(args).await,
+            Command::Sms(args) => sms::run(args).await,
             Command::All => {
                 ingest::run(ingest::Args::default()).await?;
+                println!();
+                sms::run(sms::Args::default()).await?;
                 println!();
                 read::run(read::Args::default()).await
             }
