@@ -29,6 +29,7 @@ mod conversations;
 mod email;
 mod emails;
 mod outbound;
+mod providers;
 mod sms;
 mod store;
 mod templates;
