@@ -10,6 +10,7 @@
 mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;
+mod email;
 mod harness;
 mod hostile;
 mod intake_flow;

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::bookings::router())
         .merge(routes::settings::router())
         .merge(routes::sms::router())
+        .merge(routes::consents::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }

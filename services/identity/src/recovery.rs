@@ -1,8 +1,10 @@
 //! Getting into an account without a password: reset links and
 //! invitations, both single-use and expiring, delivered by email through
-//! the messaging service (the sandbox provider records them in development
-//! and tests).
+//! the messaging service, which renders them from its `password_reset` and
+//! `invitation` templates with the values given here (the sandbox
+//! provider records them in development and tests).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use attend_kit::Error;
@@ -42,25 +44,31 @@ pub struct Mailer {
     pub public_url: url::Url,
 }
 
+/// The values of a template, by name.
+fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
 impl Mailer {
     /// Queues an email holding a one-time link through the messaging
-    /// service, once per `key`; messaging treats its body as a secret.
+    /// service, rendered from its `template` (which is also the email's
+    /// category), once per `key`; messaging treats its body as a secret.
     async fn email(
         &self,
         org: OrgId,
         key: &str,
         to: &str,
-        subject: &str,
-        body: String,
-        category: &str,
+        template: &str,
+        values: HashMap<String, String>,
     ) -> Result<(), Error> {
         let call = request(
             SendEmailRequest {
                 to: to.to_owned(),
-                subject: subject.to_owned(),
-                body_text: body,
-                category: category.to_owned(),
+                category: template.to_owned(),
                 sensitive: true,
+                template: template.to_owned(),
+                values,
+                ..Default::default()
             },
             &Caller::system(org),
         );
@@ -105,21 +113,23 @@ impl Mailer {
             .with_details(serde_json::json!({ "address": client_address })),
         )
         .await?;
+        let org_name = store::orgs::name(&mut tx, user.org()).await?;
         tx.commit().await?;
-        let body = format!(
-            "Hello {},\n\nSomeone (we hope you) asked to reset your attend password. Open this link within an hour to choose a new one:\n\n{}\n\nIf it wasn't you, ignore this email: your password stays as it is.\n",
-            user.name,
-            self.link("/reset-password", &token)
-        );
+        let link = self.link("/reset-password", &token);
+        let values = values(&[
+            ("name", &user.name),
+            ("organisation", &org_name),
+            ("link", &link),
+            ("expiry", "an hour"),
+        ]);
         // Queued after the token is stored (idempotent by its id): if
         // messaging is down the link was never sent and simply expires.
         self.email(
             user.org(),
             &format!("password-reset:{id}"),
             &user.email,
-            "Reset your attend password",
-            body,
             "password_reset",
+            values,
         )
         .await
     }
@@ -207,23 +217,20 @@ pub(crate) async fn invite(
     let (token, hash) = tokens::new_token("inv")?;
     let id = Uuid::now_v7();
     let expires_at = tokens::expiry(INVITATION_TTL);
-    let body = format!(
-        "Hello {name},\n\nYou are invited to {org_name} on attend as {role}. Open this link within 7 days to choose your password:\n\n{}\n",
-        api.mailer.link("/accept-invitation", &token)
-    );
+    let link = api.mailer.link("/accept-invitation", &token);
+    let values = values(&[
+        ("name", name.as_str()),
+        ("organisation", &org_name),
+        ("role", role.as_str()),
+        ("link", &link),
+        ("expiry", "7 days"),
+    ]);
     // The email first (idempotent by the invitation's id), then the
     // invitation: no transaction waits on messaging. If storing fails
     // after the email went, its link just doesn't work, and the admin,
     // who got an error, invites again.
     api.mailer
-        .email(
-            org,
-            &format!("invitation:{id}"),
-            email.as_str(),
-            &format!("You're invited to {org_name}"),
-            body,
-            "invitation",
-        )
+        .email(org, &format!("invitation:{id}"), email.as_str(), "invitation", values)
         .await?;
     let mut tx = api.db.tenant(org).await?;
     let invitation = NewInvitation {

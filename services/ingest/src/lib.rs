@@ -13,14 +13,16 @@
 //!   - [`edge::forms`]: `POST /webhooks/forms/{org}`, public forms, limited per address.
 //!   - [`edge::clicksend`]: `/webhooks/clicksend/{token}/...`, texts and receipts.
 //!   - [`edge::twilio`]: `POST /webhooks/twilio/{org}/...`, texts and status callbacks.
+//!   - [`edge::sendgrid`]: `POST /webhooks/sendgrid/events`, SendGrid's signed event batches.
 //! - [`refusal`]: every refusal's HTTP status and stable code.
 //! - [`store`]: the SQL: event log, provider-id map, refused deliveries.
 //! - [`signature`]: each provider's proof of origin (Standard Webhooks, Wix JWT,
-//!   Twilio, intake tokens); public because senders and tests sign with it.
+//!   Twilio, SendGrid, intake tokens); public because senders and tests sign with it.
 //! - [`payload`]: the body reader providers share; under it, pure parsing:
 //!   - [`payload::wix`]: Wix booking deliveries, JWT claims and the seed's JSON form.
 //!   - [`payload::leads`]: ManyChat External Requests and web form submissions.
 //!   - [`payload::sms`]: ClickSend and Twilio inbound texts and delivery reports.
+//!   - [`payload::email`]: SendGrid's Event Webhook batches.
 //! - `migrations/`: the `ingest` schema.
 
 mod api;
@@ -39,7 +41,7 @@ use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::ingest::v1::ingest_service_server::IngestServiceServer;
 use futures::future::BoxFuture;
 
-use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
+use crate::signature::{IntakeSecret, SendGridKey, TwilioToken, WebhookSecret, WixKey};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -70,6 +72,10 @@ pub struct Settings {
     /// `ATTEND_TWILIO_AUTH_TOKEN`: verifies `X-Twilio-Signature`. Unset:
     /// Twilio requests are answered 503.
     pub twilio: Option<TwilioToken>,
+    /// `ATTEND_SENDGRID_WEBHOOK_PUBLIC_KEY`: SendGrid's Event Webhook
+    /// verification key (base64 DER, as SendGrid shows it). Unset: SendGrid
+    /// event batches are answered 503.
+    pub sendgrid: Option<SendGridKey>,
     /// `ATTEND_PUBLIC_BASE_URL`: the scheme, host and port providers reach
     /// ingest on (e.g. `https://hooks.example.com`), for Twilio signatures
     /// behind a proxy.
@@ -104,6 +110,13 @@ impl Settings {
             config.source.parsed("ATTEND_TWILIO_AUTH_TOKEN", TwilioToken::parse),
         )
         .flatten();
+        let sendgrid = keep(
+            &mut errors,
+            config
+                .source
+                .parsed("ATTEND_SENDGRID_WEBHOOK_PUBLIC_KEY", SendGridKey::parse),
+        )
+        .flatten();
         let form_per_minute =
             keep(&mut errors, config.source.per_minute("ATTEND_FORM_RATE_LIMIT", 30)).unwrap_or(NonZeroU32::MIN);
         if errors.is_empty() {
@@ -112,6 +125,7 @@ impl Settings {
                 webhook_secret,
                 intake,
                 twilio,
+                sendgrid,
                 public_base_url: config.public_base_url.clone(),
                 form_per_minute,
                 trust_forwarded_for: config.trust_forwarded_for,
@@ -143,6 +157,11 @@ impl Startable for Ingest {
             if settings.twilio.is_none() {
                 tracing::warn!("ATTEND_TWILIO_AUTH_TOKEN is not set: Twilio webhooks will be answered 503 until it is");
             }
+            if settings.sendgrid.is_none() {
+                tracing::warn!(
+                    "ATTEND_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: SendGrid event batches will be answered 503 until it is"
+                );
+            }
             if settings.webhook_secret.is_none() {
                 tracing::warn!(
                     "ATTEND_WEBHOOK_SECRET is not set: Standard Webhooks deliveries will be answered 503 until it is"
@@ -157,6 +176,7 @@ impl Startable for Ingest {
                 webhook_secret: settings.webhook_secret,
                 intake: settings.intake,
                 twilio: settings.twilio,
+                sendgrid: settings.sendgrid,
                 public_base_url: settings.public_base_url,
                 form_limit: governor::RateLimiter::keyed(governor::Quota::per_minute(settings.form_per_minute)),
                 trust_forwarded_for: settings.trust_forwarded_for,

@@ -157,7 +157,7 @@ impl From<SignatureError> for Rejection {
         let (status, code) = match &e {
             SignatureError::MissingHeader(_) => (StatusCode::UNAUTHORIZED, "missing_signature"),
             SignatureError::MalformedHeader { .. } => (StatusCode::BAD_REQUEST, "malformed_header"),
-            SignatureError::StaleTimestamp(_) => (StatusCode::BAD_REQUEST, "stale_timestamp"),
+            SignatureError::StaleTimestamp { .. } => (StatusCode::BAD_REQUEST, "stale_timestamp"),
             SignatureError::BadSignature => (StatusCode::UNAUTHORIZED, "bad_signature"),
             SignatureError::WrongAlgorithm(_) => (StatusCode::UNAUTHORIZED, "bad_algorithm"),
             SignatureError::Expired => (StatusCode::BAD_REQUEST, "token_expired"),
@@ -206,7 +206,10 @@ mod tests {
                 "malformed_header",
             ),
             (
-                SignatureError::StaleTimestamp(301),
+                SignatureError::StaleTimestamp {
+                    header: "webhook-timestamp",
+                    skew: 301,
+                },
                 StatusCode::BAD_REQUEST,
                 "stale_timestamp",
             ),

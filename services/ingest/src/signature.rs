@@ -13,11 +13,17 @@
 //!   with no separators. Twilio is inconsistent about default ports, so
 //!   like its own libraries we accept the URL with and without one. A JSON
 //!   body is covered by a `bodySHA256` query parameter instead.
+//! - SendGrid's Signed Event Webhook: `X-Twilio-Email-Event-Webhook-Signature`
+//!   is a base64 DER ECDSA signature (P-256, SHA-256) over the
+//!   `X-Twilio-Email-Event-Webhook-Timestamp` value's bytes followed by the
+//!   raw body; the key is the base64 DER SubjectPublicKeyInfo SendGrid's
+//!   settings page shows ([`SendGridKey`]). The timestamp must be within
+//!   5 minutes of our clock, as with Standard Webhooks.
 //! - ManyChat and ClickSend sign nothing: each organisation gets its own
 //!   token ([`IntakeSecret`]), sent in the `Authorization` header (ManyChat)
 //!   or the callback URL (ClickSend), compared in constant time.
 //!
-//! Over 500 lines for its tests (about 200): each scheme is checked against
+//! Over 500 lines for its tests (about 300): each scheme is checked against
 //! its provider's published vectors, which is worth keeping beside the code.
 
 use std::time::Duration;
@@ -40,10 +46,8 @@ pub(crate) enum SignatureError {
     MissingHeader(&'static str),
     #[error("the {header} header is malformed: {why}")]
     MalformedHeader { header: &'static str, why: String },
-    #[error(
-        "the webhook-timestamp is {0} seconds away from our clock (the limit is 300): a stale or replayed delivery"
-    )]
-    StaleTimestamp(i64),
+    #[error("the {header} is {skew} seconds away from our clock (the limit is 300): a stale or replayed delivery")]
+    StaleTimestamp { header: &'static str, skew: i64 },
     #[error("no signature matches the body")]
     BadSignature,
     #[error("the JWT is signed with {0:?}; only RS256 is accepted")]
@@ -141,7 +145,10 @@ impl WebhookSecret {
         })?;
         let skew = now - seconds;
         if skew.unsigned_abs() > TOLERANCE.as_secs() {
-            return Err(SignatureError::StaleTimestamp(skew));
+            return Err(SignatureError::StaleTimestamp {
+                header: "webhook-timestamp",
+                skew,
+            });
         }
         let expected = self.mac(id, timestamp, body);
         let matched = signatures
@@ -319,6 +326,99 @@ impl TwilioToken {
     }
 }
 
+/// SendGrid's Event Webhook verification key: a P-256 public key.
+#[derive(Clone)]
+pub struct SendGridKey {
+    /// The uncompressed point (0x04, X, Y), as aws-lc-rs verifies with.
+    point: Vec<u8>,
+}
+
+impl std::fmt::Debug for SendGridKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SendGridKey")
+    }
+}
+
+/// The DER of a P-256 SubjectPublicKeyInfo up to its point: SEQUENCE {
+/// SEQUENCE { OID id-ecPublicKey, OID prime256v1 }, BIT STRING (no unused
+/// bits) }, 91 bytes in all with the 65-byte uncompressed point.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+impl SendGridKey {
+    /// The header with the signature.
+    pub const SIGNATURE: &'static str = "X-Twilio-Email-Event-Webhook-Signature";
+    /// The header with the timestamp.
+    pub const TIMESTAMP: &'static str = "X-Twilio-Email-Event-Webhook-Timestamp";
+
+    /// The key as SendGrid shows it: base64 of the DER SubjectPublicKeyInfo
+    /// (a PEM `PUBLIC KEY` block is accepted too). Only an uncompressed
+    /// P-256 key is: that is what SendGrid issues.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let b64: String = text
+            .replace("\\n", "\n")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let der = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| "must be the base64 public key SendGrid shows".to_owned())?;
+        Self::from_spki_der(&der)
+    }
+
+    /// A key from its DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, String> {
+        match der.strip_prefix(&P256_SPKI_PREFIX[..]) {
+            Some(point) if point.len() == 65 && point[0] == 0x04 => Ok(Self { point: point.to_vec() }),
+            _ => Err("is not an uncompressed P-256 (prime256v1) public key in SubjectPublicKeyInfo form".to_owned()),
+        }
+    }
+
+    /// Verifies a delivery: the signature over the timestamp and the raw
+    /// body, the timestamp within [`TOLERANCE`] of `now` (Unix seconds).
+    pub(crate) fn verify(&self, headers: &http::HeaderMap, body: &[u8], now: i64) -> Result<(), SignatureError> {
+        let get = |name: &'static str| -> Result<&str, SignatureError> {
+            headers
+                .get(name)
+                .ok_or(SignatureError::MissingHeader(name))?
+                .to_str()
+                .map(str::trim)
+                .map_err(|_| SignatureError::MalformedHeader {
+                    header: name,
+                    why: "not ASCII".to_owned(),
+                })
+        };
+        let signature = get(Self::SIGNATURE)?;
+        let timestamp = get(Self::TIMESTAMP)?;
+        let seconds: i64 = timestamp.parse().map_err(|_| SignatureError::MalformedHeader {
+            header: Self::TIMESTAMP,
+            why: "must be Unix seconds".to_owned(),
+        })?;
+        let signature = STANDARD
+            .decode(signature)
+            .map_err(|_| SignatureError::MalformedHeader {
+                header: Self::SIGNATURE,
+                why: "must be base64".to_owned(),
+            })?;
+        let skew = now - seconds;
+        if skew.unsigned_abs() > TOLERANCE.as_secs() {
+            return Err(SignatureError::StaleTimestamp {
+                header: Self::TIMESTAMP,
+                skew,
+            });
+        }
+        let mut signed = Vec::with_capacity(timestamp.len() + body.len());
+        signed.extend_from_slice(timestamp.as_bytes());
+        signed.extend_from_slice(body);
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1, &self.point)
+            .verify(&signed, &signature)
+            .map_err(|_| SignatureError::BadSignature)
+    }
+}
+
 /// An HMAC-SHA256 keyed with `key`, ready for the message.
 fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
     #[allow(clippy::expect_used, reason = "HMAC accepts keys of any length")]
@@ -444,7 +544,7 @@ mod tests {
         let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
         let h = headers(SPEC_ID, &SPEC_TS.to_string(), SPEC_SIG);
         let err = secret.verify(&h, SPEC_BODY, SPEC_TS + 301).unwrap_err();
-        assert!(matches!(err, SignatureError::StaleTimestamp(301)));
+        assert!(matches!(err, SignatureError::StaleTimestamp { skew: 301, .. }));
         assert!(secret.verify(&h, SPEC_BODY, SPEC_TS - 301).is_err());
         assert!(secret.verify(&h, SPEC_BODY, SPEC_TS + 300).is_ok());
     }
@@ -593,6 +693,115 @@ mod tests {
         assert_eq!(
             shown,
             "WebhookSecret(<redacted>) IntakeSecret(<redacted>) TwilioToken(<redacted>)"
+        );
+    }
+
+    /// A fresh P-256 key pair, and its public half as SendGrid shows it.
+    fn sendgrid_pair() -> (aws_lc_rs::signature::EcdsaKeyPair, String) {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::generate(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING)
+            .unwrap();
+        let der = pair.public_key().as_der().unwrap();
+        let shown = STANDARD.encode(der.as_ref());
+        (pair, shown)
+    }
+
+    fn sendgrid_headers(pair: &aws_lc_rs::signature::EcdsaKeyPair, timestamp: &str, body: &[u8]) -> http::HeaderMap {
+        let mut signed = timestamp.as_bytes().to_vec();
+        signed.extend_from_slice(body);
+        let signature = pair.sign(&aws_lc_rs::rand::SystemRandom::new(), &signed).unwrap();
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            "x-twilio-email-event-webhook-signature",
+            STANDARD.encode(signature.as_ref()).parse().unwrap(),
+        );
+        h.insert("x-twilio-email-event-webhook-timestamp", timestamp.parse().unwrap());
+        h
+    }
+
+    const SENDGRID_BODY: &[u8] =
+        br#"[{"email":"example@test.com","timestamp":1513299569,"event":"delivered","sg_event_id":"a"}]"#;
+
+    #[test]
+    fn a_sendgrid_batch_signed_over_its_timestamp_and_raw_body_is_accepted() {
+        let (pair, shown) = sendgrid_pair();
+        let key = SendGridKey::parse(&shown).unwrap();
+        let h = sendgrid_headers(&pair, "1775012927", SENDGRID_BODY);
+        assert_eq!(key.verify(&h, SENDGRID_BODY, 1_775_012_927), Ok(()));
+        assert_eq!(key.verify(&h, SENDGRID_BODY, 1_775_012_927 + 300), Ok(()));
+        let pem = format!("-----BEGIN PUBLIC KEY-----\n{shown}\n-----END PUBLIC KEY-----\n");
+        assert!(SendGridKey::parse(&pem).is_ok(), "a PEM block reads too");
+    }
+
+    #[test]
+    fn a_sendgrid_batch_changed_in_transit_or_signed_by_another_key_is_refused() {
+        let (pair, shown) = sendgrid_pair();
+        let key = SendGridKey::parse(&shown).unwrap();
+        let h = sendgrid_headers(&pair, "1775012927", SENDGRID_BODY);
+        let tampered = SENDGRID_BODY
+            .to_vec()
+            .into_iter()
+            .map(|b| if b == b'a' { b'b' } else { b })
+            .collect::<Vec<_>>();
+        assert_eq!(
+            key.verify(&h, &tampered, 1_775_012_927),
+            Err(SignatureError::BadSignature)
+        );
+        let mut later = h.clone();
+        later.insert("x-twilio-email-event-webhook-timestamp", "1775012928".parse().unwrap());
+        assert_eq!(
+            key.verify(&later, SENDGRID_BODY, 1_775_012_927),
+            Err(SignatureError::BadSignature),
+            "the timestamp is signed"
+        );
+        let (other, _) = sendgrid_pair();
+        let forged = sendgrid_headers(&other, "1775012927", SENDGRID_BODY);
+        assert_eq!(
+            key.verify(&forged, SENDGRID_BODY, 1_775_012_927),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_stale_or_unsigned_sendgrid_batch_is_refused_naming_the_header() {
+        let (pair, shown) = sendgrid_pair();
+        let key = SendGridKey::parse(&shown).unwrap();
+        let h = sendgrid_headers(&pair, "1775012927", SENDGRID_BODY);
+        assert_eq!(
+            key.verify(&h, SENDGRID_BODY, 1_775_012_927 + 301),
+            Err(SignatureError::StaleTimestamp {
+                header: SendGridKey::TIMESTAMP,
+                skew: 301
+            })
+        );
+        let mut unsigned = h.clone();
+        unsigned.remove("x-twilio-email-event-webhook-signature");
+        assert_eq!(
+            key.verify(&unsigned, SENDGRID_BODY, 1_775_012_927),
+            Err(SignatureError::MissingHeader(SendGridKey::SIGNATURE))
+        );
+        let mut garbled = h;
+        garbled.insert("x-twilio-email-event-webhook-signature", "not base64!".parse().unwrap());
+        assert!(matches!(
+            key.verify(&garbled, SENDGRID_BODY, 1_775_012_927),
+            Err(SignatureError::MalformedHeader { .. })
+        ));
+    }
+
+    #[test]
+    fn only_a_p256_public_key_is_taken() {
+        assert!(SendGridKey::parse("not base64!").is_err());
+        assert!(SendGridKey::parse(&STANDARD.encode([0u8; 91])).is_err());
+        // An Ed25519 SubjectPublicKeyInfo: a key, but not SendGrid's kind.
+        let ed25519 = aws_lc_rs::signature::Ed25519KeyPair::generate().unwrap();
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let der = ed25519.public_key().as_der().unwrap();
+        assert!(SendGridKey::parse(&STANDARD.encode(der.as_ref())).is_err());
+        assert_eq!(
+            format!("{:?}", SendGridKey::parse(&sendgrid_pair().1).unwrap()),
+            "SendGridKey"
         );
     }
 

@@ -1,14 +1,15 @@
 //! `MessagingService` over gRPC: the tonic adapter only. Each call reads
 //! its caller (and idempotency key) and hands the request to its feature:
 //! [`crate::emails`], [`crate::outbound`], [`crate::templates`],
-//! [`crate::conversations`]. The consumers share the same [`Api`].
+//! [`crate::conversations`], [`crate::consent`], [`crate::mailchimp`]. The
+//! consumers share the same [`Api`].
 
 use std::sync::Arc;
 
 use attend_kit::Error;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::clock::SharedClock;
-use attend_kit::contact_point::Phone;
+use attend_kit::contact_point::{Email, Phone};
 use attend_kit::db::Db;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Traced, idempotency_key, request};
@@ -39,6 +40,8 @@ pub struct Api {
     pub settings: Arc<Settings>,
     /// Rung when an SMS is queued, so the sender needn't wait for its poll.
     pub sender: Arc<Notify>,
+    /// The MailChimp audience, when configured.
+    pub mailchimp: Option<Arc<crate::mailchimp::client::Client>>,
 }
 
 impl Api {
@@ -58,6 +61,28 @@ impl Api {
             ))
             .await
             .into_answer("contact")
+    }
+
+    /// The contact with this email, if there is one.
+    pub(crate) async fn contact_by_email(&self, caller: &Caller, email: &Email) -> Result<Option<ContactId>, Error> {
+        let found = self
+            .contacts
+            .clone()
+            .find_contacts(request(
+                contact::FindContactsRequest {
+                    email: email.to_string(),
+                    ..Default::default()
+                },
+                caller,
+            ))
+            .await
+            .into_answer("contact")?;
+        found
+            .contacts
+            .first()
+            .map(|c| ContactId::parse_uuid(&c.id))
+            .transpose()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
     }
 
     /// The contact with this phone, if there is one.
@@ -150,5 +175,21 @@ impl MessagingService for Api {
     async fn assign_conversation(&self, request: Request<pb::AssignConversationRequest>) -> Reply<pb::Conversation> {
         let caller = Caller::of(&request)?;
         reply(self.assign_conversation(caller, request.into_inner()).await)
+    }
+
+    async fn set_consent(&self, request: Request<pb::SetConsentRequest>) -> Reply<pb::Consent> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        reply(self.set_consent(caller, key, request.into_inner()).await)
+    }
+
+    async fn list_consents(&self, request: Request<pb::ListConsentsRequest>) -> Reply<pb::ListConsentsResponse> {
+        let caller = Caller::of(&request)?;
+        reply(self.list_consents(caller, request.into_inner()).await)
+    }
+
+    async fn sync_mailchimp(&self, request: Request<pb::SyncMailchimpRequest>) -> Reply<pb::SyncMailchimpResponse> {
+        let caller = Caller::of(&request)?;
+        reply(self.sync_mailchimp(caller, request.into_inner()).await)
     }
 }

@@ -8,19 +8,19 @@
 //! - Features: [`outbound`] (`SendSms`: recipient, rendering, consent,
 //!   quiet hours, the queue), [`templates`] (list, edit, preview; the
 //!   seed's templates), [`conversations`] (the inbox), [`consent`] (the
-//!   ledger's rules), [`emails`] (queueing email).
+//!   ledger's rules; staff's SetConsent and ListConsents), [`emails`]
+//!   (queueing email).
 //! - [`sms`]: the SMS [`sms::sender`] that works through the queue, the
 //!   providers (ClickSend, Twilio, sandbox), and pure rules: encoding and
 //!   segments, reply classification, quiet hours.
-//! - [`email`]: the email provider interface, the sandbox, and the email
-//!   sender.
+//! - [`email`]: the email providers (sandbox, SMTP, SendGrid), the email
+//!   sender, and the email templates (`templates/email/*.j2`).
+//! - [`mailchimp`]: the MailChimp audience sync (the client and the feature).
+//! - [`providers`]: what every HTTP provider adapter shares.
 //! - [`consumers`]: one file per NATS consumer (STOP/START/HELP keywords,
-//!   the inbox, delivery receipts).
+//!   the inbox, SMS delivery receipts, email events).
 //! - [`store`]: the SQL, and only there.
 //! - `migrations/`: the `messaging` schema.
-//!
-//! Email goes only through the sandbox provider in this version, which
-//! records what would have been sent.
 
 mod api;
 mod consent;
@@ -28,7 +28,9 @@ mod consumers;
 mod conversations;
 mod email;
 mod emails;
+mod mailchimp;
 mod outbound;
+mod providers;
 mod sms;
 mod store;
 mod templates;
@@ -46,7 +48,9 @@ use attend_proto::messaging::v1::messaging_service_server::MessagingServiceServe
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
-use crate::consumers::{inbox, keywords, receipts};
+use crate::consumers::{emails as email_events, inbox, keywords, receipts};
+use crate::email::EmailProvider;
+use crate::email::providers::{sandbox, sendgrid, smtp};
 use crate::sms::providers::clicksend::{self, ClickSend};
 use crate::sms::providers::twilio::{self, Twilio};
 use crate::sms::providers::{SmsProvider, sandbox::Sandbox};
@@ -67,7 +71,12 @@ pub fn definition() -> ServiceDef {
 /// Messaging's own settings.
 pub struct Settings {
     /// `ATTEND_EMAIL_FROM`: the sender address on outgoing email.
-    email_from: String,
+    email_from: lettre::message::Mailbox,
+    /// `ATTEND_EMAIL_PROVIDER` and its credentials.
+    email: EmailProviderSetting,
+    /// `ATTEND_MAILCHIMP_*`: the audience contacts who opted in to email
+    /// are synced to; `None` until both the key and the list are set.
+    pub(crate) mailchimp: Option<mailchimp::Config>,
     /// `ATTEND_SMS_FROM`: who SMS come from when the organisation sets no
     /// sender of its own (an E.164 number or an alphanumeric id).
     pub sms_from: String,
@@ -96,6 +105,88 @@ enum SmsProviderSetting {
         /// Ingest's public base URL, for Twilio's status callbacks.
         status_callback_base: Option<String>,
     },
+}
+
+enum EmailProviderSetting {
+    Sandbox,
+    Smtp {
+        url: Secret<String>,
+    },
+    SendGrid {
+        base_url: url::Url,
+        api_key: Secret<String>,
+    },
+}
+
+impl EmailProviderSetting {
+    fn provider(&self) -> anyhow::Result<Box<dyn EmailProvider>> {
+        Ok(match self {
+            Self::Sandbox => Box::new(sandbox::Sandbox),
+            Self::Smtp { url } => {
+                Box::new(smtp::Smtp::new(url.expose()).map_err(|e| anyhow::anyhow!("ATTEND_SMTP_URL {e}"))?)
+            }
+            Self::SendGrid { base_url, api_key } => {
+                Box::new(sendgrid::SendGrid::new(base_url.as_str(), api_key.clone()).map_err(anyhow::Error::msg)?)
+            }
+        })
+    }
+}
+
+/// `ATTEND_EMAIL_PROVIDER` and what the chosen provider needs.
+fn email_setting(config: &Config, errors: &mut Vec<ConfigError>) -> EmailProviderSetting {
+    let provider = config
+        .source
+        .raw("ATTEND_EMAIL_PROVIDER")
+        .unwrap_or_else(|| "sandbox".to_owned());
+    match provider.trim() {
+        "" | "sandbox" => EmailProviderSetting::Sandbox,
+        "smtp" => {
+            let url = required(config, "ATTEND_SMTP_URL", "when ATTEND_EMAIL_PROVIDER is smtp", errors);
+            // Checked now, so a bad URL stops start-up naming the setting
+            // (and never quoting its password).
+            if !url.is_empty()
+                && let Err(why) = smtp::Smtp::new(&url)
+            {
+                errors.push(ConfigError::new("ATTEND_SMTP_URL", why));
+            }
+            EmailProviderSetting::Smtp { url: Secret::new(url) }
+        }
+        "sendgrid" => EmailProviderSetting::SendGrid {
+            base_url: url_setting(config, "ATTEND_SENDGRID_BASE_URL", sendgrid::DEFAULT_BASE_URL, errors),
+            api_key: Secret::new(required(
+                config,
+                "ATTEND_SENDGRID_API_KEY",
+                "when ATTEND_EMAIL_PROVIDER is sendgrid",
+                errors,
+            )),
+        },
+        other => {
+            errors.push(ConfigError::new(
+                "ATTEND_EMAIL_PROVIDER",
+                format!("{other:?} is not a provider; one of sandbox, smtp, sendgrid"),
+            ));
+            EmailProviderSetting::Sandbox
+        }
+    }
+}
+
+/// `ATTEND_EMAIL_FROM`: a mailbox (`Name <address>` or an address).
+fn email_from(config: &Config, errors: &mut Vec<ConfigError>) -> lettre::message::Mailbox {
+    let parse = |text: &str| {
+        text.trim()
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("must be an address, or a name and <address>: {e}"))
+    };
+    keep(errors, config.source.parsed("ATTEND_EMAIL_FROM", parse))
+        .flatten()
+        .unwrap_or_else(default_from)
+}
+
+#[allow(clippy::expect_used, reason = "a constant, valid mailbox")]
+fn default_from() -> lettre::message::Mailbox {
+    "attend <no-reply@attend.invalid>"
+        .parse()
+        .expect("the default sender is a mailbox")
 }
 
 impl SmsProviderSetting {
@@ -161,17 +252,9 @@ fn required(config: &Config, var: &str, why: &str, errors: &mut Vec<ConfigError>
 
 fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
     let mut errors = Vec::new();
-    match config.source.raw("ATTEND_EMAIL_PROVIDER").as_deref() {
-        None | Some("sandbox") => {}
-        Some(other) => errors.push(ConfigError::new(
-            "ATTEND_EMAIL_PROVIDER",
-            format!("{other:?} is not available in this version; use sandbox"),
-        )),
-    }
-    let email_from = config
-        .source
-        .raw("ATTEND_EMAIL_FROM")
-        .unwrap_or_else(|| "attend <no-reply@attend.invalid>".to_owned());
+    let email = email_setting(config, &mut errors);
+    let email_from = email_from(config, &mut errors);
+    let mailchimp = mailchimp::Config::from_settings(config, &mut errors);
     let provider = config
         .source
         .raw("ATTEND_SMS_PROVIDER")
@@ -241,6 +324,8 @@ fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
     if errors.is_empty() {
         Ok(Box::new(Messaging(Settings {
             email_from,
+            email,
+            mailchimp,
             sms_from,
             sms,
             sms_per_second,
@@ -259,14 +344,15 @@ impl Startable for Messaging {
         Box::pin(async move {
             let settings = self.0;
             let db = ctx.db()?;
-            let email = email::Sender {
+            let orgs = Directory::new(ctx.peers.channel(ServiceName::Identity));
+            let email = email::sender::Sender {
                 db: db.clone(),
-                provider: Box::new(email::Sandbox),
+                provider: settings.email.provider()?,
                 from: settings.email_from.clone(),
+                orgs: orgs.clone(),
             };
             ctx.spawn(email.run(ctx.shutdown.clone()));
 
-            let orgs = Directory::new(ctx.peers.channel(ServiceName::Identity));
             let wake = Arc::new(Notify::new());
             let sms = sms::sender::Sender {
                 db: db.clone(),
@@ -288,12 +374,18 @@ impl Startable for Messaging {
                 contacts: ContactServiceClient::new(ctx.peers.channel(ServiceName::Contact)),
                 clock: ctx.clock(),
                 seeded: Arc::default(),
+                mailchimp: settings
+                    .mailchimp
+                    .as_ref()
+                    .map(|m| m.client().map(Arc::new).map_err(anyhow::Error::msg))
+                    .transpose()?,
                 settings: Arc::new(settings),
                 sender: wake,
             };
             ctx.consume(keywords::SPEC, keywords::Keywords(api.clone()))?;
             ctx.consume(inbox::SPEC, inbox::Inbox(api.clone()))?;
             ctx.consume(receipts::SPEC, receipts::Receipts(api.clone()))?;
+            ctx.consume(email_events::SPEC, email_events::EmailEvents(api.clone()))?;
             ctx.consume(attend_kit::merges::SPEC, attend_kit::merges::FollowMerges(SmsMerges))?;
             let server = ctx.grpc_server()?.add(MessagingServiceServer::new(api)).await;
             ctx.serve_grpc(server)

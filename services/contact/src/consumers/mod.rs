@@ -3,8 +3,8 @@
 //! - [`timeline`]: booking events become touchpoints on the timeline;
 //! - [`leads`]: leads from chat flows and forms (`ingest.lead_received`);
 //! - [`texts`]: inbound texts (`ingest.sms_received`);
-//! - [`messages`]: the practice's own SMS, sent, delivered or failed
-//!   (`messaging.*`).
+//! - [`messages`]: the practice's own SMS, sent, delivered or failed, and
+//!   its email opened, clicked or bounced (`messaging.*`).
 //!
 //! Leads and texts share one rule, here: the person with this phone (else
 //! this email) gets the touchpoints; nobody has it, a lead is opened.

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bookings;
+pub mod consents;
 pub mod contacts;
 pub mod settings;
 pub mod sms;

@@ -9,7 +9,8 @@
 //! body, in `rejected_deliveries`; nothing else is stored.
 //!
 //! One file per provider holds its handlers and how it proves who it is:
-//! [`wix`], [`manychat`], [`forms`], [`clicksend`], [`twilio`]. This file
+//! [`wix`], [`manychat`], [`forms`], [`clicksend`], [`twilio`],
+//! [`sendgrid`]. This file
 //! holds what they share: the state, the router, answering and recording a
 //! refusal, finding the organisation, reading phones and emails, and the
 //! accept steps for leads (ManyChat, forms) and texts (ClickSend, Twilio).
@@ -18,6 +19,7 @@
 mod clicksend;
 mod forms;
 mod manychat;
+mod sendgrid;
 mod twilio;
 mod wix;
 
@@ -46,7 +48,7 @@ use crate::payload;
 use crate::payload::leads::Lead;
 use crate::payload::sms::{Inbound, Report};
 use crate::refusal::Rejection;
-use crate::signature::{IntakeSecret, TwilioToken, WebhookSecret, WixKey};
+use crate::signature::{IntakeSecret, SendGridKey, TwilioToken, WebhookSecret, WixKey};
 use crate::store::{self, LogEntry, Recorded, Rejected};
 
 /// Largest webhook body accepted.
@@ -62,6 +64,8 @@ pub struct Edge {
     /// Per-organisation tokens for ManyChat and ClickSend.
     pub intake: Option<IntakeSecret>,
     pub twilio: Option<TwilioToken>,
+    /// SendGrid's Event Webhook verification key.
+    pub sendgrid: Option<SendGridKey>,
     /// The scheme, host and port providers call us on (Twilio signs it).
     pub public_base_url: Option<String>,
     /// Form submissions per client address.
@@ -79,6 +83,12 @@ pub fn router(edge: Arc<Edge>) -> Router {
         .route(clicksend::RECEIPTS, post(clicksend::receipts))
         .route(twilio::INBOUND, post(twilio::inbound))
         .route(twilio::STATUS, post(twilio::status))
+        .route(
+            sendgrid::EVENTS,
+            // SendGrid's batches are larger than other deliveries: the
+            // route's own limit replaces the router's.
+            post(sendgrid::events).layer(DefaultBodyLimit::max(sendgrid::BODY_LIMIT)),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(edge)
 }
@@ -182,6 +192,7 @@ fn provider_of(route: &str) -> &'static str {
         ("/webhooks/forms/", "form"),
         ("/webhooks/clicksend/", "clicksend"),
         ("/webhooks/twilio/", "twilio"),
+        ("/webhooks/sendgrid/", "sendgrid"),
     ];
     known
         .into_iter()
@@ -246,15 +257,18 @@ impl Edge {
                 }
                 (StatusCode::OK, Json(answer)).into_response()
             }
-            Err(rejection) => {
-                metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected")
-                    .increment(1);
-                self.record(delivery, &rejection).await;
-                let mut response = rejection.into_response();
-                response.extensions_mut().insert(Answered);
-                response
-            }
+            Err(rejection) => self.refuse(delivery, rejection).await,
         }
+    }
+
+    /// A refusal: counted, recorded, answered as a problem.
+    async fn refuse(&self, delivery: &Delivery<'_>, rejection: Rejection) -> Response {
+        metrics::counter!("webhooks_received_total", "provider" => delivery.provider, "outcome" => "rejected")
+            .increment(1);
+        self.record(delivery, &rejection).await;
+        let mut response = rejection.into_response();
+        response.extensions_mut().insert(Answered);
+        response
     }
 
     /// Keeps a refusal for operators. Failing to is logged, not answered:

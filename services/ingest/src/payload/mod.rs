@@ -19,7 +19,9 @@
 //! - [`wix`]: Wix booking deliveries (JWT claims and the seed's JSON form).
 //! - [`leads`]: ManyChat External Requests and web form submissions.
 //! - [`sms`]: ClickSend and Twilio inbound texts and delivery reports.
+//! - [`email`]: SendGrid's Event Webhook batches.
 
+pub(crate) mod email;
 pub(crate) mod leads;
 pub(crate) mod sms;
 pub(crate) mod wix;

@@ -4,8 +4,11 @@
 //!   ledger, and the one reply each deserves;
 //! - [`inbox`]: every inbound text threaded on its contact's
 //!   conversation, classified, and published for automation;
-//! - [`receipts`]: providers' delivery receipts settle our messages.
+//! - [`receipts`]: providers' delivery receipts settle our messages;
+//! - [`emails`]: what the email provider reports (delivered, opened,
+//!   clicked, bounced, unsubscribed) becomes facts and consent.
 
+pub(crate) mod emails;
 pub(crate) mod inbox;
 pub(crate) mod keywords;
 pub(crate) mod receipts;

@@ -61,3 +61,53 @@ pub async fn consent(tx: &mut Tx, org: OrgId, channel: &str, address: &str) -> s
     .fetch_optional(&mut **tx)
     .await
 }
+
+/// A ledger entry in full.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LedgerEntry {
+    pub channel: String,
+    pub address: String,
+    pub contact_id: Option<Uuid>,
+    pub state: String,
+    pub how: String,
+    pub detail: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The newest entry for an address, in full.
+pub async fn latest_consent(
+    tx: &mut Tx,
+    org: OrgId,
+    channel: &str,
+    address: &str,
+) -> sqlx::Result<Option<LedgerEntry>> {
+    sqlx::query_as(
+        "select channel, address, contact_id, state, how, detail, actor, at from messaging.consents
+          where org_id = $1 and channel = $2 and address = $3
+          order by at desc, id desc limit 1",
+    )
+    .bind(org.uuid())
+    .bind(channel)
+    .bind(address)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Every address on `channel` whose newest entry is an opt-in, in address
+/// order.
+pub async fn opted_in(tx: &mut Tx, org: OrgId, channel: &str) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select address from (
+           select distinct on (address) address, state from messaging.consents
+            where org_id = $1 and channel = $2
+            order by address, at desc, id desc
+         ) newest
+         where state = 'opted_in'
+         order by address",
+    )
+    .bind(org.uuid())
+    .bind(channel)
+    .fetch_all(&mut **tx)
+    .await
+}

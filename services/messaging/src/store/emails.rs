@@ -23,6 +23,9 @@ pub struct EmailRow {
     sent_at: Option<DateTime<Utc>>,
     error: Option<String>,
     sensitive: bool,
+    body_html: Option<String>,
+    template: Option<String>,
+    delivered_at: Option<DateTime<Utc>>,
 }
 
 impl EmailRow {
@@ -40,14 +43,42 @@ impl EmailRow {
             sent_at: self.sent_at.map(timestamp),
             error: self.error.unwrap_or_default(),
             sensitive: self.sensitive,
+            body_html: self.body_html.unwrap_or_default(),
+            template: self.template.unwrap_or_default(),
+            delivered_at: self.delivered_at.map(timestamp),
         }
     }
+
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    pub fn to_address(&self) -> &str {
+        &self.to_address
+    }
+
+    /// What an event about this email says of it.
+    pub fn summary(&self) -> EmailSummary {
+        EmailSummary {
+            id: self.id,
+            category: self.category.clone(),
+            template: self.template.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// An email as the facts about it name it.
+#[derive(Debug, Clone)]
+pub struct EmailSummary {
+    pub id: Uuid,
+    pub category: String,
+    pub template: String,
 }
 
 macro_rules! email_columns {
     () => {
         "id, to_address, subject, body_text, category, status, provider, provider_message_id, created_at, sent_at, \
-         error, sensitive"
+         error, sensitive, body_html, template, delivered_at"
     };
 }
 
@@ -57,6 +88,8 @@ pub struct NewEmail<'a> {
     pub to: &'a Email,
     pub subject: &'a str,
     pub body_text: &'a str,
+    pub body_html: Option<&'a str>,
+    pub template: Option<&'a str>,
     pub category: &'a str,
     pub sensitive: bool,
 }
@@ -64,8 +97,9 @@ pub struct NewEmail<'a> {
 /// Queues an email for the sender.
 pub async fn queue(tx: &mut Tx, org: OrgId, e: &NewEmail<'_>) -> sqlx::Result<EmailRow> {
     sqlx::query_as(concat!(
-        "insert into messaging.outbound_emails (id, org_id, to_address, subject, body_text, category, sensitive)
-         values ($1, $2, $3, $4, $5, $6, $7) returning ",
+        "insert into messaging.outbound_emails
+           (id, org_id, to_address, subject, body_text, category, sensitive, body_html, template)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning ",
         email_columns!()
     ))
     .bind(Uuid::now_v7())
@@ -75,6 +109,8 @@ pub async fn queue(tx: &mut Tx, org: OrgId, e: &NewEmail<'_>) -> sqlx::Result<Em
     .bind(e.body_text)
     .bind(e.category)
     .bind(e.sensitive)
+    .bind(e.body_html)
+    .bind(e.template)
     .fetch_one(&mut **tx)
     .await
 }
@@ -98,9 +134,11 @@ pub async fn list(tx: &mut Tx, to: Option<&Email>, limit: i64) -> sqlx::Result<V
 #[derive(Debug, sqlx::FromRow)]
 pub struct Due {
     pub id: Uuid,
+    pub org_id: Uuid,
     pub to_address: String,
     pub subject: String,
     pub body_text: String,
+    pub body_html: Option<String>,
     pub attempts: i32,
     pub sensitive: bool,
 }
@@ -109,7 +147,8 @@ pub struct Due {
 /// transaction); other replicas skip them until it ends.
 pub async fn claim_due(tx: &mut Tx) -> sqlx::Result<Vec<Due>> {
     sqlx::query_as(
-        "select id, to_address, subject, body_text, attempts, sensitive from messaging.outbound_emails
+        "select id, org_id, to_address, subject, body_text, body_html, attempts, sensitive
+         from messaging.outbound_emails
          where status = 'queued' and next_attempt_at <= now()
          order by next_attempt_at, id limit 50 for update skip locked",
     )
@@ -117,7 +156,7 @@ pub async fn claim_due(tx: &mut Tx) -> sqlx::Result<Vec<Due>> {
     .await
 }
 
-/// Records a send; the body replaced by `redacted` when given.
+/// Records a send; both bodies replaced by `redacted` when given.
 pub async fn mark_sent(
     tx: &mut Tx,
     id: Uuid,
@@ -128,7 +167,8 @@ pub async fn mark_sent(
     sqlx::query(
         "update messaging.outbound_emails set status = 'sent', provider = $2,
            provider_message_id = $3, attempts = attempts + 1, sent_at = now(), error = null,
-           body_text = coalesce($4, body_text)
+           body_text = coalesce($4, body_text),
+           body_html = case when $4 is null or body_html is null then body_html else $4 end
          where id = $1",
     )
     .bind(id)
@@ -164,4 +204,55 @@ pub async fn mark_attempt_failed(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// One email, by our id (in the organisation's transaction: another
+/// organisation's is not found).
+pub async fn email(tx: &mut Tx, id: Uuid) -> sqlx::Result<Option<EmailRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        email_columns!(),
+        " from messaging.outbound_emails where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// What a provider reported after sending.
+#[derive(Debug, Clone, Copy)]
+pub enum Reported<'a> {
+    /// Delivered to the recipient's server: recorded unless the email has
+    /// bounced or failed already (a late, out-of-order report).
+    Delivered { at: DateTime<Utc> },
+    /// The recipient's server refused it, after it was sent (or even
+    /// after a delivery report: some servers accept, then bounce).
+    Bounced { reason: &'a str },
+    /// The provider dropped it unsent.
+    Dropped { reason: &'a str },
+}
+
+/// Records what the provider reported; the email as it now stands.
+pub async fn record_report(tx: &mut Tx, id: Uuid, report: Reported<'_>) -> sqlx::Result<Option<EmailRow>> {
+    let (status, reason, at) = match report {
+        Reported::Delivered { at } => ("delivered", None, Some(at)),
+        Reported::Bounced { reason } => ("bounced", Some(reason), None),
+        Reported::Dropped { reason } => ("failed", Some(reason), None),
+    };
+    sqlx::query_as(concat!(
+        "update messaging.outbound_emails set
+           status = case
+             when $2 = 'delivered' and status in ('bounced', 'failed') then status
+             else $2 end,
+           error = coalesce($3, error),
+           delivered_at = coalesce(delivered_at, $4)
+         where id = $1 returning ",
+        email_columns!()
+    ))
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await
 }

@@ -23,6 +23,7 @@ events! {
     ingest::v1::LeadReceived => "ingest.lead_received";
     ingest::v1::SmsReceived => "ingest.sms_received";
     ingest::v1::SmsStatusReported => "ingest.sms_status";
+    ingest::v1::EmailEventReported => "ingest.email_event";
     contact::v1::ContactCreated => "contact.created";
     contact::v1::LeadCreated => "contact.lead_created";
     contact::v1::ContactUpdated => "contact.updated";
@@ -39,6 +40,10 @@ events! {
     messaging::v1::SmsFailed => "messaging.sms_failed";
     messaging::v1::SmsReceived => "messaging.sms_received";
     messaging::v1::ConsentChanged => "messaging.consent_changed";
+    messaging::v1::EmailDelivered => "messaging.email_delivered";
+    messaging::v1::EmailOpened => "messaging.email_opened";
+    messaging::v1::EmailClicked => "messaging.email_clicked";
+    messaging::v1::EmailBounced => "messaging.email_bounced";
     events::v1::AuditRecorded => "audit.recorded";
 }
 
