@@ -139,7 +139,8 @@ impl WebhookSecret {
             header: "webhook-timestamp",
             why: "must be Unix seconds".to_owned(),
         })?;
-        let skew = now - seconds;
+        // Saturating: a timestamp near either end of i64 is merely stale.
+        let skew = now.saturating_sub(seconds);
         if skew.unsigned_abs() > TOLERANCE.as_secs() {
             return Err(SignatureError::StaleTimestamp(skew));
         }
@@ -601,5 +602,17 @@ mod tests {
         assert!(looks_like_jwt(b"eyJhbGciOiJSUzI1NiJ9.eyJkYXRhIjoiIn0.c2ln"));
         assert!(!looks_like_jwt(br#"{"event":"bookings/created"}"#));
         assert!(!looks_like_jwt(b"a.b"));
+    }
+
+    /// Found while fuzzing: `now - timestamp` overflowed an i64, a panic in a
+    /// debug build and a wrapped skew in a release one.
+    #[test]
+    fn a_webhook_timestamp_at_either_end_of_time_is_stale_not_an_overflow() {
+        let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
+        for ts in [i64::MIN, i64::MIN + 1, -i64::MAX, i64::MAX] {
+            let h = headers(SPEC_ID, &ts.to_string(), &secret.sign(SPEC_ID, ts, SPEC_BODY));
+            let err = secret.verify(&h, SPEC_BODY, SPEC_TS).unwrap_err();
+            assert!(matches!(err, SignatureError::StaleTimestamp(_)), "{ts}: {err}");
+        }
     }
 }
