@@ -343,8 +343,14 @@ pub(crate) fn url_candidates(url: &str) -> Vec<String> {
     let Some(host) = parsed.host_str() else {
         return candidates;
     };
-    // `Url` hides a default port, so look at the text itself.
-    let after_host = url.find(host).map(|i| i + host.len()).unwrap_or(url.len());
+    // `Url` hides a default port, so look at the text itself: past the
+    // scheme (a host may be spelled inside it, "h" in "http"), in any case
+    // (the parser lowers the host; lowering ASCII keeps every offset).
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let after_host = url[start..]
+        .to_ascii_lowercase()
+        .find(host)
+        .map_or(url.len(), |i| start + i + host.len());
     let port_text: String = url[after_host..]
         .strip_prefix(':')
         .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
@@ -613,6 +619,30 @@ mod tests {
             let h = headers(SPEC_ID, &ts.to_string(), &secret.sign(SPEC_ID, ts, SPEC_BODY));
             let err = secret.verify(&h, SPEC_BODY, SPEC_TS).unwrap_err();
             assert!(matches!(err, SignatureError::StaleTimestamp(_)), "{ts}: {err}");
+        }
+    }
+
+    /// Found while fuzzing: the port was looked for after the first place the
+    /// host's name appears, which for a host spelled inside the scheme ("h"
+    /// in "http") or written in capitals (the parser lowers it) was not the
+    /// host at all, so Twilio's signature over the other form was refused.
+    #[test]
+    fn twilio_signatures_with_a_default_port_verify_whatever_the_hosts_spelling() {
+        let token = TwilioToken(Secret::new("12345".to_owned()));
+        let params = form_pairs(TWILIO_BODY);
+        for (ours, theirs) in [
+            ("http://h/hook", "http://h:80/hook"),
+            ("https://s/hook", "https://s:443/hook"),
+            ("http://ttp/hook", "http://ttp:80/hook"),
+            ("https://Hooks.Example.com/hook", "https://Hooks.Example.com:443/hook"),
+            ("https://Hooks.Example.com:443/hook", "https://Hooks.Example.com/hook"),
+        ] {
+            let h = twilio_headers(&token.sign(theirs, &params));
+            assert_eq!(
+                token.verify(ours, &h, TWILIO_BODY),
+                Ok(()),
+                "signed {theirs}, checked as {ours}"
+            );
         }
     }
 }
