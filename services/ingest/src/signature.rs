@@ -200,7 +200,7 @@ impl WixKey {
                 }
                 // The header was read above, so a JSON error now is the
                 // claims', read only after the signature was verified.
-                jsonwebtoken::errors::ErrorKind::Json(json) => SignatureError::UnreadableClaims(json.to_string()),
+                jsonwebtoken::errors::ErrorKind::Json(json) => SignatureError::UnreadableClaims(unreadable(json)),
                 _ => SignatureError::BadSignature,
             })
     }
@@ -317,6 +317,19 @@ impl TwilioToken {
         } else {
             Err(SignatureError::BadSignature)
         }
+    }
+}
+
+/// Why signed claims can't be read, cut to 200 characters: serde quotes
+/// the value it could not read, and claims that are one JSON string would
+/// come back whole.
+fn unreadable(json: &impl std::fmt::Display) -> String {
+    const SHOWN: usize = 200;
+    let text = json.to_string();
+    if text.chars().count() > SHOWN {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    } else {
+        text
     }
 }
 
@@ -644,5 +657,20 @@ mod tests {
                 "signed {theirs}, checked as {ours}"
             );
         }
+    }
+
+    /// Found while fuzzing: a correctly signed token whose claims are one JSON
+    /// string had serde's message quote the whole string back.
+    #[test]
+    fn a_signed_wix_token_whose_claims_are_a_long_string_is_refused_without_echoing_it() {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("../testdata/wix_test_key.pem")).unwrap();
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = serde_json::json!("x".repeat(5_000)).to_string();
+        let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::RS256).unwrap();
+        let wix = WixKey::parse(include_str!("../testdata/wix_test_key.pub.pem")).unwrap();
+        let err = wix.verify(&format!("{message}.{signature}")).unwrap_err();
+        assert!(matches!(err, SignatureError::UnreadableClaims(_)), "{err}");
+        assert!(err.to_string().len() < 300, "{err}");
     }
 }
