@@ -65,8 +65,9 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
     if r.at("subscriber").is_none() {
         r.problem("subscriber", "is required: the contact's name, phone and email");
     }
+    // The two parts joined stay within a person's name (200 characters).
     let first = r.name("subscriber.first_name", 100);
-    let last = r.name("subscriber.last_name", 100);
+    let last = r.name("subscriber.last_name", 99);
     let name = r.name("subscriber.name", 200).or_else(|| {
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
@@ -104,8 +105,9 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
 /// Parses a form submission (already read into an object).
 pub fn from_form(body: &Value) -> Result<Lead, Vec<FieldError>> {
     let mut r = Reader::new("", body);
+    // The two parts joined stay within a person's name (200 characters).
     let first = r.name("first_name", 100);
-    let last = r.name("last_name", 100);
+    let last = r.name("last_name", 99);
     let name = r.name("name", 200).or_else(|| r.name("full_name", 200)).or_else(|| {
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
@@ -260,5 +262,25 @@ mod tests {
         let problems = from_manychat(&body(json!(["x".repeat(201)]))).unwrap_err();
         assert_eq!(problems[0].field, "buttons_clicked");
         assert_eq!(problems[0].reason, "each must be at most 200 characters");
+    }
+
+    /// Found while fuzzing: a first and a last name of 100 characters each
+    /// joined into 201, over a person's name (200); the last name is now
+    /// bounded to 99, as Wix's is.
+    #[test]
+    fn a_first_and_last_name_at_their_limits_join_within_a_persons_name() {
+        let first = "a".repeat(100);
+        let manychat = |last: &str| json!({"event": "x", "subscriber": {"first_name": first, "last_name": last, "phone": "+61411222333"}});
+        let form = |last: &str| json!({"first_name": first, "last_name": last, "phone": "+61411222333"});
+        let last = "b".repeat(99);
+        for lead in [from_manychat(&manychat(&last)), from_form(&form(&last))] {
+            assert_eq!(lead.unwrap().name.unwrap().chars().count(), 200);
+        }
+        let longer = "b".repeat(100);
+        assert_eq!(
+            from_manychat(&manychat(&longer)).unwrap_err()[0].field,
+            "subscriber.last_name"
+        );
+        assert_eq!(from_form(&form(&longer)).unwrap_err()[0].field, "last_name");
     }
 }
