@@ -25,6 +25,11 @@ mod api;
 mod channel;
 mod consumers;
 mod contacts;
+#[cfg(test)]
+mod fuzz_props;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod leads;
 mod matching;
 mod merge;

@@ -186,7 +186,7 @@ pub fn search_needle(q: &str, region: Region) -> Result<Option<Search>, Error> {
 }
 
 /// A checked list request, and its cursor tag.
-fn list_query(req: &pb::ListContactsRequest, region: Region) -> Result<(ListQuery, &'static str), Error> {
+pub(crate) fn list_query(req: &pb::ListContactsRequest, region: Region) -> Result<(ListQuery, &'static str), Error> {
     let mut problems = Vec::new();
     let pipeline = Some(req.pipeline.trim().to_owned()).filter(|p| !p.is_empty());
     if let Some(p) = &pipeline

@@ -27,6 +27,11 @@
 
 mod api;
 mod edge;
+#[cfg(test)]
+mod fuzz_props;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod payload;
 mod refusal;
 pub mod signature;

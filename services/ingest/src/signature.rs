@@ -143,7 +143,8 @@ impl WebhookSecret {
             header: "webhook-timestamp",
             why: "must be Unix seconds".to_owned(),
         })?;
-        let skew = now - seconds;
+        // Saturating: a timestamp near either end of i64 is merely stale.
+        let skew = now.saturating_sub(seconds);
         if skew.unsigned_abs() > TOLERANCE.as_secs() {
             return Err(SignatureError::StaleTimestamp {
                 header: "webhook-timestamp",
@@ -206,7 +207,7 @@ impl WixKey {
                 }
                 // The header was read above, so a JSON error now is the
                 // claims', read only after the signature was verified.
-                jsonwebtoken::errors::ErrorKind::Json(json) => SignatureError::UnreadableClaims(json.to_string()),
+                jsonwebtoken::errors::ErrorKind::Json(json) => SignatureError::UnreadableClaims(unreadable(json)),
                 _ => SignatureError::BadSignature,
             })
     }
@@ -403,7 +404,8 @@ impl SendGridKey {
                 header: Self::SIGNATURE,
                 why: "must be base64".to_owned(),
             })?;
-        let skew = now - seconds;
+        // Saturating: a timestamp near either end of i64 is merely stale.
+        let skew = now.saturating_sub(seconds);
         if skew.unsigned_abs() > TOLERANCE.as_secs() {
             return Err(SignatureError::StaleTimestamp {
                 header: Self::TIMESTAMP,
@@ -416,6 +418,19 @@ impl SendGridKey {
         aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1, &self.point)
             .verify(&signed, &signature)
             .map_err(|_| SignatureError::BadSignature)
+    }
+}
+
+/// Why signed claims can't be read, cut to 200 characters: serde quotes
+/// the value it could not read, and claims that are one JSON string would
+/// come back whole.
+fn unreadable(json: &impl std::fmt::Display) -> String {
+    const SHOWN: usize = 200;
+    let text = json.to_string();
+    if text.chars().count() > SHOWN {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    } else {
+        text
     }
 }
 
@@ -442,8 +457,14 @@ pub(crate) fn url_candidates(url: &str) -> Vec<String> {
     let Some(host) = parsed.host_str() else {
         return candidates;
     };
-    // `Url` hides a default port, so look at the text itself.
-    let after_host = url.find(host).map(|i| i + host.len()).unwrap_or(url.len());
+    // `Url` hides a default port, so look at the text itself: past the
+    // scheme (a host may be spelled inside it, "h" in "http"), in any case
+    // (the parser lowers the host; lowering ASCII keeps every offset).
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let after_host = url[start..]
+        .to_ascii_lowercase()
+        .find(host)
+        .map_or(url.len(), |i| start + i + host.len());
     let port_text: String = url[after_host..]
         .strip_prefix(':')
         .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
@@ -810,5 +831,56 @@ mod tests {
         assert!(looks_like_jwt(b"eyJhbGciOiJSUzI1NiJ9.eyJkYXRhIjoiIn0.c2ln"));
         assert!(!looks_like_jwt(br#"{"event":"bookings/created"}"#));
         assert!(!looks_like_jwt(b"a.b"));
+    }
+
+    /// Found while fuzzing: `now - timestamp` overflowed an i64, a panic in a
+    /// debug build and a wrapped skew in a release one.
+    #[test]
+    fn a_webhook_timestamp_at_either_end_of_time_is_stale_not_an_overflow() {
+        let secret = WebhookSecret::parse(SPEC_SECRET).unwrap();
+        for ts in [i64::MIN, i64::MIN + 1, -i64::MAX, i64::MAX] {
+            let h = headers(SPEC_ID, &ts.to_string(), &secret.sign(SPEC_ID, ts, SPEC_BODY));
+            let err = secret.verify(&h, SPEC_BODY, SPEC_TS).unwrap_err();
+            assert!(matches!(err, SignatureError::StaleTimestamp { .. }), "{ts}: {err}");
+        }
+    }
+
+    /// Found while fuzzing: the port was looked for after the first place the
+    /// host's name appears, which for a host spelled inside the scheme ("h"
+    /// in "http") or written in capitals (the parser lowers it) was not the
+    /// host at all, so Twilio's signature over the other form was refused.
+    #[test]
+    fn twilio_signatures_with_a_default_port_verify_whatever_the_hosts_spelling() {
+        let token = TwilioToken(Secret::new("12345".to_owned()));
+        let params = form_pairs(TWILIO_BODY);
+        for (ours, theirs) in [
+            ("http://h/hook", "http://h:80/hook"),
+            ("https://s/hook", "https://s:443/hook"),
+            ("http://ttp/hook", "http://ttp:80/hook"),
+            ("https://Hooks.Example.com/hook", "https://Hooks.Example.com:443/hook"),
+            ("https://Hooks.Example.com:443/hook", "https://Hooks.Example.com/hook"),
+        ] {
+            let h = twilio_headers(&token.sign(theirs, &params));
+            assert_eq!(
+                token.verify(ours, &h, TWILIO_BODY),
+                Ok(()),
+                "signed {theirs}, checked as {ours}"
+            );
+        }
+    }
+
+    /// Found while fuzzing: a correctly signed token whose claims are one JSON
+    /// string had serde's message quote the whole string back.
+    #[test]
+    fn a_signed_wix_token_whose_claims_are_a_long_string_is_refused_without_echoing_it() {
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("../testdata/wix_test_key.pem")).unwrap();
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = serde_json::json!("x".repeat(5_000)).to_string();
+        let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims));
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::RS256).unwrap();
+        let wix = WixKey::parse(include_str!("../testdata/wix_test_key.pub.pem")).unwrap();
+        let err = wix.verify(&format!("{message}.{signature}")).unwrap_err();
+        assert!(matches!(err, SignatureError::UnreadableClaims(_)), "{err}");
+        assert!(err.to_string().len() < 300, "{err}");
     }
 }

@@ -45,11 +45,12 @@ pub struct Lead {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-/// A ManyChat subscriber id is a number or a string.
-fn id_text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+/// A ManyChat subscriber id is a number or a string; a string is read
+/// like every id (scrubbed, at most [`ID_MAX`] characters).
+fn subscriber_id(r: &mut Reader<'_>) -> Option<String> {
+    match r.at("subscriber.id")? {
         Value::Number(n) => Some(n.to_string()),
+        Value::String(_) => r.bounded("subscriber.id", ID_MAX),
         _ => None,
     }
 }
@@ -64,8 +65,9 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
     if r.at("subscriber").is_none() {
         r.problem("subscriber", "is required: the contact's name, phone and email");
     }
+    // The two parts joined stay within a person's name (200 characters).
     let first = r.name("subscriber.first_name", 100);
-    let last = r.name("subscriber.last_name", 100);
+    let last = r.name("subscriber.last_name", 99);
     let name = r.name("subscriber.name", 200).or_else(|| {
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
@@ -88,8 +90,8 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
         email_field: "subscriber.email",
         intent: r.bounded("intent", 100),
         flow_name: r.bounded("flow_name", 200),
-        buttons_clicked: r.str_list("buttons_clicked"),
-        external_contact_id: id_text(r.at("subscriber.id")),
+        buttons_clicked: r.str_list("buttons_clicked", 200),
+        external_contact_id: subscriber_id(&mut r),
         occurred_at: r.opt_instant("subscriber.last_interaction"),
         ..Lead::default()
     };
@@ -103,8 +105,9 @@ pub fn from_manychat(body: &Value) -> Result<Lead, Vec<FieldError>> {
 /// Parses a form submission (already read into an object).
 pub fn from_form(body: &Value) -> Result<Lead, Vec<FieldError>> {
     let mut r = Reader::new("", body);
+    // The two parts joined stay within a person's name (200 characters).
     let first = r.name("first_name", 100);
-    let last = r.name("last_name", 100);
+    let last = r.name("last_name", 99);
     let name = r.name("name", 200).or_else(|| r.name("full_name", 200)).or_else(|| {
         let joined = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!joined.is_empty()).then_some(joined)
@@ -231,5 +234,53 @@ mod tests {
         let long = "x".repeat(2001);
         let problems = from_form(&json!({"email": "a@b.co", "message": long})).unwrap_err();
         assert_eq!(problems[0].field, "message");
+    }
+
+    /// Found while fuzzing: ManyChat's subscriber id was passed on as sent, so
+    /// a NUL in it broke the contact's touchpoint (jsonb can't hold one),
+    /// and it had no bound.
+    #[test]
+    fn a_manychat_subscriber_id_is_scrubbed_and_bounded_like_every_id() {
+        let body = |id: Value| json!({"event": "flow_completed", "subscriber": {"id": id, "phone": "+61411222333"}});
+        let lead = from_manychat(&body(json!(" sub\u{0}scriber-1 "))).unwrap();
+        assert_eq!(lead.external_contact_id.as_deref(), Some("subscriber-1"));
+        let problems = from_manychat(&body(json!("x".repeat(ID_MAX + 1)))).unwrap_err();
+        assert_eq!(problems[0].field, "subscriber.id");
+        let lead = from_manychat(&body(json!(1_324_564_700_000_000u64))).unwrap();
+        assert_eq!(lead.external_contact_id.as_deref(), Some("1324564700000000"));
+    }
+
+    /// Found while fuzzing: ManyChat's buttons were passed on as sent: NUL,
+    /// control characters, blanks, and any length.
+    #[test]
+    fn manychat_buttons_are_scrubbed_bounded_and_never_blank() {
+        let body = |buttons: Value| json!({"event": "button_clicked", "subscriber": {"phone": "+61411222333"}, "buttons_clicked": buttons});
+        let lead = from_manychat(&body(json!(["Book\u{0} Now", "  ", "\u{7}", " Call "]))).unwrap();
+        assert_eq!(lead.buttons_clicked, ["Book Now", "Call"]);
+        let lead = from_manychat(&body(json!("Book\u{0},, Call"))).unwrap();
+        assert_eq!(lead.buttons_clicked, ["Book", "Call"]);
+        let problems = from_manychat(&body(json!(["x".repeat(201)]))).unwrap_err();
+        assert_eq!(problems[0].field, "buttons_clicked");
+        assert_eq!(problems[0].reason, "each must be at most 200 characters");
+    }
+
+    /// Found while fuzzing: a first and a last name of 100 characters each
+    /// joined into 201, over a person's name (200); the last name is now
+    /// bounded to 99, as Wix's is.
+    #[test]
+    fn a_first_and_last_name_at_their_limits_join_within_a_persons_name() {
+        let first = "a".repeat(100);
+        let manychat = |last: &str| json!({"event": "x", "subscriber": {"first_name": first, "last_name": last, "phone": "+61411222333"}});
+        let form = |last: &str| json!({"first_name": first, "last_name": last, "phone": "+61411222333"});
+        let last = "b".repeat(99);
+        for lead in [from_manychat(&manychat(&last)), from_form(&form(&last))] {
+            assert_eq!(lead.unwrap().name.unwrap().chars().count(), 200);
+        }
+        let longer = "b".repeat(100);
+        assert_eq!(
+            from_manychat(&manychat(&longer)).unwrap_err()[0].field,
+            "subscriber.last_name"
+        );
+        assert_eq!(from_form(&form(&longer)).unwrap_err()[0].field, "last_name");
     }
 }

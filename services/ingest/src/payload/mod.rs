@@ -214,27 +214,34 @@ impl Reader<'_> {
         }
     }
 
-    /// A list of strings.
-    pub fn str_list(&mut self, path: &str) -> Vec<String> {
-        match self.at(path) {
-            None => Vec::new(),
+    /// A list of strings (or one string, its items separated by commas),
+    /// each scrubbed and trimmed like every string, blanks dropped, each at
+    /// most `max` characters.
+    pub fn str_list(&mut self, path: &str, max: usize) -> Vec<String> {
+        let raw: Vec<&str> = match self.at(path) {
+            None => return Vec::new(),
             Some(Value::Array(items)) => {
-                let strings: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+                let strings: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
                 if strings.len() != items.len() {
                     self.problem(path, "must be a list of strings");
                 }
                 strings
             }
-            Some(Value::String(s)) => s
-                .split(',')
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            Some(Value::String(s)) => s.split(',').collect(),
             Some(_) => {
                 self.problem(path, "must be a list of strings");
-                Vec::new()
+                return Vec::new();
             }
+        };
+        let items: Vec<String> = raw
+            .into_iter()
+            .map(|item| text::scrub(item).trim().to_owned())
+            .filter(|item| !item.is_empty())
+            .collect();
+        if items.iter().any(|item| item.chars().count() > max) {
+            self.problem(path, format!("each must be at most {max} characters"));
         }
+        items
     }
 
     /// Unix seconds (number or digits) or an RFC 3339 timestamp.

@@ -17,6 +17,7 @@
 //! Phones stay raw here; the edge reads them with the organisation's region.
 
 use attend_kit::FieldError;
+use attend_kit::text;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -167,7 +168,10 @@ pub fn twilio_status_callback(body: &Value) -> Result<Report, Vec<FieldError>> {
     let provider_status = r.req_str("MessageStatus");
     let status = provider_status.as_deref().and_then(|s| {
         twilio_status(s).or_else(|| {
-            r.problem("MessageStatus", format!("{s:?} is not a status of a message we sent"));
+            r.problem(
+                "MessageStatus",
+                format!("{} is not a status of a message we sent", text::shown(s)),
+            );
             None
         })
     });
@@ -274,5 +278,20 @@ mod tests {
         assert_eq!((report.status, report.error_code.as_deref()), ("failed", Some("30003")));
         assert_eq!(report.to.as_deref(), Some("+15558675310"));
         assert_eq!(report.delivery_id(), "SM1342:undelivered");
+    }
+
+    /// Found while fuzzing: a status Twilio never sends was quoted whole in the
+    /// refusal, all 5,000 characters of it.
+    #[test]
+    fn an_unknown_twilio_status_is_refused_without_echoing_it_whole() {
+        let problems =
+            twilio_status_callback(&json!({"MessageSid": "SM1", "MessageStatus": "x".repeat(5_000)})).unwrap_err();
+        assert_eq!(problems[0].field, "MessageStatus");
+        assert!(problems[0].reason.len() < 150, "{}", problems[0].reason);
+        assert!(
+            problems[0]
+                .reason
+                .ends_with("(5000 characters) is not a status of a message we sent")
+        );
     }
 }

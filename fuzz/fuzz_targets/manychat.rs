@@ -1,0 +1,6 @@
+//! ManyChat External Request bodies, JSON or form-encoded (attend_ingest::fuzzing::manychat).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| attend_ingest::fuzzing::manychat(data));
