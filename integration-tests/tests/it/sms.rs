@@ -526,3 +526,41 @@ async fn a_reply_is_threaded_classified_and_counted_unread() {
     assert_eq!(unread["conversations"], json!([]));
     fleet.teardown().await;
 }
+
+/// An organisation's templates are seeded the first time its messaging is
+/// used, and stay seeded: a first send refused after the seeding doesn't
+/// take them away, and first sends at once all find them.
+#[tokio::test]
+async fn templates_are_seeded_once_whatever_the_first_use() {
+    let fleet = TestFleet::start_with(Options {
+        clock: Some(noon()),
+        ..Options::default()
+    })
+    .await;
+    let org = fleet.create_org("sms-g", "wix-sms-g").await;
+    let token = fleet.user_token(org, "staff@sms-g.example", "staff").await;
+    let kim = contact(&fleet, &token, "Kim Ng", "0411 999 111").await;
+
+    let (status, refused, _) = fleet
+        .api_post(
+            Some(&token),
+            "/api/sms/send",
+            &json!({"contact_id": kim, "template_id": "no_such_template"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "template_id", "{refused}");
+    let (status, listed) = fleet.api_get(&token, "/api/sms/templates").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["templates"].as_array().map(Vec::len), Some(12), "{listed}");
+
+    let org = fleet.create_org("sms-h", "wix-sms-h").await;
+    let token = fleet.user_token(org, "staff@sms-h.example", "staff").await;
+    let ana = contact(&fleet, &token, "Ana Silva", "0411 999 222").await;
+    let body = json!({"contact_id": ana, "template_id": "thank_you_attended"});
+    let answers = futures::future::join_all((0..8).map(|_| fleet.api_post(Some(&token), "/api/sms/send", &body))).await;
+    for (status, answer, _) in answers {
+        assert_eq!(status, 202, "{answer}");
+    }
+    fleet.teardown().await;
+}

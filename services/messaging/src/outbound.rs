@@ -176,8 +176,8 @@ impl Api {
                 quiet_hours: true,
             },
             id => {
+                self.seeded.ensure(&self.db, org.id).await?;
                 let mut tx = self.db.tenant(org.id).await?;
-                self.seeded.ensure(&mut tx, org.id).await?;
                 let template = store::template(&mut tx, org.id, id)
                     .await?
                     .ok_or_else(|| Error::invalid("template_id", format!("no template {}", text::shown(id))))?;

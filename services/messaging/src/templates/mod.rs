@@ -16,7 +16,7 @@ use std::sync::Mutex;
 
 use attend_kit::actor::Actor;
 use attend_kit::authz::Permission;
-use attend_kit::db::Tx;
+use attend_kit::db::Db;
 use attend_kit::grpc::Caller;
 use attend_kit::ids::{ContactId, OrgId, TypedId};
 use attend_kit::text;
@@ -33,8 +33,14 @@ use catalog::{Category, Purpose, SEEDS};
 pub(crate) struct Seeded(Mutex<std::collections::HashSet<OrgId>>);
 
 impl Seeded {
-    /// Adds the seeded templates the organisation lacks, once per process.
-    pub(crate) async fn ensure(&self, tx: &mut Tx, org: OrgId) -> Result<(), Error> {
+    /// Adds the seeded templates the organisation lacks, once per process,
+    /// in a transaction of their own that is committed before the caller
+    /// reads them: remembered only once committed, so a caller's rollback
+    /// (a send refused after the seeding) can't leave the organisation
+    /// remembered as seeded without its templates, and a concurrent caller
+    /// never finds them missing. Callers seeding at once both insert; the
+    /// second waits for the first and adds nothing.
+    pub(crate) async fn ensure(&self, db: &Db, org: OrgId) -> Result<(), Error> {
         if self.0.lock().is_ok_and(|seeded| seeded.contains(&org)) {
             return Ok(());
         }
@@ -57,7 +63,9 @@ impl Seeded {
                 updated_by: &system,
             })
             .collect();
-        store::seed_templates(tx, org, &drafts).await?;
+        let mut tx = db.tenant(org).await?;
+        store::seed_templates(&mut tx, org, &drafts).await?;
+        tx.commit().await?;
         if let Ok(mut seeded) = self.0.lock() {
             seeded.insert(org);
         }
@@ -115,8 +123,8 @@ impl Api {
     pub(crate) async fn list_templates(&self, caller: Caller) -> Result<pb::ListTemplatesResponse, Error> {
         caller.require_permission(Permission::MessagesRead)?;
         let org = caller.org()?;
+        self.seeded.ensure(&self.db, org).await?;
         let mut tx = self.db.tenant(org).await?;
-        self.seeded.ensure(&mut tx, org).await?;
         let rows = store::templates(&mut tx, org).await?;
         tx.commit().await?;
         Ok(pb::ListTemplatesResponse {
@@ -175,8 +183,8 @@ impl Api {
         else {
             return Err(Error::Invalid(problems));
         };
+        self.seeded.ensure(&self.db, org).await?;
         let mut tx = self.db.tenant(org).await?;
-        self.seeded.ensure(&mut tx, org).await?;
         let actor = Actor::of(&caller).to_string();
         let row = store::put_template(
             &mut tx,
@@ -224,8 +232,8 @@ impl Api {
             Some(content) => content,
             None => {
                 let id = template_id(&req.id)?;
+                self.seeded.ensure(&self.db, org).await?;
                 let mut tx = self.db.tenant(org).await?;
-                self.seeded.ensure(&mut tx, org).await?;
                 let row = store::template(&mut tx, org, &id)
                     .await?
                     .ok_or_else(|| Error::NotFound(format!("template {id}")))?;
