@@ -45,7 +45,8 @@ use crate::store::{self, Outcome, SmsRow};
 pub(crate) const MAX_ATTEMPTS: i32 = 6;
 
 /// Messages a round claims at most.
-const ROUND: i64 = 50;
+const ROUND_LEN: usize = 50;
+const ROUND: i64 = ROUND_LEN as i64;
 
 /// Delay before the next attempt after `attempts` failed ones: 30 s, 1, 2,
 /// 4, 8 min…, capped at an hour, less up to half at random so a burst of
@@ -88,8 +89,16 @@ impl Sender {
 
     pub(crate) async fn run(self, shutdown: CancellationToken) {
         loop {
-            if let Err(e) = self.round().await {
-                tracing::warn!(error = format!("{e:#}"), "sms sender: round failed; will retry");
+            match self.round().await {
+                // A full round: more may be due; go on at once.
+                Ok(handled) if handled >= ROUND_LEN => {
+                    if shutdown.is_cancelled() {
+                        break;
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "sms sender: round failed; will retry"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => break,
