@@ -87,6 +87,19 @@ impl Api {
 
     /// The contact with this phone, if there is one.
     pub(crate) async fn contact_by_phone(&self, caller: &Caller, phone: &Phone) -> Result<Option<ContactId>, Error> {
+        self.contact_with_phone(caller, phone)
+            .await?
+            .map(|c| ContactId::parse_uuid(&c.id))
+            .transpose()
+            .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
+    }
+
+    /// The contact with this phone, whole, if there is one.
+    pub(crate) async fn contact_with_phone(
+        &self,
+        caller: &Caller,
+        phone: &Phone,
+    ) -> Result<Option<contact::Contact>, Error> {
         let found = self
             .contacts
             .clone()
@@ -99,12 +112,7 @@ impl Api {
             ))
             .await
             .into_answer("contact")?;
-        found
-            .contacts
-            .first()
-            .map(|c| ContactId::parse_uuid(&c.id))
-            .transpose()
-            .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
+        Ok(found.contacts.into_iter().next())
     }
 }
 

@@ -38,7 +38,7 @@ use crate::sms::quiet_hours::{self, Window};
 use crate::sms::text::measure;
 use crate::store::{self, NewSms, SmsRow};
 use crate::templates::catalog::Purpose;
-use crate::templates::render;
+use crate::templates::{render, values_for};
 
 /// The longest body accepted: ten UCS-2 parts (ten GSM-7 parts are longer).
 const BODY_MAX: usize = 670;
@@ -152,20 +152,27 @@ impl Api {
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
-        let recipient = match (contact, to) {
+        // The contact, fetched once: its phone, and its name for the template.
+        let (recipient, person) = match (contact, to) {
             (Some(contact), _) => {
                 let person = self.contact(caller, contact).await?;
                 let phone = Phone::parse(&person.phone, org.phone_region)
                     .map_err(|_| Error::invalid("contact_id", "this contact has no phone number to text"))?;
-                Recipient {
+                let recipient = Recipient {
                     contact: Some(contact),
                     phone,
-                }
+                };
+                (recipient, Some(person))
             }
-            (None, Some(phone)) => Recipient {
-                contact: self.contact_by_phone(caller, &phone).await?,
-                phone,
-            },
+            (None, Some(phone)) => {
+                let person = self.contact_with_phone(caller, &phone).await?;
+                let contact = person
+                    .as_ref()
+                    .map(|p| ContactId::parse_uuid(&p.id))
+                    .transpose()
+                    .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))?;
+                (Recipient { contact, phone }, person)
+            }
             (None, None) => return Err(Error::invalid("to", "is required")),
         };
         let content = match req.template_id.trim() {
@@ -182,7 +189,7 @@ impl Api {
                     .await?
                     .ok_or_else(|| Error::invalid("template_id", format!("no template {}", text::shown(id))))?;
                 tx.commit().await?;
-                let mut values = self.values_for(caller, org.id, recipient.contact).await?;
+                let mut values = values_for(org, person.as_ref());
                 // The appointment's own date and time, in the organisation's
                 // zone, unless the sender wrote them.
                 if let Some(at) = not_after {

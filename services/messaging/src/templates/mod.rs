@@ -19,8 +19,10 @@ use attend_kit::authz::Permission;
 use attend_kit::db::Db;
 use attend_kit::grpc::Caller;
 use attend_kit::ids::{ContactId, OrgId, TypedId};
+use attend_kit::orgs::Org;
 use attend_kit::text;
 use attend_kit::{Error, FieldError};
+use attend_proto::contact::v1 as contact;
 use attend_proto::messaging::v1 as pb;
 
 use crate::api::Api;
@@ -242,7 +244,11 @@ impl Api {
             }
         };
         let wanted = render::placeholders(&content).map_err(|e| Error::invalid("content", e.to_string()))?;
-        let mut values = self.values_for(&caller, org, contact).await?;
+        let person = match contact {
+            Some(id) => Some(self.contact(&caller, id).await?),
+            None => None,
+        };
+        let mut values = values_for(&self.orgs.fresh(org).await?, person.as_ref());
         values.extend(req.values);
         // A preview shows what is missing instead of failing: staff are
         // writing it.
@@ -271,28 +277,22 @@ impl Api {
             missing: still_missing,
         })
     }
+}
 
-    /// The values a message to this contact is filled with: the
-    /// organisation's own, and the contact's name.
-    pub(crate) async fn values_for(
-        &self,
-        caller: &Caller,
-        org: OrgId,
-        contact: Option<ContactId>,
-    ) -> Result<BTreeMap<String, String>, Error> {
-        let mut values = self.orgs.fresh(org).await?.messaging.values;
-        if let Some(contact) = contact {
-            let person = self.contact(caller, contact).await?;
-            let full = person.name.trim().to_owned();
-            let first = full.split_whitespace().next().unwrap_or_default().to_owned();
-            values.insert("name".to_owned(), first);
-            values.insert("full_name".to_owned(), full);
-            if !person.intent.is_empty() {
-                values.insert("intent".to_owned(), person.intent.replace('_', " "));
-            }
+/// The values a message to this contact is filled with: the organisation's
+/// own, and the contact's name and intent.
+pub(crate) fn values_for(org: &Org, person: Option<&contact::Contact>) -> BTreeMap<String, String> {
+    let mut values = org.messaging.values.clone();
+    if let Some(person) = person {
+        let full = person.name.trim().to_owned();
+        let first = full.split_whitespace().next().unwrap_or_default().to_owned();
+        values.insert("name".to_owned(), first);
+        values.insert("full_name".to_owned(), full);
+        if !person.intent.is_empty() {
+            values.insert("intent".to_owned(), person.intent.replace('_', " "));
         }
-        Ok(values)
     }
+    values
 }
 
 #[cfg(test)]
