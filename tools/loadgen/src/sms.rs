@@ -49,6 +49,11 @@ pub struct Args {
     /// the baseline's concurrency.
     #[arg(long, default_value_t = 8)]
     pub senders: usize,
+    /// `SendSms` calls a second, offered at a steady pace (0: as fast as
+    /// they are answered). Below what the sender keeps up with, the latency
+    /// to the provider is the pipeline's own; above it, a queue builds.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
     /// How long the fake ClickSend takes to answer, in milliseconds.
     #[arg(long, default_value_t = 20)]
     pub provider_delay: u64,
@@ -66,6 +71,7 @@ impl Default for Args {
             messages: 5_000,
             concurrency: 16,
             senders: 8,
+            rate: 0.0,
             provider_delay: 20,
             contacts: 500,
             keep: false,
@@ -233,9 +239,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     crate::drop_database(&database).await?;
     crate::create_database(&database).await?;
+    let offered = match args.rate {
+        r if r > 0.0 => format!("offered at {r}/s"),
+        _ => "as fast as answered".to_owned(),
+    };
     println!(
-        "sms: {} reminders to {} contacts, {} SendSms calls and {} sends in flight, provider answers in {} ms, \
-         {pool_size} database connections per service",
+        "sms: {} reminders to {} contacts, {} SendSms calls in flight ({offered}) and {} sends, provider answers \
+         in {} ms, {pool_size} database connections per service",
         args.messages, args.contacts, args.concurrency, args.senders, args.provider_delay
     );
     let base = baseline(&args, &database, &provider_url, pool_size).await?;
@@ -377,7 +387,8 @@ async fn drive(
     }
 
     let first = Instant::now();
-    let calls = stats::run(args.messages, args.concurrency, move |i| send(i)).await?;
+    let pace = (args.rate > 0.0).then_some(args.rate);
+    let calls = stats::run_paced(args.messages, args.concurrency, pace, move |i| send(i)).await?;
     wait_for(provider, args.messages).await?;
 
     let started = started.lock().map(|s| s.clone()).unwrap_or_default();

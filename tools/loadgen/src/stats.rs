@@ -57,6 +57,17 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send,
 {
+    run_paced(n, concurrency, None, op).await
+}
+
+/// [`run`], with op `i` started no earlier than `i / per_second` seconds
+/// in when a pace is given (an offered load, as callers arrive, instead of
+/// as fast as the system answers). Latency excludes the wait for its turn.
+pub async fn run_paced<F, Fut>(n: usize, concurrency: usize, per_second: Option<f64>, op: F) -> anyhow::Result<Figures>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
     let op = Arc::new(op);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -69,6 +80,9 @@ where
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     return Ok::<_, anyhow::Error>(latencies);
+                }
+                if let Some(rate) = per_second.filter(|r| *r > 0.0) {
+                    tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / rate)).into()).await;
                 }
                 let t = Instant::now();
                 op(i).await?;
