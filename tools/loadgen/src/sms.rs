@@ -282,12 +282,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("{}", base.row("baseline send"));
     println!("{}", calls.row("attend SendSms"));
     println!("{}", end_to_end.row("attend SendSms→provider"));
-    println!(
-        "ratio                  {:.2} of the baseline's sends/s; p99 to the provider {} against the baseline's whole send {}",
-        end_to_end.throughput() / base.throughput(),
-        stats::ms(end_to_end.quantile(0.99)),
-        stats::ms(base.quantile(0.99)),
-    );
+    if args.rate > 0.0 {
+        println!(
+            "paced                  sends/s is the offered {}/s; p99 to the provider {} against the baseline's whole send {}",
+            args.rate,
+            stats::ms(end_to_end.quantile(0.99)),
+            stats::ms(base.quantile(0.99)),
+        );
+    } else {
+        println!(
+            "ratio                  {:.2} of the baseline's sends/s",
+            end_to_end.throughput() / base.throughput(),
+        );
+    }
     println!("duplicates             {duplicates} messages reached the provider more than once");
     Ok(())
 }
