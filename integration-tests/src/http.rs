@@ -4,11 +4,35 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::TestFleet;
 
+/// The touchpoint types of a contact's detail, as the API lists them.
+pub fn touchpoint_types(detail: &Value) -> Vec<String> {
+    detail["touchpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 impl TestFleet {
+    /// Creates a contact through the API (`name`, and `phone` and `email`
+    /// when not empty); its public id.
+    pub async fn new_contact(&self, token: &str, name: &str, phone: &str, email: &str) -> String {
+        let mut body = json!({ "name": name });
+        for (field, value) in [("phone", phone), ("email", email)] {
+            if !value.is_empty() {
+                body[field] = json!(value);
+            }
+        }
+        let (status, created, _) = self.api_post(Some(token), "/api/contacts", &body).await;
+        assert_eq!(status, 201, "{created}");
+        created["contact"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// GET on the gateway with a bearer token.
     pub async fn api_get(&self, token: &str, path: &str) -> (u16, Value) {
         let response = self

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use attend_integration_tests::http::touchpoint_types;
 use attend_integration_tests::{Options, TestFleet};
 use attend_kit::grpc::{Caller, request};
 use attend_kit::service::ServiceName;
@@ -119,27 +120,6 @@ async fn email_when(
         .await
 }
 
-async fn contact(fleet: &TestFleet, token: &str, name: &str, phone: &str, email: &str) -> String {
-    let (status, created, _) = fleet
-        .api_post(
-            Some(token),
-            "/api/contacts",
-            &json!({"name": name, "phone": phone, "email": email}),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    created["contact"]["id"].as_str().unwrap().to_owned()
-}
-
-fn touchpoint_types(detail: &Value) -> Vec<String> {
-    detail["touchpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// An invitation is rendered from its template and posted to SendGrid
 /// with our id; once SendGrid has it, its link is redacted from the queue.
 #[tokio::test]
@@ -205,7 +185,9 @@ async fn sendgrid_events_become_the_emails_status_touchpoints_and_an_opt_out() {
     let fleet = fleet_with(&server, &public_key, vec![]).await;
     let org = fleet.create_org("mail-b", "wix-mail-b").await;
     let staff = fleet.user_token(org, "staff@mail-b.example", "staff").await;
-    let sam = contact(&fleet, &staff, "Sam Lee", "0411 000 111", "Sam@Mail-B.example").await;
+    let sam = fleet
+        .new_contact(&staff, "Sam Lee", "0411 000 111", "Sam@Mail-B.example")
+        .await;
 
     // A practice email to Sam, queued as any service would.
     let queued = messaging(&fleet)
@@ -542,11 +524,21 @@ async fn the_mailchimp_sync_upserts_exactly_the_contacts_who_opted_in() {
     let org = fleet.create_org("mail-d", "wix-mail-d").await;
     let admin = fleet.user_token(org, "admin@mail-d.example", "admin").await;
     let staff = fleet.user_token(org, "staff@mail-d.example", "staff").await;
-    let ana = contact(&fleet, &staff, "Ana Maria Silva", "0411 000 201", "Ana@Mail-D.example").await;
-    let ben = contact(&fleet, &staff, "Ben Ong", "0411 000 202", "ben@mail-d.example").await;
-    let cat = contact(&fleet, &staff, "Cat Wu", "0411 000 203", "cat@mail-d.example").await;
-    let fake = contact(&fleet, &staff, "Fay Kay", "0411 000 204", "fake@mail-d.example").await;
-    let _never_asked = contact(&fleet, &staff, "Dan Roe", "0411 000 205", "dan@mail-d.example").await;
+    let ana = fleet
+        .new_contact(&staff, "Ana Maria Silva", "0411 000 201", "Ana@Mail-D.example")
+        .await;
+    let ben = fleet
+        .new_contact(&staff, "Ben Ong", "0411 000 202", "ben@mail-d.example")
+        .await;
+    let cat = fleet
+        .new_contact(&staff, "Cat Wu", "0411 000 203", "cat@mail-d.example")
+        .await;
+    let fake = fleet
+        .new_contact(&staff, "Fay Kay", "0411 000 204", "fake@mail-d.example")
+        .await;
+    let _never_asked = fleet
+        .new_contact(&staff, "Dan Roe", "0411 000 205", "dan@mail-d.example")
+        .await;
 
     let set = |id: &str, opted_in: bool, detail: &str| {
         let body = json!({"contact_id": id, "channel": "email", "opted_in": opted_in, "detail": detail});

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use attend_integration_tests::http::touchpoint_types;
 use attend_integration_tests::{Options, TestFleet};
 use attend_kit::clock::ManualClock;
 use attend_kit::service::ServiceName;
@@ -60,15 +61,6 @@ async fn with_clicksend(server: &MockServer, clock: ManualClock, extra: Vec<(&'s
     .await
 }
 
-/// Creates a contact; its public id.
-async fn contact(fleet: &TestFleet, token: &str, name: &str, phone: &str) -> String {
-    let (status, created, _) = fleet
-        .api_post(Some(token), "/api/contacts", &json!({"name": name, "phone": phone}))
-        .await;
-    assert_eq!(status, 201, "{created}");
-    created["contact"]["id"].as_str().unwrap().to_owned()
-}
-
 /// The contact's conversation once `check` holds for it.
 async fn conversation_when(
     fleet: &TestFleet,
@@ -86,15 +78,6 @@ async fn conversation_when(
         .await
 }
 
-fn touchpoint_types(detail: &Value) -> Vec<String> {
-    detail["touchpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Spec 000's send: the provider is called once with our id; its receipt
 /// marks the message delivered; sms_sent and sms_delivered reach the
 /// contact's timeline.
@@ -104,7 +87,7 @@ async fn a_send_reaches_the_provider_once_and_its_receipt_settles_it() {
     let fleet = with_clicksend(&server, noon(), vec![]).await;
     let org = fleet.create_org("sms-a", "wix-sms-a").await;
     let token = fleet.user_token(org, "staff@sms-a.example", "staff").await;
-    let sarah = contact(&fleet, &token, "Sarah Johnson", "0411 111 111").await;
+    let sarah = fleet.new_contact(&token, "Sarah Johnson", "0411 111 111", "").await;
 
     let (status, sent, _) = fleet
         .api_post(
@@ -179,7 +162,7 @@ async fn stop_blocks_the_next_send_until_start() {
     .await;
     let org = fleet.create_org("sms-b", "wix-sms-b").await;
     let token = fleet.user_token(org, "staff@sms-b.example", "staff").await;
-    let alex = contact(&fleet, &token, "Alex Wong", "0411 222 333").await;
+    let alex = fleet.new_contact(&token, "Alex Wong", "0411 222 333", "").await;
     let inbound = format!(
         "/webhooks/clicksend/{}/inbound",
         fleet.intake_token("clicksend", "sms-b")
@@ -249,7 +232,7 @@ async fn a_send_inside_quiet_hours_waits_for_the_morning() {
     .await;
     let org = fleet.create_org("sms-c", "wix-sms-c").await;
     let token = fleet.user_token(org, "staff@sms-c.example", "staff").await;
-    let mia = contact(&fleet, &token, "Mia Chen", "0411 444 555").await;
+    let mia = fleet.new_contact(&token, "Mia Chen", "0411 444 555", "").await;
 
     let (status, sent, _) = fleet
         .api_post(
@@ -312,7 +295,7 @@ async fn a_crash_while_the_provider_answers_sends_once() {
     let mut fleet = with_clicksend(&server, clock.clone(), vec![]).await;
     let org = fleet.create_org("sms-d", "wix-sms-d").await;
     let token = fleet.user_token(org, "staff@sms-d.example", "staff").await;
-    let sam = contact(&fleet, &token, "Sam Lee", "0411 666 777").await;
+    let sam = fleet.new_contact(&token, "Sam Lee", "0411 666 777", "").await;
     let (status, sent, _) = fleet
         .api_post(
             Some(&token),
@@ -434,7 +417,7 @@ async fn templates_check_their_placeholders_and_preview_with_their_segments() {
         "{problem}"
     );
 
-    let jo = contact(&fleet, &admin, "Jo Park", "0411 888 999").await;
+    let jo = fleet.new_contact(&admin, "Jo Park", "0411 888 999", "").await;
     let (status, shown, _) = fleet
         .api_post(
             Some(&admin),
@@ -472,7 +455,7 @@ async fn a_reply_is_threaded_classified_and_counted_unread() {
     let fleet = TestFleet::start().await;
     let org = fleet.create_org("sms-f", "wix-sms-f").await;
     let token = fleet.user_token(org, "staff@sms-f.example", "staff").await;
-    let kim = contact(&fleet, &token, "Kim Ng", "0411 999 000").await;
+    let kim = fleet.new_contact(&token, "Kim Ng", "0411 999 000", "").await;
     let inbound = format!(
         "/webhooks/clicksend/{}/inbound",
         fleet.intake_token("clicksend", "sms-f")
@@ -539,7 +522,7 @@ async fn templates_are_seeded_once_whatever_the_first_use() {
     .await;
     let org = fleet.create_org("sms-g", "wix-sms-g").await;
     let token = fleet.user_token(org, "staff@sms-g.example", "staff").await;
-    let kim = contact(&fleet, &token, "Kim Ng", "0411 999 111").await;
+    let kim = fleet.new_contact(&token, "Kim Ng", "0411 999 111", "").await;
 
     let (status, refused, _) = fleet
         .api_post(
@@ -556,7 +539,7 @@ async fn templates_are_seeded_once_whatever_the_first_use() {
 
     let org = fleet.create_org("sms-h", "wix-sms-h").await;
     let token = fleet.user_token(org, "staff@sms-h.example", "staff").await;
-    let ana = contact(&fleet, &token, "Ana Silva", "0411 999 222").await;
+    let ana = fleet.new_contact(&token, "Ana Silva", "0411 999 222", "").await;
     let body = json!({"contact_id": ana, "template_id": "thank_you_attended"});
     let answers = futures::future::join_all((0..8).map(|_| fleet.api_post(Some(&token), "/api/sms/send", &body))).await;
     for (status, answer, _) in answers {

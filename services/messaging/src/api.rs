@@ -65,33 +65,28 @@ impl Api {
 
     /// The contact with this email, if there is one.
     pub(crate) async fn contact_by_email(&self, caller: &Caller, email: &Email) -> Result<Option<ContactId>, Error> {
-        let found = self
-            .contacts
-            .clone()
-            .find_contacts(request(
-                contact::FindContactsRequest {
-                    email: email.to_string(),
-                    ..Default::default()
-                },
-                caller,
-            ))
-            .await
-            .into_answer("contact")?;
-        found
-            .contacts
-            .first()
-            .map(|c| ContactId::parse_uuid(&c.id))
-            .transpose()
-            .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
+        contact_id(self.contact_with_email(caller, email).await?)
+    }
+
+    /// The contact with this email, whole, if there is one.
+    pub(crate) async fn contact_with_email(
+        &self,
+        caller: &Caller,
+        email: &Email,
+    ) -> Result<Option<contact::Contact>, Error> {
+        self.find_one(
+            caller,
+            contact::FindContactsRequest {
+                email: email.to_string(),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// The contact with this phone, if there is one.
     pub(crate) async fn contact_by_phone(&self, caller: &Caller, phone: &Phone) -> Result<Option<ContactId>, Error> {
-        self.contact_with_phone(caller, phone)
-            .await?
-            .map(|c| ContactId::parse_uuid(&c.id))
-            .transpose()
-            .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
+        contact_id(self.contact_with_phone(caller, phone).await?)
     }
 
     /// The contact with this phone, whole, if there is one.
@@ -100,20 +95,38 @@ impl Api {
         caller: &Caller,
         phone: &Phone,
     ) -> Result<Option<contact::Contact>, Error> {
+        self.find_one(
+            caller,
+            contact::FindContactsRequest {
+                phone: phone.to_string(),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The first contact the contact service finds.
+    async fn find_one(
+        &self,
+        caller: &Caller,
+        find: contact::FindContactsRequest,
+    ) -> Result<Option<contact::Contact>, Error> {
         let found = self
             .contacts
             .clone()
-            .find_contacts(request(
-                contact::FindContactsRequest {
-                    phone: phone.to_string(),
-                    ..Default::default()
-                },
-                caller,
-            ))
+            .find_contacts(request(find, caller))
             .await
             .into_answer("contact")?;
         Ok(found.contacts.into_iter().next())
     }
+}
+
+/// The id of a contact the contact service answered.
+pub(crate) fn contact_id(person: Option<contact::Contact>) -> Result<Option<ContactId>, Error> {
+    person
+        .map(|c| ContactId::parse_uuid(&c.id))
+        .transpose()
+        .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))
 }
 
 type Reply<T> = Result<Response<T>, Status>;

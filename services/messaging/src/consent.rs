@@ -66,6 +66,37 @@ pub(crate) struct Change<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// Records that a provider refused a message because its recipient opted
+/// out with the provider (Twilio's 21610): the number is opted out here
+/// too, so nothing more is sent to it.
+pub(crate) async fn provider_opt_out(
+    tx: &mut Tx,
+    outbox: &Outbox,
+    row: &crate::store::SmsRow,
+    provider: &str,
+    code: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let detail = format!("{provider} {code}");
+    let actor = attend_kit::actor::Actor::provider(provider).to_string();
+    record(
+        tx,
+        outbox,
+        row.org(),
+        &Change {
+            channel: "sms",
+            address: &row.to_number,
+            contact: row.contact(),
+            opted_in: false,
+            how: "provider",
+            detail: &detail,
+            actor: &actor,
+            at,
+        },
+    )
+    .await
+}
+
 /// Records a change in the ledger and publishes it.
 pub(crate) async fn record(tx: &mut Tx, outbox: &Outbox, org: OrgId, c: &Change<'_>) -> Result<(), Error> {
     let state = if c.opted_in { "opted_in" } else { "opted_out" };

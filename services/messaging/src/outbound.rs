@@ -166,11 +166,7 @@ impl Api {
             }
             (None, Some(phone)) => {
                 let person = self.contact_with_phone(caller, &phone).await?;
-                let contact = person
-                    .as_ref()
-                    .map(|p| ContactId::parse_uuid(&p.id))
-                    .transpose()
-                    .map_err(|e| Error::Internal(anyhow::anyhow!("contact returned a bad id: {e}")))?;
+                let contact = crate::api::contact_id(person.clone())?;
                 (Recipient { contact, phone }, person)
             }
             (None, None) => return Err(Error::invalid("to", "is required")),

@@ -8,7 +8,6 @@
 //! Twilio's 21610 on a receipt (the number replied STOP to Twilio) records
 //! an opt-out too.
 
-use attend_kit::actor::Actor;
 use attend_kit::bus::Draft;
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::from_timestamp;
@@ -60,22 +59,7 @@ impl Handler for Receipts {
                 let row =
                     store::record_receipt(tx, row.id, false, &e.provider, &e.message_id, Some(&reason), at).await?;
                 if e.provider == "twilio" && e.error_code == "21610" {
-                    consent::record(
-                        tx,
-                        &api.outbox,
-                        org,
-                        &consent::Change {
-                            channel: "sms",
-                            address: &row.to_number,
-                            contact: row.contact(),
-                            opted_in: false,
-                            how: "provider",
-                            detail: "twilio 21610",
-                            actor: &Actor::provider("twilio").to_string(),
-                            at,
-                        },
-                    )
-                    .await?;
+                    consent::provider_opt_out(tx, &api.outbox, &row, "twilio", "21610", at).await?;
                 }
                 let message = Some(row.clone().into_proto());
                 (row, Draft::new(org, &pb::SmsFailed { message }))

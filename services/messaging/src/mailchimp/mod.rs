@@ -32,10 +32,8 @@ use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::config::{Config as Settings, ConfigError};
 use attend_kit::contact_point::Email;
-use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{Caller, request};
+use attend_kit::grpc::Caller;
 use attend_kit::secret::Secret;
-use attend_proto::contact::v1 as contact;
 use attend_proto::messaging::v1 as pb;
 use futures::StreamExt as _;
 use url::Url;
@@ -182,19 +180,7 @@ impl Api {
         let Ok(email) = Email::parse(&address) else {
             return Ok(Outcome::Skipped);
         };
-        let found = self
-            .contacts
-            .clone()
-            .find_contacts(request(
-                contact::FindContactsRequest {
-                    email: email.to_string(),
-                    ..Default::default()
-                },
-                caller,
-            ))
-            .await
-            .into_answer("contact")?;
-        let Some(person) = found.contacts.first() else {
+        let Some(person) = self.contact_with_email(caller, &email).await? else {
             return Ok(Outcome::Skipped);
         };
         let (first_name, last_name) = split_name(&person.name);

@@ -210,23 +210,7 @@ impl Sender {
                 };
                 let failed_row = store::record_outcome(&mut tx, row.id, &failed).await?;
                 if let SendError::OptedOut { code, .. } = &e {
-                    let detail = format!("{provider} {code}");
-                    consent::record(
-                        &mut tx,
-                        &self.outbox,
-                        org,
-                        &consent::Change {
-                            channel: "sms",
-                            address: &row.to_number,
-                            contact: row.contact(),
-                            opted_in: false,
-                            how: "provider",
-                            detail: &detail,
-                            actor: &attend_kit::actor::Actor::provider(provider).to_string(),
-                            at: self.clock.now(),
-                        },
-                    )
-                    .await?;
+                    consent::provider_opt_out(&mut tx, &self.outbox, &row, provider, code, self.clock.now()).await?;
                 }
                 self.publish(&mut tx, &failed_row, Published::Failed).await?;
             }
