@@ -381,6 +381,7 @@ mod tests {
             time_zone: chrono_tz::Australia::Sydney,
             phone_region: attend_kit::contact_point::Region::default(),
             messaging: attend_kit::orgs::Messaging::default(),
+            business_hours: attend_kit::localtime::BusinessHours::default(),
         }
     }
 

@@ -55,6 +55,7 @@ pub mod grpc;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod localtime;
 pub mod merges;
 pub mod metrics;
 pub mod orgs;

@@ -27,6 +27,8 @@ pub struct Org {
     pub time_zone: chrono_tz::Tz,
     pub phone_region: Region,
     pub messaging: Messaging,
+    /// Local opening hours (Monday to Friday, 09:00 to 17:00 unless set).
+    pub business_hours: crate::localtime::BusinessHours,
 }
 
 /// How an organisation's messages read and when they may arrive, as set
@@ -71,6 +73,7 @@ impl Org {
             _ => None,
         };
         Ok(Self {
+            business_hours: crate::localtime::BusinessHours::from_proto(org.business_hours.as_ref()),
             id: OrgId::parse_uuid(&org.id).map_err(|_| bad("id"))?,
             time_zone: org.time_zone.parse().map_err(|_| bad("time zone"))?,
             phone_region: org.phone_region.parse().map_err(|_| bad("phone region"))?,

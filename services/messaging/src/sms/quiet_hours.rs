@@ -55,9 +55,10 @@
 //! ID, ES (the Canaries), PT (the Azores), CL (Easter Island), among others.
 
 use attend_kit::contact_point::Region;
+use attend_kit::localtime::instant_showing;
 #[cfg(test)]
 use attend_kit::text;
-use chrono::{DateTime, LocalResult, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 /// The part of each day when nothing is sent, in local time.
@@ -141,34 +142,9 @@ pub(crate) fn next_allowed(now: DateTime<Utc>, window: &Window, tz: Tz) -> DateT
         let Some(day) = day else {
             return at;
         };
-        at = first_instant_showing(day.and_time(window.end), tz, at);
+        at = instant_showing(day.and_time(window.end), tz, at);
     }
     at.max(now)
-}
-
-/// The first instant at or after `not_before` when the clocks in `tz` show
-/// `local`, or, when they skip it, the instant they jump past it.
-fn first_instant_showing(local: NaiveDateTime, tz: Tz, not_before: DateTime<Utc>) -> DateTime<Utc> {
-    let instant = match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.to_utc(),
-        LocalResult::Ambiguous(first, second) => {
-            let first = first.to_utc();
-            if first >= not_before { first } else { second.to_utc() }
-        }
-        LocalResult::None => after_gap(local, tz).unwrap_or(not_before),
-    };
-    instant.max(not_before)
-}
-
-/// The first minute the clocks show after `skipped`, which they skip: the
-/// instant of the jump. Transitions fall on whole minutes, and no zone has
-/// skipped more than a day (Samoa, 2011).
-fn after_gap(skipped: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
-    let minute = skipped.with_second(0)?.with_nanosecond(0)?;
-    (1..=26 * 60).find_map(|m| {
-        let later = minute.checked_add_signed(TimeDelta::minutes(m))?;
-        tz.from_local_datetime(&later).earliest().map(|t| t.to_utc())
-    })
 }
 
 /// The zone to read quiet hours in: the phone's region's when it has just
@@ -216,6 +192,7 @@ fn single_zone(region: &str) -> Option<Tz> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{TimeDelta, TimeZone};
     use chrono_tz::Australia::Sydney;
     use proptest::prelude::*;
 
