@@ -102,6 +102,11 @@ impl IdentityService for Api {
         reply(users::list(self, caller).await)
     }
 
+    async fn list_assignees(&self, request: Request<pb::ListAssigneesRequest>) -> Reply<pb::ListUsersResponse> {
+        let caller = Caller::of(&request)?;
+        reply(users::assignees(self, caller).await)
+    }
+
     async fn set_user_active(&self, request: Request<pb::SetUserActiveRequest>) -> Reply<pb::User> {
         let caller = Caller::of(&request)?;
         reply(users::set_active(self, caller, request.into_inner()).await)

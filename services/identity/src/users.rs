@@ -147,6 +147,25 @@ pub(crate) async fn list(api: &Api, caller: Caller) -> Result<pb::ListUsersRespo
     })
 }
 
+/// Who work can go to: the active admins and staff (no emails: a staff
+/// member choosing whom to hand a task to sees names and roles).
+pub(crate) async fn assignees(api: &Api, caller: Caller) -> Result<pb::ListUsersResponse, Error> {
+    caller.require_permission(Permission::TasksWrite)?;
+    let org = caller.org()?;
+    let mut tx = api.db.tenant(org).await?;
+    let rows = store::users::assignees(&mut tx, org).await?;
+    tx.commit().await?;
+    Ok(pb::ListUsersResponse {
+        users: rows
+            .into_iter()
+            .map(|row| pb::User {
+                email: String::new(),
+                ..row.into_proto()
+            })
+            .collect(),
+    })
+}
+
 pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
     caller.require_permission(Permission::UsersManage)?;
     let org = caller.org()?;

@@ -131,6 +131,19 @@ pub(crate) async fn list(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<UserRow>> 
     .await
 }
 
+/// The organisation's active admins and staff, by name.
+pub(crate) async fn assignees(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as(concat!(
+        "select ",
+        user_columns!(),
+        " from identity.users where org_id = $1 and is_active and role in ('admin', 'staff')
+          order by name, id"
+    ))
+    .bind(org.uuid())
+    .fetch_all(&mut **tx)
+    .await
+}
+
 /// A user's email and password hash.
 pub(crate) async fn credentials(tx: &mut Tx, org: OrgId, user: UserId) -> sqlx::Result<(String, String)> {
     sqlx::query_as("select email, password_hash from identity.users where org_id = $1 and id = $2")

@@ -5,7 +5,7 @@
 //! message beside the owner's API in `/proto`.
 
 use super::Event;
-use attend_proto::{booking, contact, events, ingest, messaging};
+use attend_proto::{automation, booking, contact, events, ingest, messaging};
 
 macro_rules! events {
     ($($payload:ty => $type:literal;)*) => {
@@ -27,6 +27,7 @@ events! {
     contact::v1::ContactCreated => "contact.created";
     contact::v1::LeadCreated => "contact.lead_created";
     contact::v1::ContactUpdated => "contact.updated";
+    contact::v1::ContactStageChanged => "contact.stage_changed";
     contact::v1::ContactMerged => "contact.merged";
     contact::v1::ContactMergeUndone => "contact.merge_undone";
     booking::v1::BookingCreated => "booking.created";
@@ -35,6 +36,8 @@ events! {
     booking::v1::BookingCancelled => "booking.cancelled";
     booking::v1::BookingOutcomeRecorded => "booking.outcome_recorded";
     booking::v1::BookingUpdated => "booking.updated";
+    booking::v1::RecallSet => "booking.recall_set";
+    booking::v1::RecallClosed => "booking.recall_closed";
     messaging::v1::SmsSent => "messaging.sms_sent";
     messaging::v1::SmsDelivered => "messaging.sms_delivered";
     messaging::v1::SmsFailed => "messaging.sms_failed";
@@ -44,6 +47,10 @@ events! {
     messaging::v1::EmailOpened => "messaging.email_opened";
     messaging::v1::EmailClicked => "messaging.email_clicked";
     messaging::v1::EmailBounced => "messaging.email_bounced";
+    automation::v1::TaskCreated => "automation.task_created";
+    automation::v1::TaskCompleted => "automation.task_completed";
+    automation::v1::TaskCancelled => "automation.task_cancelled";
+    automation::v1::ReminderSent => "automation.reminder_sent";
     events::v1::AuditRecorded => "audit.recorded";
 }
 
