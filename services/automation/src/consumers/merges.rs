@@ -1,6 +1,7 @@
-//! Tasks follow contact merges (the kit's [`FollowMerges`] consumer): a
-//! task belongs to whoever its contact was merged into, and goes back if
-//! the merge is undone. Nothing else to record.
+//! Tasks, rule runs and scheduled actions follow contact merges (the
+//! kit's [`FollowMerges`] consumer): they belong to whoever their contact
+//! was merged into, and go back if the merge is undone. Nothing else to
+//! record.
 
 use attend_kit::merges::Follower;
 
@@ -9,5 +10,5 @@ pub(crate) use attend_kit::merges::{FollowMerges, SPEC};
 pub(crate) struct Tasks;
 
 impl Follower for Tasks {
-    const TABLES: &'static [&'static str] = &["automation.tasks"];
+    const TABLES: &'static [&'static str] = &["automation.tasks", "automation.runs", "automation.jobs"];
 }
