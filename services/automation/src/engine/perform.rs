@@ -10,7 +10,7 @@
 //! contact, scoring warmness, creating the booking, logging the touchpoint
 //! the event itself is) are recorded as done, and not done twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -596,8 +596,8 @@ impl Engine {
         template: &str,
         contact: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<HashMap<String, String>, Error> {
-        let mut values = HashMap::new();
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let mut values = BTreeMap::new();
         if template == "follow_up_no_response" {
             let tomorrow = attend_kit::localtime::local_date(now, org.time_zone)
                 .succ_opt()

@@ -182,6 +182,7 @@ async fn set_service_type(
                     external_service_id: m.external_service_id,
                     service_type: m.service_type,
                     urgency_level: m.urgency_level,
+                    ..Default::default()
                 }),
             },
             &caller,
