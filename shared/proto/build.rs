@@ -25,6 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Type names let the bus write each payload's full name into the envelope.
     let mut config = tonic_prost_build::Config::new();
     config.enable_type_names();
+    // Maps as BTreeMaps: encoded in key order, so the same request encodes
+    // to the same bytes and its idempotency fingerprint matches on a retry
+    // (a HashMap's order differs from one process to the next).
+    config.btree_map(["."]);
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)

@@ -547,3 +547,92 @@ async fn templates_are_seeded_once_whatever_the_first_use() {
     }
     fleet.teardown().await;
 }
+
+/// A receipt that settles a message while the provider is still answering
+/// wins: the provider's late 503 doesn't put a delivered message back in
+/// the queue, so nothing is sent twice.
+#[tokio::test]
+async fn a_receipt_during_a_slow_failure_keeps_the_message_delivered() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/sms/send"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let clock = noon();
+    let fleet = with_clicksend(&server, clock.clone(), vec![]).await;
+    let org = fleet.create_org("sms-r", "wix-sms-r").await;
+    let token = fleet.user_token(org, "staff@sms-r.example", "staff").await;
+    let sam = fleet.new_contact(&token, "Sam Ray", "0411 222 999", "").await;
+    let (status, sent, _) = fleet
+        .api_post(
+            Some(&token),
+            "/api/sms/send",
+            &json!({"contact_id": sam, "message": "See you at 9am"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{sent}");
+    let requests = fleet
+        .until_some(Duration::from_secs(20), "ClickSend holds the request", || async {
+            let got = server.received_requests().await.unwrap_or_default();
+            (!got.is_empty()).then_some(got)
+        })
+        .await;
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    let receipt = json!({
+        "timestamp": 1_775_012_999, "message_id": "BF7AD270-0DE2-418B-B606-71D527D9C1AF",
+        "status_code": 201, "status_text": "Delivered", "custom_string": body["messages"][0]["custom_string"]
+    });
+    let url = format!(
+        "/webhooks/clicksend/{}/receipts",
+        fleet.intake_token("clicksend", "sms-r")
+    );
+    let (status, _, _) = fleet
+        .post_ingest(&url, JSON, receipt.to_string().into_bytes(), &[])
+        .await;
+    assert_eq!(status, 200);
+    conversation_when(&fleet, &token, &sam, "the receipt settles it", |c| {
+        c["messages"][0]["status"] == "delivered"
+    })
+    .await;
+    // The 503 arrives after the receipt; any retry would be due within minutes.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    clock.advance(chrono::Duration::minutes(30));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (_, thread) = fleet.api_get(&token, &format!("/api/sms/conversations/{sam}")).await;
+    assert_eq!(thread["messages"][0]["status"], "delivered", "{thread}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "sent once");
+    fleet.teardown().await;
+}
+
+/// The same send retried with its idempotency key answers the same
+/// message, however its template values are ordered in memory.
+#[tokio::test]
+async fn a_retried_send_with_values_is_the_same_message() {
+    let server = clicksend(Duration::ZERO).await;
+    let fleet = with_clicksend(&server, noon(), vec![]).await;
+    let org = fleet.create_org("sms-k", "wix-sms-k").await;
+    let token = fleet.user_token(org, "staff@sms-k.example", "staff").await;
+    let kim = fleet.new_contact(&token, "Kim Vo", "0411 333 999", "").await;
+    let body = json!({
+        "contact_id": kim, "template_id": "review_request",
+        "values": {"name": "Kim", "review_link": "https://g.page/r/clinic", "clinic": "Clinic",
+                   "a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}
+    });
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (status, answer) = fleet
+            .api_send(
+                Method::POST,
+                &token,
+                "/api/sms/send",
+                Some(&body),
+                &[("idempotency-key", "review-kim-1")],
+            )
+            .await;
+        assert_eq!(status, 202, "{answer}");
+        ids.push(answer["message_id"].as_str().unwrap().to_owned());
+    }
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    fleet.teardown().await;
+}

@@ -4,7 +4,7 @@
 //! `invitation` templates with the values given here (the sandbox
 //! provider records them in development and tests).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use attend_kit::Error;
@@ -45,7 +45,7 @@ pub struct Mailer {
 }
 
 /// The values of a template, by name.
-fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
@@ -59,7 +59,7 @@ impl Mailer {
         key: &str,
         to: &str,
         template: &str,
-        values: HashMap<String, String>,
+        values: BTreeMap<String, String>,
     ) -> Result<(), Error> {
         let call = request(
             SendEmailRequest {

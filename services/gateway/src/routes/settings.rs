@@ -2,7 +2,7 @@
 //! its time zone and business hours (read), and how its messages read and
 //! when they may arrive (template values, quiet hours, the SMS sender).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
@@ -90,7 +90,7 @@ struct QuietHours {
 #[serde(deny_unknown_fields)]
 struct Messaging {
     #[serde(default)]
-    values: HashMap<String, String>,
+    values: BTreeMap<String, String>,
     quiet_hours: Option<QuietHours>,
     sms_from: Option<String>,
 }

@@ -2,7 +2,7 @@
 //! organisation's templates with their live length and segments, and the
 //! inbox of conversations.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use attend_kit::Error;
 use attend_kit::authz::Permission;
@@ -98,7 +98,7 @@ struct Send {
     #[serde(default)]
     template_id: String,
     #[serde(default)]
-    values: HashMap<String, String>,
+    values: BTreeMap<String, String>,
     #[serde(default)]
     purpose: String,
     #[serde(default)]
@@ -235,7 +235,7 @@ struct PreviewBody {
     #[serde(default)]
     contact_id: String,
     #[serde(default)]
-    values: HashMap<String, String>,
+    values: BTreeMap<String, String>,
     #[serde(default)]
     content: String,
 }

@@ -72,7 +72,9 @@ impl Handler for Receipts {
                     provider_message_id: &e.message_id,
                     at,
                 };
-                let row = store::record_outcome(tx, row.id, &sent).await?;
+                let Some(row) = store::record_outcome(tx, row.id, &sent).await? else {
+                    return Ok(());
+                };
                 let message = Some(row.clone().into_proto());
                 (row, Draft::new(org, &pb::SmsSent { message }))
             }

@@ -185,8 +185,11 @@ impl Sender {
                     provider_message_id: &accepted.provider_message_id,
                     at: self.clock.now(),
                 };
-                let row = store::record_outcome(&mut tx, row.id, &sent).await?;
-                self.publish(&mut tx, &row, Published::Sent).await?;
+                match store::record_outcome(&mut tx, row.id, &sent).await? {
+                    Some(row) => self.publish(&mut tx, &row, Published::Sent).await?,
+                    // A receipt got here first; it published what it knew.
+                    None => store::note_provider_id(&mut tx, row.id, provider, &accepted.provider_message_id).await?,
+                }
             }
             Err(SendError::Transient { reason, retry_after }) if row.attempts < MAX_ATTEMPTS => {
                 let wait = retry_after.unwrap_or_else(|| retry_delay(row.attempts, jitter()));
@@ -197,7 +200,9 @@ impl Sender {
                     reason: &reason,
                     at,
                 };
-                store::record_outcome(&mut tx, row.id, &retry).await?;
+                if store::record_outcome(&mut tx, row.id, &retry).await?.is_none() {
+                    tracing::info!(message = %row.id, %reason, "settled while the provider answered; not retried");
+                }
             }
             Err(e) => {
                 let reason = match &e {
@@ -208,11 +213,15 @@ impl Sender {
                     provider,
                     reason: &reason,
                 };
-                let failed_row = store::record_outcome(&mut tx, row.id, &failed).await?;
                 if let SendError::OptedOut { code, .. } = &e {
                     consent::provider_opt_out(&mut tx, &self.outbox, &row, provider, code, self.clock.now()).await?;
                 }
-                self.publish(&mut tx, &failed_row, Published::Failed).await?;
+                match store::record_outcome(&mut tx, row.id, &failed).await? {
+                    Some(failed_row) => self.publish(&mut tx, &failed_row, Published::Failed).await?,
+                    None => {
+                        tracing::info!(message = %row.id, %reason, "settled while the provider answered; its failure not recorded")
+                    }
+                }
             }
         }
         tx.commit().await?;

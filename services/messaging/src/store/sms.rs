@@ -268,21 +268,44 @@ pub enum Outcome<'a> {
     Failed { provider: &'a str, reason: &'a str },
 }
 
-pub async fn record_outcome(tx: &mut Tx, id: Uuid, outcome: &Outcome<'_>) -> sqlx::Result<SmsRow> {
-    let (status, provider, provider_id, reason, sent_at, send_at) = match outcome {
+/// `None` when the row has left the states `outcome` may follow: a
+/// receipt settled it while the provider was answering (a late timeout
+/// must not put a delivered message back in the queue), or the sweeper
+/// made it `unconfirmed` (never queued again, ADR 0009). A provider's
+/// `Sent` still settles an `unconfirmed` row, and a `Failed` one too.
+pub async fn record_outcome(tx: &mut Tx, id: Uuid, outcome: &Outcome<'_>) -> sqlx::Result<Option<SmsRow>> {
+    let (status, provider, provider_id, reason, sent_at, send_at, from): (_, _, _, _, _, _, &[&str]) = match outcome {
         Outcome::Sent {
             provider,
             provider_message_id,
             at,
-        } => ("sent", *provider, Some(*provider_message_id), None, Some(*at), None),
-        Outcome::Retry { provider, reason, at } => ("queued", *provider, None, Some(*reason), None, Some(*at)),
-        Outcome::Failed { provider, reason } => ("failed", *provider, None, Some(*reason), None, None),
+        } => (
+            "sent",
+            *provider,
+            Some(*provider_message_id),
+            None,
+            Some(*at),
+            None,
+            &["sending", "unconfirmed"],
+        ),
+        Outcome::Retry { provider, reason, at } => {
+            ("queued", *provider, None, Some(*reason), None, Some(*at), &["sending"])
+        }
+        Outcome::Failed { provider, reason } => (
+            "failed",
+            *provider,
+            None,
+            Some(*reason),
+            None,
+            None,
+            &["sending", "unconfirmed"],
+        ),
     };
     sqlx::query_as(concat!(
         "update messaging.sms_messages
             set status = $2, provider = $3, provider_message_id = coalesce($4, provider_message_id),
                 status_reason = $5, sent_at = coalesce($6, sent_at), send_at = coalesce($7, send_at)
-          where id = $1
+          where id = $1 and status = any($8)
           returning ",
         sms_columns!()
     ))
@@ -293,8 +316,25 @@ pub async fn record_outcome(tx: &mut Tx, id: Uuid, outcome: &Outcome<'_>) -> sql
     .bind(reason)
     .bind(sent_at)
     .bind(send_at)
-    .fetch_one(&mut **tx)
+    .bind(from)
+    .fetch_optional(&mut **tx)
     .await
+}
+
+/// Keeps the provider's id of a message a receipt settled before the
+/// provider's own answer arrived, so later receipts still find it.
+pub async fn note_provider_id(tx: &mut Tx, id: Uuid, provider: &str, provider_message_id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update messaging.sms_messages
+            set provider = coalesce(provider, $2), provider_message_id = coalesce(provider_message_id, $3)
+          where id = $1",
+    )
+    .bind(id)
+    .bind(provider)
+    .bind(provider_message_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Our outbound message a provider's receipt is about: by our own id (which
