@@ -606,7 +606,9 @@ async fn a_receipt_during_a_slow_failure_keeps_the_message_delivered() {
 }
 
 /// The same send retried with its idempotency key answers the same
-/// message, however its template values are ordered in memory.
+/// message, however its template values are ordered in memory; a marketing
+/// template stays marketing whatever the request says; a value with a NUL
+/// is refused by name.
 #[tokio::test]
 async fn a_retried_send_with_values_is_the_same_message() {
     let server = clicksend(Duration::ZERO).await;
@@ -615,7 +617,7 @@ async fn a_retried_send_with_values_is_the_same_message() {
     let token = fleet.user_token(org, "staff@sms-k.example", "staff").await;
     let kim = fleet.new_contact(&token, "Kim Vo", "0411 333 999", "").await;
     let body = json!({
-        "contact_id": kim, "template_id": "review_request",
+        "contact_id": kim, "template_id": "review_request", "purpose": "transactional",
         "values": {"name": "Kim", "review_link": "https://g.page/r/clinic", "clinic": "Clinic",
                    "a": "1", "b": "2", "c": "3", "d": "4", "e": "5"}
     });
@@ -634,5 +636,15 @@ async fn a_retried_send_with_values_is_the_same_message() {
         ids.push(answer["message_id"].as_str().unwrap().to_owned());
     }
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+
+    let (_, thread) = fleet.api_get(&token, &format!("/api/sms/conversations/{kim}")).await;
+    assert_eq!(thread["messages"].as_array().unwrap().len(), 1, "{thread}");
+    assert_eq!(thread["messages"][0]["purpose"], "marketing", "{thread}");
+
+    let nul = json!({"contact_id": kim, "template_id": "review_request",
+                     "values": {"name": "Ki\u{0}m", "review_link": "https://g.page/r/clinic"}});
+    let (status, problem, _) = fleet.api_post(Some(&token), "/api/sms/send", &nul).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "values.name", "{problem}");
     fleet.teardown().await;
 }

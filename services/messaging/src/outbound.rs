@@ -16,6 +16,8 @@
 //! it, so a patient never receives `{name}`. A marketing message carries
 //! the sender's name and the opt-out line.
 
+use std::collections::BTreeMap;
+
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
@@ -42,6 +44,8 @@ use crate::templates::{render, values_for};
 
 /// The longest body accepted: ten UCS-2 parts (ten GSM-7 parts are longer).
 const BODY_MAX: usize = 670;
+/// The longest value a template placeholder may take.
+const VALUE_MAX: usize = 500;
 
 /// What a message says, and how it is treated.
 #[derive(Debug, Clone)]
@@ -149,6 +153,18 @@ impl Api {
             ),
         };
         let not_after = req.not_after.as_ref().and_then(from_timestamp);
+        // Template values reach the patient's phone: one line each, bounded.
+        let mut given = BTreeMap::new();
+        for (name, value) in &req.values {
+            let plain = name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let field = match plain {
+                true => format!("values.{name}"),
+                false => format!("values.{}", text::shown(name)),
+            };
+            if let Some(value) = text::collect(&mut problems, &field, text::line(value, VALUE_MAX)) {
+                given.insert(name.clone(), value);
+            }
+        }
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -192,7 +208,7 @@ impl Api {
                     values.insert("date".to_owned(), render::patient_date(at, org.time_zone));
                     values.insert("time".to_owned(), render::patient_time(at, org.time_zone));
                 }
-                values.extend(req.values.clone());
+                values.extend(given);
                 let body = render::render(&template.content, &values).map_err(|e| match e {
                     // Each missing value named, as a field of `values`.
                     render::TemplateError::Missing { names } => Error::Invalid(
@@ -209,9 +225,12 @@ impl Api {
                 Content {
                     body,
                     template_id: Some(template.id),
-                    purpose: purpose
-                        .or_else(|| Purpose::parse(&template.purpose))
-                        .unwrap_or(Purpose::Transactional),
+                    // A marketing template stays marketing (consent, the
+                    // opt-out line) whatever the request says.
+                    purpose: match Purpose::parse(&template.purpose) {
+                        Some(Purpose::Marketing) => Purpose::Marketing,
+                        own => purpose.or(own).unwrap_or(Purpose::Transactional),
+                    },
                     quiet_hours: template.quiet_hours,
                 }
             }

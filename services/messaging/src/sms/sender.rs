@@ -51,10 +51,13 @@ const ROUND: i64 = ROUND_LEN as i64;
 /// Delay before the next attempt after `attempts` failed ones: 30 s, 1, 2,
 /// 4, 8 min…, capped at an hour, less up to half at random so a burst of
 /// failures doesn't come back as a burst.
+/// The longest a message waits between attempts.
+const RETRY_CAP: Duration = Duration::from_secs(3_600);
+
 pub(crate) fn retry_delay(attempts: i32, jitter: f64) -> Duration {
     let base = 30u64
         .saturating_mul(1 << attempts.clamp(1, 8).saturating_sub(1))
-        .min(3_600);
+        .min(RETRY_CAP.as_secs());
     let jitter = jitter.clamp(0.0, 1.0);
     Duration::from_secs_f64(base as f64 * (1.0 - jitter / 2.0))
 }
@@ -192,7 +195,10 @@ impl Sender {
                 }
             }
             Err(SendError::Transient { reason, retry_after }) if row.attempts < MAX_ATTEMPTS => {
-                let wait = retry_after.unwrap_or_else(|| retry_delay(row.attempts, jitter()));
+                // A provider's Retry-After is honoured up to the back-off's own cap.
+                let wait = retry_after
+                    .unwrap_or_else(|| retry_delay(row.attempts, jitter()))
+                    .min(RETRY_CAP);
                 let at = self.clock.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
                 tracing::info!(message = %row.id, attempts = row.attempts, %reason, ?wait, "sms not sent yet; will retry");
                 let retry = Outcome::Retry {
