@@ -51,5 +51,5 @@ pub use accounts::PASSWORD;
 pub use fleet::{Options, TestFleet, init_logs};
 pub use webhooks::{
     INTAKE_SECRET, OTHER_PRIVATE_KEY, TWILIO_AUTH_TOKEN, WEBHOOK_SECRET, WIX_PRIVATE_KEY, WIX_PUBLIC_KEY, seed_booking,
-    wix_action_claims, wix_claims, wix_created_claims, wix_jwt,
+    wix_action_claims, wix_claims, wix_created_claims, wix_created_claims_at, wix_jwt,
 };

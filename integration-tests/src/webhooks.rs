@@ -124,7 +124,21 @@ pub fn wix_jwt(key_pem: &str, claims: &Value) -> String {
 /// `data` is JSON text holding `eventType`, `instanceId` and `data` (JSON
 /// text of the event itself).
 pub fn wix_created_claims(instance: &str, event_id: &str, booking_id: &str, phone: &str, expires_in: i64) -> Value {
-    let start = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let start = chrono::Utc::now() + chrono::Duration::days(3);
+    wix_created_claims_at(instance, event_id, booking_id, phone, start, expires_in)
+}
+
+/// As [`wix_created_claims`], for an appointment at `start` (tests on a
+/// clock of their own choose it).
+pub fn wix_created_claims_at(
+    instance: &str,
+    event_id: &str,
+    booking_id: &str,
+    phone: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    expires_in: i64,
+) -> Value {
+    let start = start.to_rfc3339();
     let event = serde_json::json!({
         "id": event_id,
         "entityFqdn": "wix.bookings.v2.booking",

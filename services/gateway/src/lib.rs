@@ -21,6 +21,7 @@ use std::time::Duration;
 use attend_kit::config::{Config, ConfigError};
 use attend_kit::grpc::Traced;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
+use attend_proto::automation::v1::rule_service_client::RuleServiceClient;
 use attend_proto::automation::v1::task_service_client::TaskServiceClient;
 use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
@@ -55,6 +56,7 @@ pub struct AppState {
     pub contacts: ContactServiceClient<Traced>,
     pub bookings: BookingServiceClient<Traced>,
     pub tasks: TaskServiceClient<Traced>,
+    pub rules: RuleServiceClient<Traced>,
     pub messaging: MessagingServiceClient<Traced>,
 }
 
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::settings::router())
         .merge(routes::sms::router())
         .merge(routes::consents::router())
+        .merge(routes::tasks::router())
+        .merge(routes::automation::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
@@ -89,6 +93,7 @@ impl Startable for Gateway {
                 contacts: ContactServiceClient::new(peers.channel(ServiceName::Contact)),
                 bookings: BookingServiceClient::new(peers.channel(ServiceName::Booking)),
                 tasks: TaskServiceClient::new(peers.channel(ServiceName::Automation)),
+                rules: RuleServiceClient::new(peers.channel(ServiceName::Automation)),
                 messaging: MessagingServiceClient::new(peers.channel(ServiceName::Messaging)),
             };
 

@@ -6,7 +6,7 @@ use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{request, with_idempotency_key};
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
-use attend_kit::ids::{ContactId, MergeId, TaskId, TouchpointId, TypedId};
+use attend_kit::ids::{ContactId, MergeId, TouchpointId, TypedId};
 use attend_kit::{Error, FieldError};
 use attend_proto::automation::v1 as automation;
 use attend_proto::booking::v1 as booking;
@@ -82,17 +82,6 @@ fn touchpoint_json(t: &contact::Touchpoint) -> Result<Value, Error> {
     }))
 }
 
-fn task_json(t: &automation::Task) -> Result<Value, Error> {
-    Ok(json!({
-        "id": public::<TaskId>(&t.id)?,
-        "type": t.r#type,
-        "status": t.status,
-        "priority_score": t.priority_score,
-        "due_datetime": unix(&t.due_at),
-        "completed_at": unix(&t.completed_at),
-    }))
-}
-
 fn touchpoints_json(list: &[contact::Touchpoint]) -> Result<Vec<Value>, Error> {
     list.iter().map(touchpoint_json).collect()
 }
@@ -146,7 +135,7 @@ async fn show(
         "bookings": bookings.bookings.iter().map(super::bookings::booking_json).collect::<Result<Vec<_>, _>>()?,
         "touchpoints": touchpoints_json(&touchpoints.touchpoints)?,
         "touchpoints_next_cursor": empty_to_null(&touchpoints.next_cursor),
-        "tasks": tasks.tasks.iter().map(task_json).collect::<Result<Vec<_>, _>>()?,
+        "tasks": tasks.tasks.iter().map(super::tasks::task_json).collect::<Result<Vec<_>, _>>()?,
     })))
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::bookings::idempotency;
-use super::unix;
+use super::{public_or_null, unix};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -39,14 +39,6 @@ fn null_if_empty(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { json!(s) }
 }
 
-/// An id the fleet carries as a UUID, in its public form (or null).
-fn public<T: TypedId + std::fmt::Display>(uuid: &str) -> Result<Value, Error> {
-    if uuid.is_empty() {
-        return Ok(Value::Null);
-    }
-    Ok(json!(T::parse_uuid(uuid)?.to_string()))
-}
-
 fn measure_json(m: &Option<pb::TextMeasure>) -> Value {
     let m = m.clone().unwrap_or_default();
     json!({
@@ -61,15 +53,15 @@ fn measure_json(m: &Option<pb::TextMeasure>) -> Value {
 /// Unix seconds).
 pub fn message_json(m: &pb::SmsMessage) -> Result<Value, Error> {
     Ok(json!({
-        "id": public::<SmsId>(&m.id)?,
-        "contact_id": public::<ContactId>(&m.contact_id)?,
+        "id": public_or_null::<SmsId>(&m.id)?,
+        "contact_id": public_or_null::<ContactId>(&m.contact_id)?,
         "direction": m.direction,
         "to": m.to,
         "from": m.from,
         "message_text": m.body,
         "template_id": null_if_empty(&m.template_id),
         "purpose": null_if_empty(&m.purpose),
-        "booking_id": public::<BookingId>(&m.booking_id)?,
+        "booking_id": public_or_null::<BookingId>(&m.booking_id)?,
         "status": m.status,
         "status_reason": null_if_empty(&m.status_reason),
         "classification": null_if_empty(&m.classification),
@@ -146,7 +138,7 @@ async fn send(
         status,
         Json(json!({
             "success": matches!(sent.status.as_str(), "queued" | "sent" | "delivered"),
-            "message_id": public::<SmsId>(&sent.id)?,
+            "message_id": public_or_null::<SmsId>(&sent.id)?,
             "status": sent.status,
             "message": message_json(&sent)?,
         })),
@@ -270,10 +262,10 @@ async fn preview(
 
 fn conversation_json(c: &pb::Conversation) -> Result<Value, Error> {
     Ok(json!({
-        "contact_id": public::<ContactId>(&c.contact_id)?,
+        "contact_id": public_or_null::<ContactId>(&c.contact_id)?,
         "last_message": c.last_message.as_ref().map(message_json).transpose()?,
         "unread": c.unread,
-        "assigned_to": public::<UserId>(&c.assigned_to)?,
+        "assigned_to": public_or_null::<UserId>(&c.assigned_to)?,
     }))
 }
 
