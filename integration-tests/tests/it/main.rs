@@ -7,6 +7,7 @@
     reason = "test helpers: a panic is the failing test's report"
 )]
 
+mod automation;
 mod booking_lifecycle;
 mod contacts_api;
 mod dead_letters;

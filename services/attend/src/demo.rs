@@ -1,5 +1,5 @@
-//! `attend seed-demo`: a demo organisation, one user per role, and a week
-//! of bookings, all created through the platform's own edges (identity's
+//! `attend seed-demo`: a demo organisation with its template values, one
+//! user per role, and a week of bookings, all created through the platform's own edges (identity's
 //! gRPC API and ingest's signed webhook endpoint), so the demo exercises
 //! the same path real data takes.
 //!
@@ -96,6 +96,30 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
         },
     };
     let org_id = OrgId::parse_uuid(&org.id)?;
+
+    // What the templates fill in, so automation's texts render.
+    let values = [
+        ("clinic", ORG_NAME),
+        ("address", "Level 2, 100 George Street, Sydney NSW 2000"),
+        ("booking_link", "https://avatar-imaging.example/book"),
+        ("review_link", "https://g.page/r/avatar-imaging/review"),
+        ("referral_link", "https://avatar-imaging.example/refer"),
+        ("incentive", "a $20 credit"),
+        ("doctor_name", "Dr Patel"),
+    ];
+    identity
+        .update_messaging_settings(request(
+            identity::UpdateMessagingSettingsRequest {
+                org_id: org.id.clone(),
+                settings: Some(identity::MessagingSettings {
+                    values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                    ..Default::default()
+                }),
+            },
+            &platform,
+        ))
+        .await
+        .context("set the demo's template values")?;
 
     let password = std::env::var("ATTEND_DEMO_PASSWORD")
         .ok()

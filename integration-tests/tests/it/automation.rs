@@ -1,0 +1,648 @@
+//! Spec 000's rules through the public edges, on a clock the tests move: a
+//! Wix booking gets its confirmation, a welcome call and three reminders,
+//! and a "Y" confirms it; a cancellation drops the reminders and starts the
+//! rescue; an attended visit thanks the patient, queues the review and
+//! referral calls and sets the recall, which the daily check acts on; a
+//! new lead is welcomed and, silent for four hours, followed up; the task
+//! queue and the rules answer as the spec says.
+
+use std::time::Duration;
+
+use attend_integration_tests::http::touchpoint_types;
+use attend_integration_tests::{
+    Options, TestFleet, WIX_PRIVATE_KEY, wix_action_claims, wix_created_claims_at, wix_jwt,
+};
+use attend_kit::clock::ManualClock;
+use attend_kit::ids::OrgId;
+use attend_kit::service::ServiceName;
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Tuesday 10 March 2026, noon in Sydney (AEDT, UTC+11).
+fn tuesday_noon() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 1, 0, 0).unwrap()
+}
+
+/// Friday 13 March 2026, 10:00 in Sydney.
+fn friday_ten() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 12, 23, 0, 0).unwrap()
+}
+
+async fn fleet_at(at: DateTime<Utc>) -> (TestFleet, ManualClock) {
+    let clock = ManualClock::at(at);
+    let fleet = TestFleet::start_with(Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    })
+    .await;
+    (fleet, clock)
+}
+
+/// An organisation with its template values set, a staff member (whose
+/// token is answered) and an admin (second).
+async fn clinic(fleet: &TestFleet, slug: &str) -> (OrgId, String, String) {
+    let org = fleet.create_org(slug, &format!("wix-{slug}")).await;
+    let staff = fleet.user_token(org, &format!("staff@{slug}.example"), "staff").await;
+    let admin = fleet.user_token(org, &format!("admin@{slug}.example"), "admin").await;
+    let (status, saved) = fleet
+        .api_send(
+            Method::PUT,
+            &admin,
+            "/api/admin/settings/messaging",
+            Some(&json!({"values": {
+                "clinic": "Harbour Skin", "address": "1 George St, Sydney",
+                "booking_link": "https://harbour.example/book", "review_link": "https://g.page/r/harbour",
+                "referral_link": "https://harbour.example/refer", "incentive": "a free skin check",
+                "doctor_name": "Dr Lee"
+            }})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    (org, staff, admin)
+}
+
+/// Posts a Wix "booking created" for an appointment at `start`; the
+/// booking's id.
+async fn book(fleet: &TestFleet, slug: &str, wix_booking: &str, phone: &str, start: DateTime<Utc>) -> String {
+    let claims = wix_created_claims_at(
+        &format!("wix-{slug}"),
+        &format!("evt-{wix_booking}"),
+        wix_booking,
+        phone,
+        start,
+        300,
+    );
+    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["bookingId"].as_str().unwrap().to_owned()
+}
+
+/// The texts a contact has been sent or is due to be sent, oldest first:
+/// (template, status).
+async fn texts(fleet: &TestFleet, token: &str, contact: &str) -> Vec<(String, String)> {
+    let (_, thread) = fleet.api_get(token, &format!("/api/sms/conversations/{contact}")).await;
+    let mut out: Vec<(String, String)> = thread["messages"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter(|m| m["direction"] == "outbound")
+                .map(|m| {
+                    (
+                        m["template_id"].as_str().unwrap_or("").to_owned(),
+                        m["status"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.reverse();
+    out
+}
+
+/// Waits until the contact has been sent `template`.
+async fn until_texted(fleet: &TestFleet, token: &str, contact: &str, template: &str) {
+    fleet
+        .until_some(Duration::from_secs(30), &format!("{template} is sent"), || async {
+            let sent = texts(fleet, token, contact).await;
+            sent.iter()
+                .any(|(t, status)| t == template && status == "sent")
+                .then_some(())
+        })
+        .await;
+}
+
+async fn contact(fleet: &TestFleet, token: &str, id: &str) -> Value {
+    let (status, body) = fleet.api_get(token, &format!("/api/contacts/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Waits until the contact is in `stage`.
+async fn until_stage(fleet: &TestFleet, token: &str, id: &str, stage: &str) -> Value {
+    fleet
+        .until_some(
+            Duration::from_secs(30),
+            &format!("the contact is in {stage}"),
+            || async {
+                let body = contact(fleet, token, id).await;
+                (body["contact"]["current_stage"] == stage).then_some(body)
+            },
+        )
+        .await
+}
+
+/// The contact's tasks in the queue, any assignee, any time.
+async fn tasks_of(fleet: &TestFleet, token: &str, contact: &str, status: &str) -> Vec<Value> {
+    let (code, body) = fleet
+        .api_get(
+            token,
+            &format!("/api/tasks?assigned_to=all&timeframe=all&status={status}&limit=200"),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    body["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["contact"]["id"] == contact)
+        .cloned()
+        .collect()
+}
+
+async fn until_task(fleet: &TestFleet, token: &str, contact: &str, kind: &str) -> Value {
+    fleet
+        .until_some(Duration::from_secs(30), &format!("a {kind} task"), || async {
+            let open = tasks_of(fleet, token, contact, "open").await;
+            open.into_iter().find(|t| t["type"] == kind)
+        })
+        .await
+}
+
+/// A text from the patient, through ClickSend's inbound webhook.
+async fn reply(fleet: &TestFleet, slug: &str, from: &str, body: &str, id: &str) {
+    let inbound = format!("/webhooks/clicksend/{}/inbound", fleet.intake_token("clicksend", slug));
+    let form = format!(
+        "from={}&to=%2B61480000000&body={}&message_id={id}",
+        from.replace('+', "%2B"),
+        body.replace(' ', "+")
+    );
+    let (status, _, _) = fleet.post_ingest(&inbound, FORM, form.into_bytes(), &[]).await;
+    assert_eq!(status, 200);
+}
+
+/// Pipeline B end to end: a Wix booking three days ahead is confirmed by
+/// text at once, a new patient gets a welcome call, and the 48-, 24- and
+/// 2-hour reminders go at their times, each once, even with automation
+/// restarted in between; a "Y" to a reminder confirms the booking.
+#[tokio::test]
+async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
+    let (mut fleet, clock) = fleet_at(tuesday_noon()).await;
+    let (_, staff, _) = clinic(&fleet, "auto-a").await;
+    let booking = book(&fleet, "auto-a", "wix-auto-a-1", "0412 345 678", friday_ten()).await;
+    let detail = fleet.contact_by_phone(&staff, "+61412345678").await;
+    let jane = detail["contact"]["id"].as_str().unwrap().to_owned();
+
+    until_texted(&fleet, &staff, &jane, "booking_confirmation").await;
+    let welcome = until_task(&fleet, &staff, &jane, "welcome_call").await;
+    assert_eq!(welcome["contact"]["name"], "Jane Doe", "{welcome}");
+    assert_eq!(welcome["contact"]["phone"], "+61412345678", "{welcome}");
+    assert_eq!(welcome["booking"]["id"], booking.as_str(), "{welcome}");
+    assert_eq!(
+        welcome["booking"]["appointment_datetime"],
+        friday_ten().timestamp(),
+        "{welcome}"
+    );
+    assert!(
+        welcome["assigned_to"].as_str().unwrap().starts_with("user_"),
+        "{welcome}"
+    );
+    assert_eq!(welcome["rule_id"], "rule_on_booking_created", "{welcome}");
+    let detail = until_stage(&fleet, &staff, &jane, "booking_confirmed").await;
+    assert_eq!(detail["contact"]["current_pipeline"], "pre_appointment");
+    assert!(
+        detail["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "welcome_call"),
+        "the contact shows its tasks: {detail}"
+    );
+
+    // A restart loses nothing that is scheduled.
+    fleet.fleet.kill(ServiceName::Automation).await.unwrap();
+    fleet.fleet.restart(ServiceName::Automation).await.unwrap();
+
+    // 48 hours before: Wednesday 10:00.
+    clock.advance(chrono::Duration::hours(22) + chrono::Duration::minutes(1));
+    until_texted(&fleet, &staff, &jane, "reminder_48hr").await;
+    until_stage(&fleet, &staff, &jane, "reminded").await;
+
+    reply(&fleet, "auto-a", "+61412345678", "Y", "IN-auto-a-1").await;
+    until_stage(&fleet, &staff, &jane, "confirmed").await;
+    fleet
+        .until_some(Duration::from_secs(30), "the booking is confirmed", || async {
+            let (_, b) = fleet.api_get(&staff, &format!("/api/bookings/{booking}")).await;
+            (b["booking"]["status"] == "confirmed").then_some(())
+        })
+        .await;
+    fleet
+        .until_some(Duration::from_secs(30), "the reply is on the timeline", || async {
+            let types = touchpoint_types(&contact(&fleet, &staff, &jane).await);
+            types.contains(&"booking_confirmed_reply".to_owned()).then_some(())
+        })
+        .await;
+
+    // 24 hours before, then 2 hours before.
+    clock.advance(chrono::Duration::hours(24));
+    until_texted(&fleet, &staff, &jane, "reminder_24hr").await;
+    clock.advance(chrono::Duration::hours(22));
+    until_texted(&fleet, &staff, &jane, "reminder_2hr").await;
+
+    let sent = texts(&fleet, &staff, &jane).await;
+    for template in ["booking_confirmation", "reminder_48hr", "reminder_24hr", "reminder_2hr"] {
+        assert_eq!(
+            sent.iter().filter(|(t, _)| t == template).count(),
+            1,
+            "{template} once: {sent:?}"
+        );
+    }
+    // Confirmed, so the 24-hour reminder's confirmation call was skipped.
+    let calls = tasks_of(&fleet, &staff, &jane, "open").await;
+    assert!(!calls.iter().any(|t| t["type"] == "confirmation_call"), "{calls:?}");
+
+    // Why: the booking rule's run, each action with what it did.
+    let (status, runs) = fleet.api_get(&staff, &format!("/api/contacts/{jane}/automation")).await;
+    assert_eq!(status, 200, "{runs}");
+    let run = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == "rule_on_booking_created")
+        .unwrap_or_else(|| panic!("{runs}"));
+    assert_eq!(run["matched"], true);
+    assert!(
+        run["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "done" || a["status"] == "skipped"),
+        "{run}"
+    );
+    let skipped = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == "rule_on_reminder_sent" && r["actions"][1]["status"] == "skipped")
+        .unwrap_or_else(|| panic!("a skipped confirmation call: {runs}"));
+    assert!(
+        skipped["actions"][1]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["passed"] == false),
+        "{skipped}"
+    );
+    fleet.teardown().await;
+}
+
+/// A cancelled high-urgency booking: its tasks and reminders go, the
+/// patient gets the rescue text, and staff an urgent rescue call.
+#[tokio::test]
+async fn a_cancellation_drops_the_reminders_and_starts_the_rescue() {
+    let (fleet, clock) = fleet_at(tuesday_noon()).await;
+    let (_, staff, admin) = clinic(&fleet, "auto-b").await;
+    let (status, mapped) = fleet
+        .api_send(
+            Method::PUT,
+            &admin,
+            "/api/admin/service-types",
+            Some(
+                &json!({"external_service_id": "svc-skin-check", "service_type": "high_risk", "urgency_level": "high"}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{mapped}");
+    let booking = book(&fleet, "auto-b", "wix-auto-b-1", "0412 111 222", friday_ten()).await;
+    let detail = fleet.contact_by_phone(&staff, "+61412111222").await;
+    let sam = detail["contact"]["id"].as_str().unwrap().to_owned();
+    until_texted(&fleet, &staff, &sam, "booking_confirmation").await;
+    until_task(&fleet, &staff, &sam, "welcome_call").await;
+
+    let wix_id = "wix-auto-b-1";
+    let claims = wix_action_claims(
+        "wix-auto-b",
+        "canceled",
+        "evt-cancel-b",
+        wix_id,
+        "CANCELED",
+        friday_ten(),
+        Utc::now(),
+    );
+    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    assert_eq!(status, 200, "{answer}");
+
+    until_texted(&fleet, &staff, &sam, "cancellation_rescue").await;
+    let rescue = until_task(&fleet, &staff, &sam, "rescue_call").await;
+    assert_eq!(rescue["booking"]["id"], booking.as_str());
+    assert_eq!(rescue["booking"]["urgency_level"], "high");
+    assert_eq!(rescue["priority_hint"], "urgent");
+    // Base 100 × 1.5 for high urgency, plus warmness: URGENT.
+    assert_eq!(rescue["priority_category"], "URGENT", "{rescue}");
+    until_stage(&fleet, &staff, &sam, "cancelled_rescue").await;
+    let cancelled = tasks_of(&fleet, &staff, &sam, "cancelled").await;
+    assert!(cancelled.iter().any(|t| t["type"] == "welcome_call"), "{cancelled:?}");
+
+    // The reminders' times come and go: nothing is sent.
+    clock.advance(chrono::Duration::hours(23));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = texts(&fleet, &staff, &sam).await;
+    assert!(!sent.iter().any(|(t, _)| t.starts_with("reminder_")), "{sent:?}");
+    fleet.teardown().await;
+}
+
+/// Pipeline C: attended → a thank-you text at once, review and referral
+/// calls a day and three days on, and the recall a year on; on the recall
+/// date the daily check sends the recall text.
+#[tokio::test]
+async fn an_attended_visit_thanks_the_patient_and_sets_the_recall() {
+    let (fleet, clock) = fleet_at(tuesday_noon()).await;
+    let (_, staff, _) = clinic(&fleet, "auto-c").await;
+    let booking = book(&fleet, "auto-c", "wix-auto-c-1", "0412 333 444", friday_ten()).await;
+    let detail = fleet.contact_by_phone(&staff, "+61412333444").await;
+    let kim = detail["contact"]["id"].as_str().unwrap().to_owned();
+    until_texted(&fleet, &staff, &kim, "booking_confirmation").await;
+
+    // Friday, after the appointment.
+    clock.advance(chrono::Duration::hours(71));
+    let (status, answer) = fleet
+        .api_send(
+            Method::POST,
+            &staff,
+            &format!("/api/bookings/{booking}/outcome"),
+            Some(&json!({"outcome": "attended"})),
+            &[("idempotency-key", "attended-c")],
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    until_texted(&fleet, &staff, &kim, "thank_you_attended").await;
+    until_stage(&fleet, &staff, &kim, "attended").await;
+    let now = tuesday_noon() + chrono::Duration::hours(71);
+    let review = until_task(&fleet, &staff, &kim, "review_request").await;
+    assert_eq!(
+        review["due_datetime"],
+        (now + chrono::Duration::days(1)).timestamp(),
+        "{review}"
+    );
+    let referral = until_task(&fleet, &staff, &kim, "referral_invite").await;
+    assert_eq!(
+        referral["due_datetime"],
+        (now + chrono::Duration::days(3)).timestamp(),
+        "{referral}"
+    );
+
+    let recall = fleet
+        .until_some(Duration::from_secs(30), "the recall is set", || async {
+            let (status, body) = fleet.api_get(&staff, &format!("/api/contacts/{kim}/recall")).await;
+            (status == 200).then_some(body)
+        })
+        .await;
+    let due_on = recall["recall"]["due_on"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{recall}"))
+        .to_owned();
+    assert!(due_on.starts_with("2027-03-1"), "a year after the visit: {recall}");
+
+    // The day after the recall date, mid-morning in Sydney.
+    let due = chrono::NaiveDate::parse_from_str(&due_on, "%Y-%m-%d").unwrap();
+    let next_morning = Utc.from_utc_datetime(&due.succ_opt().unwrap().and_hms_opt(0, 0, 0).unwrap());
+    clock.advance(next_morning - now);
+    until_texted(&fleet, &staff, &kim, "recall_reminder").await;
+    until_stage(&fleet, &staff, &kim, "recall_due").await;
+    // Checked again an hour later, and the next day: still once.
+    clock.advance(chrono::Duration::days(1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = texts(&fleet, &staff, &kim).await;
+    assert_eq!(
+        sent.iter().filter(|(t, _)| t == "recall_reminder").count(),
+        1,
+        "{sent:?}"
+    );
+    fleet.teardown().await;
+}
+
+/// Pipeline A: a form lead is welcomed and (texted) contacted; silent for
+/// four hours, the hourly check sends the follow-up and queues a call.
+#[tokio::test]
+async fn a_silent_lead_is_followed_up_after_four_hours() {
+    let (fleet, clock) = fleet_at(tuesday_noon()).await;
+    let (_, staff, _) = clinic(&fleet, "auto-d").await;
+    let form = "name=Lee+Park&phone=0412+555+777&intent=mole+check&utm_source=facebook&utm_medium=paid";
+    let (status, answer, _) = fleet
+        .post_ingest("/webhooks/forms/auto-d", FORM, form.as_bytes().to_vec(), &[])
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let lead = fleet
+        .until_some(Duration::from_secs(30), "the lead is visible", || async {
+            let (_, body) = fleet.api_get(&staff, "/api/contacts?phone=%2B61412555777").await;
+            body["contacts"][0]["id"].as_str().map(str::to_owned)
+        })
+        .await;
+    until_texted(&fleet, &staff, &lead, "welcome_lead").await;
+    until_stage(&fleet, &staff, &lead, "contacted").await;
+
+    clock.advance(chrono::Duration::hours(4) + chrono::Duration::minutes(1));
+    until_texted(&fleet, &staff, &lead, "follow_up_no_response").await;
+    until_task(&fleet, &staff, &lead, "call").await;
+    clock.advance(chrono::Duration::hours(1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = texts(&fleet, &staff, &lead).await;
+    assert_eq!(
+        sent.iter().filter(|(t, _)| t == "follow_up_no_response").count(),
+        1,
+        "{sent:?}"
+    );
+    fleet.teardown().await;
+}
+
+/// The queue as spec 000 shows it, working a task, and the rules: a typo
+/// refused by its path, a new version, a dry run that changes nothing.
+#[tokio::test]
+async fn staff_work_the_queue_and_admins_edit_the_rules() {
+    let (fleet, _clock) = fleet_at(tuesday_noon()).await;
+    let (org, staff, admin) = clinic(&fleet, "auto-e").await;
+    book(&fleet, "auto-e", "wix-auto-e-1", "0412 999 888", friday_ten()).await;
+    let detail = fleet.contact_by_phone(&staff, "+61412999888").await;
+    let ann = detail["contact"]["id"].as_str().unwrap().to_owned();
+    let task = until_task(&fleet, &staff, &ann, "welcome_call").await;
+    let id = task["id"].as_str().unwrap();
+
+    let (status, queue) = fleet.api_get(&staff, "/api/tasks?timeframe=all").await;
+    assert_eq!(status, 200, "{queue}");
+    assert!(queue["counts"]["today"].as_u64().is_some(), "{queue}");
+    assert!(
+        queue["tasks"].as_array().unwrap().iter().any(|t| t["id"] == id),
+        "mine: {queue}"
+    );
+
+    let readonly = fleet.user_token(org, "readonly@auto-e.example", "readonly").await;
+    let (status, _, _) = fleet
+        .api_post(
+            Some(&readonly),
+            &format!("/api/tasks/{id}/complete"),
+            &json!({"outcome": "success"}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, problem, _) = fleet
+        .api_post(
+            Some(&staff),
+            &format!("/api/tasks/{id}/complete"),
+            &json!({"outcome": "sorted"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "outcome", "{problem}");
+    let (status, done) = fleet
+        .api_send(
+            Method::POST,
+            &staff,
+            &format!("/api/tasks/{id}/complete"),
+            Some(&json!({"notes": "Called, all good", "outcome": "success"})),
+            &[("idempotency-key", "complete-e")],
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["success"], true);
+    assert_eq!(done["task"]["status"], "completed");
+    assert_eq!(done["task"]["completed_at"], tuesday_noon().timestamp(), "{done}");
+    assert_eq!(done["task"]["outcome"], "success");
+
+    // Rules: a typo is refused by its JSON path; a change is a new version.
+    let (status, problem, _) = fleet
+        .api_post(
+            Some(&admin),
+            "/api/automation/rules",
+            &json!({"id": "vip_welcome", "name": "VIP welcome", "trigger": "booking_created",
+                    "actions": [{"type": "send_sms", "template": "welcom_lead"}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "actions[0].template", "{problem}");
+    let (status, created, _) = fleet
+        .api_post(
+            Some(&admin),
+            "/api/automation/rules",
+            &json!({"id": "vip_welcome", "name": "VIP welcome", "trigger": "booking_created",
+                    "conditions": {"warmness": {"gte": 90}},
+                    "actions": [{"type": "create_task", "task_type": "call", "priority": "high"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["rule"]["id"], "rule_vip_welcome");
+    assert_eq!(created["rule"]["version"], 1);
+    let (status, staff_try, _) = fleet
+        .api_post(Some(&staff), "/api/automation/rules", &json!({"id": "x", "name": "x"}))
+        .await;
+    assert_eq!(status, 403, "{staff_try}");
+    let (status, updated) = fleet
+        .api_send(
+            Method::PUT,
+            &admin,
+            "/api/automation/rules/rule_vip_welcome",
+            Some(&json!({"name": "VIP welcome", "trigger": "booking_created",
+                         "conditions": {"warmness": {"gte": 0}},
+                         "actions": [{"type": "create_task", "task_type": "call", "priority": "high"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["rule"]["version"], 2);
+
+    // A dry run of the new version against Ann's past: it would fire on
+    // her booking, and nothing is made.
+    let before = tasks_of(&fleet, &staff, &ann, "open").await.len();
+    let (status, tried, _) = fleet
+        .api_post(
+            Some(&admin),
+            "/api/automation/dry-run",
+            &json!({"contact_id": ann, "rule_id": "rule_vip_welcome"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tried}");
+    let runs = tried["runs"].as_array().unwrap();
+    assert!(
+        runs.iter().any(|r| r["matched"] == true && r["rule_version"] == 2),
+        "{tried}"
+    );
+    assert_eq!(tasks_of(&fleet, &staff, &ann, "open").await.len(), before);
+
+    let (status, listed) = fleet
+        .api_get(&staff, "/api/automation/rules?trigger=booking_created")
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let ids: Vec<&str> = listed["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"rule_on_booking_created") && ids.contains(&"rule_vip_welcome"),
+        "{ids:?}"
+    );
+    fleet.teardown().await;
+}
+
+/// The queue sorts in SQL by the same formula the API shows: the two agree
+/// on every task type, urgency, lateness and warmness, rounding included.
+#[tokio::test]
+async fn the_database_scores_tasks_as_the_api_does() {
+    use attend_automation::priority::{Inputs, SQL, score};
+    let fleet = TestFleet::start_with(Options {
+        services: vec![ServiceName::Automation],
+        ..Options::default()
+    })
+    .await;
+    let mut db = fleet.admin().await;
+    let query = format!(
+        "select {SQL} from (select $2::text as scored_type, $3::uuid as booking_id, $4::timestamptz as due_at) t,
+                 (select $5::text as urgency_level) b, (select $6::int as warmness) c"
+    );
+    let now = tuesday_noon();
+    let types = [
+        "rescue_call",
+        "call_hot_lead",
+        "no_show_followup",
+        "confirmation_call",
+        "welcome_call",
+        "recall_call",
+        "review_request",
+        "referral_invite",
+        "call",
+    ];
+    let urgencies = [None, Some("high"), Some("medium"), Some("low")];
+    let late_minutes = [-120, 0, 1, 59, 60, 61, 179, 300, 301, 6_000];
+    let warmth = [0, 1, 49, 50, 51, 84, 85, 100];
+    let mut checked = 0;
+    for kind in types {
+        for urgency in urgencies {
+            for late in late_minutes {
+                for warmness in warmth {
+                    let due_at = now - chrono::Duration::minutes(late);
+                    let booking = urgency.map(|_| uuid::Uuid::nil());
+                    let in_sql: i32 = sqlx::query_scalar(&query)
+                        .bind(now)
+                        .bind(kind)
+                        .bind(booking)
+                        .bind(due_at)
+                        .bind(urgency)
+                        .bind(warmness)
+                        .fetch_one(&mut db)
+                        .await
+                        .unwrap();
+                    let in_rust = score(
+                        Inputs {
+                            scored_type: kind,
+                            urgency,
+                            due_at,
+                            warmness,
+                        },
+                        now,
+                    );
+                    assert_eq!(
+                        in_sql, in_rust,
+                        "{kind} {urgency:?} {late} min late, warmness {warmness}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 9 * 4 * 10 * 8);
+    fleet.teardown().await;
+}
