@@ -175,14 +175,19 @@ async fn reply(fleet: &TestFleet, slug: &str, from: &str, body: &str, id: &str) 
 }
 
 /// Pipeline B end to end: a Wix booking three days ahead is confirmed by
-/// text at once, a new patient gets a welcome call, and the 48-, 24- and
-/// 2-hour reminders go at their times, each once, even with automation
-/// restarted in between; a "Y" to a reminder confirms the booking.
+/// text at once and a new patient gets a welcome call, each once although
+/// automation is killed as the booking arrives; the 48- and 24-hour
+/// reminders go at their times; no "Y" four hours after the 24-hour one
+/// makes a confirmation call, and a "Y" then confirms the booking, cancels
+/// that call and adds 10 to warmness; the 2-hour reminder still goes.
 #[tokio::test]
 async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
     let (mut fleet, clock) = fleet_at(tuesday_noon()).await;
     let (_, staff, _) = clinic(&fleet, "auto-a").await;
     let booking = book(&fleet, "auto-a", "wix-auto-a-1", "0412 345 678", friday_ten()).await;
+    // Killed while the booking's rules run (or about to), then restarted.
+    fleet.fleet.kill(ServiceName::Automation).await.unwrap();
+    fleet.fleet.restart(ServiceName::Automation).await.unwrap();
     let detail = fleet.contact_by_phone(&staff, "+61412345678").await;
     let jane = detail["contact"]["id"].as_str().unwrap().to_owned();
 
@@ -201,6 +206,7 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
         "{welcome}"
     );
     assert_eq!(welcome["rule_id"], "rule_on_booking_created", "{welcome}");
+    assert!(welcome["run_id"].is_string(), "{welcome}");
     let detail = until_stage(&fleet, &staff, &jane, "booking_confirmed").await;
     assert_eq!(detail["contact"]["current_pipeline"], "pre_appointment");
     assert!(
@@ -212,14 +218,18 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
         "the contact shows its tasks: {detail}"
     );
 
-    // A restart loses nothing that is scheduled.
-    fleet.fleet.kill(ServiceName::Automation).await.unwrap();
-    fleet.fleet.restart(ServiceName::Automation).await.unwrap();
-
     // 48 hours before: Wednesday 10:00.
     clock.advance(chrono::Duration::hours(22) + chrono::Duration::minutes(1));
     until_texted(&fleet, &staff, &jane, "reminder_48hr").await;
     until_stage(&fleet, &staff, &jane, "reminded").await;
+    // 24 hours before, and four hours on without a reply: a confirmation call.
+    clock.advance(chrono::Duration::hours(24));
+    until_texted(&fleet, &staff, &jane, "reminder_24hr").await;
+    clock.advance(chrono::Duration::hours(4));
+    let call = until_task(&fleet, &staff, &jane, "confirmation_call").await;
+    let warmness = contact(&fleet, &staff, &jane).await["contact"]["warmness_score"]
+        .as_i64()
+        .unwrap();
 
     reply(&fleet, "auto-a", "+61412345678", "Y", "IN-auto-a-1").await;
     until_stage(&fleet, &staff, &jane, "confirmed").await;
@@ -229,17 +239,28 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
             (b["booking"]["status"] == "confirmed").then_some(())
         })
         .await;
-    fleet
+    let after = fleet
         .until_some(Duration::from_secs(30), "the reply is on the timeline", || async {
-            let types = touchpoint_types(&contact(&fleet, &staff, &jane).await);
-            types.contains(&"booking_confirmed_reply".to_owned()).then_some(())
+            let detail = contact(&fleet, &staff, &jane).await;
+            touchpoint_types(&detail)
+                .contains(&"booking_confirmed_reply".to_owned())
+                .then_some(detail)
         })
         .await;
+    let cancelled = tasks_of(&fleet, &staff, &jane, "cancelled").await;
+    assert!(
+        cancelled.iter().any(|t| t["id"] == call["id"]),
+        "the call is cancelled: {cancelled:?}"
+    );
+    let breakdown = after["contact"]["warmness_breakdown"].to_string();
+    assert!(breakdown.contains("Confirmed appointment"), "{breakdown}");
+    assert!(
+        after["contact"]["warmness_score"].as_i64().unwrap() >= (warmness + 10).min(100),
+        "{warmness} → {after}"
+    );
 
-    // 24 hours before, then 2 hours before.
-    clock.advance(chrono::Duration::hours(24));
-    until_texted(&fleet, &staff, &jane, "reminder_24hr").await;
-    clock.advance(chrono::Duration::hours(22));
+    // 2 hours before: Friday 08:00.
+    clock.advance(chrono::Duration::hours(18));
     until_texted(&fleet, &staff, &jane, "reminder_2hr").await;
 
     let sent = texts(&fleet, &staff, &jane).await;
@@ -250,9 +271,8 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
             "{template} once: {sent:?}"
         );
     }
-    // Confirmed, so the 24-hour reminder's confirmation call was skipped.
-    let calls = tasks_of(&fleet, &staff, &jane, "open").await;
-    assert!(!calls.iter().any(|t| t["type"] == "confirmation_call"), "{calls:?}");
+    let all: Vec<Value> = [tasks_of(&fleet, &staff, &jane, "open").await, cancelled].concat();
+    assert_eq!(all.iter().filter(|t| t["type"] == "welcome_call").count(), 1, "{all:?}");
 
     // Why: the booking rule's run, each action with what it did.
     let (status, runs) = fleet.api_get(&staff, &format!("/api/contacts/{jane}/automation")).await;
@@ -264,6 +284,7 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
         .find(|r| r["rule_id"] == "rule_on_booking_created")
         .unwrap_or_else(|| panic!("{runs}"));
     assert_eq!(run["matched"], true);
+    assert_eq!(run["rule_version"], 1);
     assert!(
         run["actions"]
             .as_array()
@@ -272,20 +293,55 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
             .all(|a| a["status"] == "done" || a["status"] == "skipped"),
         "{run}"
     );
-    let skipped = runs["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule_id"] == "rule_on_reminder_sent" && r["actions"][1]["status"] == "skipped")
-        .unwrap_or_else(|| panic!("a skipped confirmation call: {runs}"));
-    assert!(
-        skipped["actions"][1]["conditions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["passed"] == false),
-        "{skipped}"
+    fleet.teardown().await;
+}
+
+/// A rescheduled booking: its reminders follow the new time, and the
+/// patient is sent the confirmation again, with the new time.
+#[tokio::test]
+async fn a_rescheduled_booking_moves_its_reminders() {
+    let (fleet, clock) = fleet_at(tuesday_noon()).await;
+    let (_, staff, _) = clinic(&fleet, "auto-f").await;
+    book(&fleet, "auto-f", "wix-auto-f-1", "0412 777 888", friday_ten()).await;
+    let detail = fleet.contact_by_phone(&staff, "+61412777888").await;
+    let ben = detail["contact"]["id"].as_str().unwrap().to_owned();
+    until_texted(&fleet, &staff, &ben, "booking_confirmation").await;
+
+    // Moved a day later: Saturday 10:00.
+    let saturday = friday_ten() + chrono::Duration::days(1);
+    let claims = wix_action_claims(
+        "wix-auto-f",
+        "rescheduled",
+        "evt-move-f",
+        "wix-auto-f-1",
+        "CONFIRMED",
+        saturday,
+        Utc::now(),
     );
+    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    assert_eq!(status, 200, "{answer}");
+    fleet
+        .until_some(Duration::from_secs(30), "the new time is confirmed by text", || async {
+            let sent = texts(&fleet, &staff, &ben).await;
+            (sent
+                .iter()
+                .filter(|(t, s)| t == "booking_confirmation" && s == "sent")
+                .count()
+                == 2)
+                .then_some(())
+        })
+        .await;
+
+    // Wednesday 10:00 was 48 hours before the old time: nothing now.
+    clock.advance(chrono::Duration::hours(22) + chrono::Duration::minutes(1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = texts(&fleet, &staff, &ben).await;
+    assert!(!sent.iter().any(|(t, _)| t.starts_with("reminder_")), "{sent:?}");
+    // Thursday 10:00 is 48 hours before the new one.
+    clock.advance(chrono::Duration::hours(24));
+    until_texted(&fleet, &staff, &ben, "reminder_48hr").await;
+    let sent = texts(&fleet, &staff, &ben).await;
+    assert_eq!(sent.iter().filter(|(t, _)| t == "reminder_48hr").count(), 1, "{sent:?}");
     fleet.teardown().await;
 }
 
@@ -434,6 +490,10 @@ async fn a_silent_lead_is_followed_up_after_four_hours() {
         .await;
     until_texted(&fleet, &staff, &lead, "welcome_lead").await;
     until_stage(&fleet, &staff, &lead, "contacted").await;
+    // Not a hot lead (warmness under 70): an SMS follow-up task, not a call.
+    let detail = contact(&fleet, &staff, &lead).await;
+    assert!(detail["contact"]["warmness_score"].as_i64().unwrap() < 70, "{detail}");
+    until_task(&fleet, &staff, &lead, "sms_followup").await;
 
     clock.advance(chrono::Duration::hours(4) + chrono::Duration::minutes(1));
     until_texted(&fleet, &staff, &lead, "follow_up_no_response").await;
@@ -549,8 +609,8 @@ async fn staff_work_the_queue_and_admins_edit_the_rules() {
     let (status, tried, _) = fleet
         .api_post(
             Some(&admin),
-            "/api/automation/dry-run",
-            &json!({"contact_id": ann, "rule_id": "rule_vip_welcome"}),
+            "/api/automation/rules/rule_vip_welcome/dry-run",
+            &json!({"contact_id": ann}),
         )
         .await;
     assert_eq!(status, 200, "{tried}");
@@ -560,6 +620,22 @@ async fn staff_work_the_queue_and_admins_edit_the_rules() {
         "{tried}"
     );
     assert_eq!(tasks_of(&fleet, &staff, &ann, "open").await.len(), before);
+    // A draft: its conditions fail on her, and say what they saw.
+    let (status, tried, _) = fleet
+        .api_post(
+            Some(&admin),
+            "/api/automation/rules/rule_vip_welcome/dry-run",
+            &json!({"contact_id": ann, "definition": {"name": "Draft", "trigger": "booking_created",
+                    "conditions": {"warmness": {"gte": 101}},
+                    "actions": [{"type": "create_task", "task_type": "call"}]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tried}");
+    let run = &tried["runs"][0];
+    assert_eq!(run["matched"], false, "{tried}");
+    assert_eq!(run["conditions"][0]["field"], "warmness", "{tried}");
+    assert_eq!(run["conditions"][0]["passed"], false, "{tried}");
+    assert!(run["conditions"][0]["seen"].is_number(), "{tried}");
 
     let (status, listed) = fleet
         .api_get(&staff, "/api/automation/rules?trigger=booking_created")

@@ -39,6 +39,17 @@ struct Subject {
     epoch: String,
 }
 
+/// The periods `now` falls in on the organisation's clock: its local hour
+/// (with the offset, so the hour repeated when daylight saving ends is a
+/// period of its own), and its local day once it is past [`DAILY_AT`].
+fn periods(now: DateTime<Utc>, zone: chrono_tz::Tz) -> (String, Option<String>) {
+    let local = now.with_timezone(&zone);
+    let hour = local.format("%Y-%m-%dT%H%:z").to_string();
+    let daily_at = NaiveTime::from_hms_opt(DAILY_AT.0, DAILY_AT.1, 0).unwrap_or(NaiveTime::MIN);
+    let day = (local.time() >= daily_at).then(|| local.format("%Y-%m-%d").to_string());
+    (hour, day)
+}
+
 /// The organisations, asked of identity at most once a minute.
 #[derive(Default)]
 pub(crate) struct OrgList(Mutex<Option<(Instant, Vec<OrgId>)>>);
@@ -50,13 +61,10 @@ impl Engine {
     pub async fn periodic_checks(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
         for org_id in self.org_ids().await? {
             let org = self.orgs.get(org_id).await?;
-            let local = now.with_timezone(&org.time_zone);
-            self.check(&org, Schedule::Hourly, &local.format("%Y-%m-%dT%H").to_string(), now)
-                .await?;
-            let daily_at = NaiveTime::from_hms_opt(DAILY_AT.0, DAILY_AT.1, 0).unwrap_or(NaiveTime::MIN);
-            if local.time() >= daily_at {
-                self.check(&org, Schedule::Daily, &local.format("%Y-%m-%d").to_string(), now)
-                    .await?;
+            let (hour, day) = periods(now, org.time_zone);
+            self.check(&org, Schedule::Hourly, &hour, now).await?;
+            if let Some(day) = day {
+                self.check(&org, Schedule::Daily, &day, now).await?;
             }
         }
         Ok(())
@@ -218,5 +226,47 @@ impl Engine {
             }
         }
         Ok(subjects)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    const SYDNEY: chrono_tz::Tz = chrono_tz::Australia::Sydney;
+
+    #[test]
+    fn the_day_starts_at_nine_local_across_both_sydney_transitions() {
+        // Sunday 5 April 2026, after daylight saving ends: 09:00 AEST is 23:00 UTC the day before.
+        assert_eq!(periods(utc(2026, 4, 4, 22, 59), SYDNEY).1, None);
+        assert_eq!(periods(utc(2026, 4, 4, 23, 0), SYDNEY).1.as_deref(), Some("2026-04-05"));
+        // Sunday 4 October 2026, after it starts: 09:00 AEDT is 22:00 UTC the day before.
+        assert_eq!(periods(utc(2026, 10, 3, 21, 59), SYDNEY).1, None);
+        assert_eq!(
+            periods(utc(2026, 10, 3, 22, 0), SYDNEY).1.as_deref(),
+            Some("2026-10-04")
+        );
+    }
+
+    #[test]
+    fn every_hour_is_checked_once_even_the_repeated_one() {
+        // 02:00-03:00 happens twice on 5 April 2026 (AEDT, then AEST): two periods.
+        let first = periods(utc(2026, 4, 4, 15, 30), SYDNEY).0;
+        let second = periods(utc(2026, 4, 4, 16, 30), SYDNEY).0;
+        assert_eq!(first, "2026-04-05T02+11:00");
+        assert_eq!(second, "2026-04-05T02+10:00");
+        // 02:00-03:00 never happens on 4 October 2026: 01:59 AEST, then 03:00 AEDT.
+        assert_eq!(periods(utc(2026, 10, 3, 15, 59), SYDNEY).0, "2026-10-04T01+10:00");
+        assert_eq!(periods(utc(2026, 10, 3, 16, 0), SYDNEY).0, "2026-10-04T03+11:00");
+        // Within an hour, one period.
+        assert_eq!(
+            periods(utc(2026, 3, 10, 1, 0), SYDNEY).0,
+            periods(utc(2026, 3, 10, 1, 59), SYDNEY).0
+        );
     }
 }

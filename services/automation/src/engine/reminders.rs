@@ -189,6 +189,35 @@ mod tests {
     }
 
     #[test]
+    fn reminders_are_elapsed_hours_across_both_sydney_transitions() {
+        use chrono::TimeZone;
+        let sydney = chrono_tz::Australia::Sydney;
+        // Monday 6 April 2026, 10:00 AEST; daylight saving ended on the Sunday.
+        let monday = sydney
+            .with_ymd_and_hms(2026, 4, 6, 10, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let (plans, _) = plan_for(monday, &specs(), monday - chrono::Duration::days(5));
+        let local: Vec<_> = plans
+            .iter()
+            .map(|p| p.fire_at.with_timezone(&sydney).format("%a %H:%M %Z").to_string())
+            .collect();
+        // 48 elapsed hours before is Saturday 11:00 on the summer clock.
+        assert_eq!(local, ["Sat 11:00 AEDT", "Sun 10:00 AEST", "Mon 08:00 AEST"]);
+        // Monday 5 October 2026, 10:00 AEDT; it began on the Sunday.
+        let monday = sydney
+            .with_ymd_and_hms(2026, 10, 5, 10, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let (plans, _) = plan_for(monday, &specs(), monday - chrono::Duration::days(5));
+        let local: Vec<_> = plans
+            .iter()
+            .map(|p| p.fire_at.with_timezone(&sydney).format("%a %H:%M %Z").to_string())
+            .collect();
+        assert_eq!(local, ["Sat 09:00 AEST", "Sun 10:00 AEDT", "Mon 08:00 AEDT"]);
+    }
+
+    #[test]
     fn a_booking_made_thirty_hours_ahead_gets_only_those_still_to_come() {
         let (plans, notes) = plan_for(at(30), &specs(), at(0));
         let templates: Vec<_> = plans.iter().map(|p| p.template.as_str()).collect();

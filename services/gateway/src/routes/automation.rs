@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/automation/rules/{id}", get(show).put(update))
         .route("/api/automation/rules/{id}/activate", post(activate))
         .route("/api/automation/rules/{id}/deactivate", post(deactivate))
-        .route("/api/automation/dry-run", post(dry_run))
+        .route("/api/automation/rules/{id}/dry-run", post(dry_run))
         .route("/api/contacts/{id}/automation", get(runs))
 }
 
@@ -235,16 +235,16 @@ async fn deactivate(
 #[serde(deny_unknown_fields)]
 struct DryRun {
     contact_id: String,
-    /// A saved rule (its current version)...
-    #[serde(default)]
-    rule_id: String,
-    /// ...or a draft definition.
+    /// A draft to try instead of the rule's current version.
     definition: Option<Map<String, Value>>,
 }
 
+/// `POST /api/automation/rules/{id}/dry-run`: the rule (or the draft in
+/// the body) against the contact's past events; nothing changes.
 async fn dry_run(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
+    PathParam(id): PathParam,
     JsonBody(body): JsonBody<DryRun>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::SettingsManage)?;
@@ -254,7 +254,7 @@ async fn dry_run(
         .clone()
         .dry_run(request(
             pb::DryRunRequest {
-                rule_id: body.rule_id,
+                rule_id: id,
                 definition_json: body.definition.as_ref().map(definition_text).unwrap_or_default(),
                 contact_id: contact.uuid().to_string(),
             },
