@@ -5,6 +5,8 @@ pub mod auth;
 pub mod bookings;
 pub mod consents;
 pub mod contacts;
+pub mod pipelines;
+pub mod recalls;
 pub mod settings;
 pub mod sms;
 
