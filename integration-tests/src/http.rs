@@ -8,6 +8,26 @@ use serde_json::{Value, json};
 
 use crate::TestFleet;
 
+/// Touchpoint types automation's rules add after an event (a move along
+/// the pipelines, the texts they send), not the event itself. A test of
+/// what an event records leaves them out: when they land depends on the
+/// rules' timing and on the clinic's quiet hours.
+pub const BY_RULES: [&str; 4] = ["stage_changed", "sms_sent", "sms_delivered", "sms_failed"];
+
+/// The touchpoints of a contact's detail (newest first) that the events
+/// themselves recorded: all but [`BY_RULES`].
+pub fn event_touchpoints(detail: &Value) -> Vec<Value> {
+    detail["touchpoints"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|t| !BY_RULES.iter().any(|r| t["type"] == *r))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The touchpoint types of a contact's detail, as the API lists them.
 pub fn touchpoint_types(detail: &Value) -> Vec<String> {
     detail["touchpoints"]

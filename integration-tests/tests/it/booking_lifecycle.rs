@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use attend_integration_tests::http::event_touchpoints;
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_action_claims, wix_created_claims, wix_jwt};
 use chrono::{DateTime, Duration as Span, Utc};
 use reqwest::Method;
@@ -183,15 +184,11 @@ async fn an_outcome_is_recorded_once_and_a_correction_to_attended_makes_a_patien
     let detail = fleet
         .until_some(Duration::from_secs(20), "the timeline has the outcomes", || async {
             let (_, body) = fleet.api_get(&token, &contact_path).await;
-            (body["touchpoints"].as_array().map_or(0, Vec::len) == 4).then_some(body)
+            (event_touchpoints(&body).len() == 4).then_some(body)
         })
         .await;
-    let mut types: Vec<&str> = detail["touchpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["type"].as_str().unwrap())
-        .collect();
+    let touchpoints = event_touchpoints(&detail);
+    let mut types: Vec<&str> = touchpoints.iter().map(|t| t["type"].as_str().unwrap()).collect();
     types.sort_unstable();
     assert_eq!(
         types,

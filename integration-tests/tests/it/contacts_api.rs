@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use attend_integration_tests::http::event_touchpoints;
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
 use attend_kit::ids::OrgId;
 use reqwest::Method;
@@ -544,7 +545,8 @@ async fn duplicates_are_merged_and_the_merge_undone() {
     let merge = &merged["merge"];
     let merge_id = merge["id"].as_str().unwrap().to_owned();
     assert!(merge_id.starts_with("merge_"));
-    assert_eq!(merge["moved_touchpoints"], 1);
+    // The booking's touchpoint, and whatever the rules had added by then.
+    assert!(merge["moved_touchpoints"].as_u64().unwrap() >= 1, "{merge}");
     assert_eq!(merge["survivor"]["source"], "Wix", "the earliest record's first touch");
     assert_eq!(merge["merged"]["merged_into"], survivor.as_str());
 
@@ -556,12 +558,8 @@ async fn duplicates_are_merged_and_the_merge_undone() {
         })
         .await;
     assert_eq!(detail["bookings"][0]["id"], booking.as_str());
-    let types: HashSet<&str> = detail["touchpoints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["type"].as_str().unwrap())
-        .collect();
+    let touchpoints = event_touchpoints(&detail);
+    let types: HashSet<&str> = touchpoints.iter().map(|t| t["type"].as_str().unwrap()).collect();
     assert_eq!(types, HashSet::from(["booking_created", "lead_created"]));
     let (_, by_old_phone) = fleet.api_get(&token, "/api/contacts?phone=0400555666").await;
     assert_eq!(by_old_phone["contacts"][0]["id"], survivor.as_str());
@@ -600,6 +598,6 @@ async fn duplicates_are_merged_and_the_merge_undone() {
         .await;
     assert_eq!(back["bookings"][0]["id"], booking.as_str());
     assert_eq!(back["contact"]["phone"], "+61400555666");
-    assert_eq!(back["touchpoints"][0]["type"], "booking_created");
+    assert_eq!(event_touchpoints(&back)[0]["type"], "booking_created");
     fleet.teardown().await;
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use attend_ingest::signature::{TwilioToken, form_pairs};
+use attend_integration_tests::http::event_touchpoints;
 use attend_integration_tests::{Options, TWILIO_AUTH_TOKEN, TestFleet};
 use serde_json::{Value, json};
 
@@ -11,7 +12,8 @@ const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Waits for the contact with this phone and its timeline to have `n`
-/// touchpoints; returns the contact detail.
+/// touchpoints of the events' own (the rules' moves and texts aside);
+/// returns the contact detail.
 async fn contact_with(fleet: &TestFleet, token: &str, phone: &str, n: usize) -> Value {
     let path = format!("/api/contacts?phone={}", phone.replace('+', "%2B"));
     fleet
@@ -19,15 +21,13 @@ async fn contact_with(fleet: &TestFleet, token: &str, phone: &str, n: usize) -> 
             let (_, found) = fleet.api_get(token, &path).await;
             let id = found["contacts"][0]["id"].as_str()?.to_owned();
             let (_, detail) = fleet.api_get(token, &format!("/api/contacts/{id}")).await;
-            (detail["touchpoints"].as_array()?.len() == n).then_some(detail)
+            (event_touchpoints(&detail).len() == n).then_some(detail)
         })
         .await
 }
 
 fn types(detail: &Value) -> Vec<String> {
-    let mut types: Vec<String> = detail["touchpoints"]
-        .as_array()
-        .unwrap()
+    let mut types: Vec<String> = event_touchpoints(detail)
         .iter()
         .map(|t| t["type"].as_str().unwrap().to_owned())
         .collect();

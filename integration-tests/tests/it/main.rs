@@ -17,6 +17,8 @@ mod hostile;
 mod intake_flow;
 mod isolation;
 mod ops;
+mod pipelines;
+mod recalls;
 mod refusals;
 mod restart;
 mod security;

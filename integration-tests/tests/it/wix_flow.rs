@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use attend_integration_tests::http::event_touchpoints;
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, seed_booking, wix_created_claims, wix_jwt};
 
 /// A Wix Bookings v2 "booking created" webhook, as Wix sends it (a JWT
@@ -46,13 +47,14 @@ async fn a_wix_jwt_booking_becomes_a_contact_with_its_booking_and_touchpoint() {
     assert!(bookings[0]["appointment_datetime"].is_i64());
     assert_eq!(bookings[0]["first_touch_attribution"], "Wix");
 
-    let touchpoints = detail["touchpoints"].as_array().unwrap();
+    let touchpoints = event_touchpoints(&detail);
     assert_eq!(touchpoints.len(), 1);
     assert_eq!(touchpoints[0]["type"], "booking_created");
     assert_eq!(touchpoints[0]["source"], "Wix");
     assert_eq!(touchpoints[0]["details"]["booking_id"], booking_id.as_str());
     assert!(touchpoints[0]["timestamp"].is_i64());
-    assert_eq!(detail["tasks"], serde_json::json!([]));
+    // The rules' own work (the welcome call) is automation's to test.
+    assert!(detail["tasks"].is_array());
     fleet.teardown().await;
 }
 
@@ -112,7 +114,12 @@ async fn ten_deliveries_of_one_webhook_have_one_effect() {
     assert_eq!(fleet.count("select count(*) from ingest.event_log").await, 1);
     assert_eq!(fleet.count("select count(*) from contact.contacts").await, 1);
     assert_eq!(fleet.count("select count(*) from booking.bookings").await, 1);
-    assert_eq!(fleet.count("select count(*) from contact.touchpoints").await, 1);
+    assert_eq!(
+        fleet
+            .count("select count(*) from contact.touchpoints where type = 'booking_created'")
+            .await,
+        1
+    );
     fleet.teardown().await;
 }
 
@@ -137,7 +144,10 @@ async fn a_second_booking_by_the_same_phone_matches_the_same_contact() {
     assert_eq!(fleet.count("select count(*) from contact.contacts").await, 1);
     fleet
         .eventually(Duration::from_secs(10), "both touchpoints are in", || async {
-            fleet.count("select count(*) from contact.touchpoints").await == 2
+            fleet
+                .count("select count(*) from contact.touchpoints where type = 'booking_created'")
+                .await
+                == 2
         })
         .await;
     assert!(!detail["bookings"].as_array().unwrap().is_empty());

@@ -1,6 +1,7 @@
 //! `BookingService` over gRPC: the tonic adapter only. Each call reads its
 //! caller (and idempotency key) and hands the request to its feature:
-//! [`crate::bookings`], [`crate::outcomes`], [`crate::service_types`].
+//! [`crate::bookings`], [`crate::outcomes`], [`crate::confirmations`],
+//! [`crate::service_types`], [`crate::recalls`].
 
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::db::Db;
@@ -57,6 +58,40 @@ impl BookingService for Api {
         let caller = Caller::of(&request)?;
         Ok(Response::new(
             self.set_service_type(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn confirm_booking(&self, request: Request<pb::ConfirmBookingRequest>) -> Reply<pb::Booking> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        Ok(Response::new(
+            self.confirm_booking(caller, key, request.into_inner()).await?,
+        ))
+    }
+
+    async fn set_recall(&self, request: Request<pb::SetRecallRequest>) -> Reply<pb::Recall> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        Ok(Response::new(self.set_recall(caller, key, request.into_inner()).await?))
+    }
+
+    async fn get_recall(&self, request: Request<pb::GetRecallRequest>) -> Reply<pb::Recall> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.get_recall(caller, request.into_inner()).await?))
+    }
+
+    async fn list_due_recalls(&self, request: Request<pb::ListDueRecallsRequest>) -> Reply<pb::ListDueRecallsResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(
+            self.list_due_recalls(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn close_recall(&self, request: Request<pb::CloseRecallRequest>) -> Reply<pb::Recall> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        Ok(Response::new(
+            self.close_recall(caller, key, request.into_inner()).await?,
         ))
     }
 }

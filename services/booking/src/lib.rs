@@ -4,12 +4,16 @@
 //! # Layout
 //! - [`api`]: `BookingService` over gRPC: the tonic adapter only.
 //! - Features: [`bookings`] (reads and history), [`outcomes`] (attended or
-//!   no-show), [`service_types`] (the practice's classification of each
-//!   service, and re-classifying upcoming bookings).
+//!   no-show), [`confirmations`] (the patient said yes),
+//!   [`service_types`] (the practice's classification of each service,
+//!   and re-classifying upcoming bookings), [`recalls`] (when patients
+//!   are due back).
 //! - [`consumers`]: [`consumers::intake`] turns provider bookings from
 //!   ingest into bookings, matching the contact through the contact
-//!   service; [`consumers::merges`] moves bookings with contact merges.
-//! - [`rules`]: pure rules (statuses, urgency, stale events).
+//!   service (and closes the contact's open recall as booked);
+//!   [`consumers::merges`] moves bookings and recalls with contact merges.
+//! - [`rules`]: pure rules (statuses, urgency, stale events, confirming,
+//!   recall months).
 //! - [`store`]: the SQL, and only there.
 //! - `migrations/`: the `booking` schema.
 //!
@@ -17,8 +21,10 @@
 
 mod api;
 mod bookings;
+mod confirmations;
 mod consumers;
 mod outcomes;
+mod recalls;
 mod rules;
 mod service_types;
 mod store;
@@ -59,7 +65,7 @@ impl Startable for Booking {
             )?;
             ctx.consume(
                 merges::SPEC,
-                merges::FollowMerges(merges::Bookings { outbox: ctx.outbox() }),
+                merges::FollowMerges(merges::BookingsAndRecalls { outbox: ctx.outbox() }),
             )?;
             let server = ctx
                 .grpc_server()?

@@ -1,5 +1,6 @@
 //! Booking's rules, pure: the status a provider's report means, the
-//! urgency a service type implies, which events are too old to apply.
+//! urgency a service type implies, which events are too old to apply,
+//! when a booking can be confirmed, and how recalls are read and timed.
 //! No I/O here; the intake consumer and the API apply these.
 
 use attend_proto::ingest::v1::{BookingAction, BookingStatus, PaymentStatus};
@@ -81,9 +82,125 @@ pub(crate) fn static_urgency(u: &str) -> &'static str {
     }
 }
 
+/// What confirming a booking (the patient said yes) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Confirmation {
+    /// Scheduled or rescheduled, still to come: it becomes confirmed.
+    Confirm,
+    /// Confirmed already: nothing changes.
+    Already,
+    /// Why it can't be.
+    Refused(&'static str),
+}
+
+/// Whether a booking with this status, outcome and time can be confirmed now.
+pub(crate) fn confirmation(
+    status: &str,
+    outcome: Option<&str>,
+    appointment_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Confirmation {
+    match status {
+        "confirmed" => Confirmation::Already,
+        "cancelled" => Confirmation::Refused("the booking is cancelled; a cancelled booking can't be confirmed"),
+        _ if outcome.is_some() || appointment_at <= now => {
+            Confirmation::Refused("the appointment has begun; only one still to come can be confirmed")
+        }
+        _ => Confirmation::Confirm,
+    }
+}
+
+/// Longest recall months taken (ten years).
+pub(crate) const MAX_RECALL_MONTHS: i32 = 120;
+
+/// Months until a patient of a service is due back: the service's own
+/// (`own` > 0), else 6 for high risk and 12 for the rest (spec 000's
+/// `calculate_recall_date`).
+pub(crate) fn recall_months(service_type: &str, own: i32) -> i32 {
+    match (own, service_type) {
+        (1.., _) => own,
+        (_, "high_risk") => 6,
+        _ => 12,
+    }
+}
+
+/// How a recall ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecallEnd {
+    /// The contact booked again.
+    Booked,
+    /// Staff closed it.
+    Closed,
+}
+
+impl RecallEnd {
+    pub(crate) fn parse(text: &str) -> Option<RecallEnd> {
+        match text {
+            "booked" => Some(RecallEnd::Booked),
+            "closed" => Some(RecallEnd::Closed),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RecallEnd::Booked => "booked",
+            RecallEnd::Closed => "closed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_standing_appointment_still_to_come_is_confirmed() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let later = now + chrono::Duration::hours(2);
+        let earlier = now - chrono::Duration::minutes(1);
+        assert_eq!(confirmation("scheduled", None, later, now), Confirmation::Confirm);
+        assert_eq!(confirmation("rescheduled", None, later, now), Confirmation::Confirm);
+        assert_eq!(
+            confirmation("confirmed", None, earlier, now),
+            Confirmation::Already,
+            "confirming twice changes nothing"
+        );
+        let Confirmation::Refused(why) = confirmation("cancelled", None, later, now) else {
+            panic!("a cancelled booking stays cancelled");
+        };
+        assert!(why.contains("cancelled"));
+        let Confirmation::Refused(why) = confirmation("scheduled", None, earlier, now) else {
+            panic!("a begun appointment is past confirming");
+        };
+        assert!(why.contains("begun"));
+        assert!(matches!(
+            confirmation("scheduled", Some("no_show"), later, now),
+            Confirmation::Refused(_)
+        ));
+        assert!(matches!(
+            confirmation("scheduled", None, now, now),
+            Confirmation::Refused(_)
+        ));
+    }
+
+    #[test]
+    fn a_recall_is_six_months_for_high_risk_and_twelve_for_the_rest_unless_the_service_says() {
+        assert_eq!(recall_months("high_risk", 0), 6);
+        assert_eq!(recall_months("routine", 0), 12);
+        assert_eq!(recall_months("procedure", 0), 12);
+        assert_eq!(recall_months("unclassified", 0), 12);
+        assert_eq!(recall_months("procedure", 3), 3, "the provider's own follow-up");
+        assert_eq!(recall_months("high_risk", 24), 24);
+    }
+
+    #[test]
+    fn a_recall_ends_booked_or_closed() {
+        for end in [RecallEnd::Booked, RecallEnd::Closed] {
+            assert_eq!(RecallEnd::parse(end.as_str()), Some(end));
+        }
+        assert_eq!(RecallEnd::parse("open"), None, "open is no end");
+    }
 
     #[test]
     fn urgency_follows_the_service_type() {

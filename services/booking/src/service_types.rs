@@ -1,6 +1,7 @@
-//! How the practice classifies each provider's services: the service type
-//! and the urgency it implies. Changing a classification re-classifies
-//! the service's upcoming bookings, each change in their history.
+//! How the practice classifies each provider's services: the service type,
+//! the urgency it implies, and the months until its patients are due back.
+//! Changing a classification re-classifies the service's upcoming
+//! bookings, each change in their history.
 
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
@@ -14,7 +15,7 @@ use attend_kit::{Error, FieldError};
 use attend_proto::booking::v1 as pb;
 
 use crate::api::Api;
-use crate::rules::{default_urgency, static_type, static_urgency};
+use crate::rules::{MAX_RECALL_MONTHS, default_urgency, static_type, static_urgency};
 use crate::store::{self, Change, HistoryEntry};
 
 impl Api {
@@ -25,15 +26,7 @@ impl Api {
         let rows = store::service_types(&mut tx, org).await?;
         tx.commit().await?;
         Ok(pb::ListServiceTypesResponse {
-            mappings: rows
-                .into_iter()
-                .map(|t| pb::ServiceTypeMapping {
-                    provider: t.provider,
-                    external_service_id: t.external_service_id,
-                    service_type: t.service_type,
-                    urgency_level: t.urgency_level,
-                })
-                .collect(),
+            mappings: rows.into_iter().map(mapping_proto).collect(),
         })
     }
 
@@ -70,6 +63,14 @@ impl Api {
                 String::new()
             }
         };
+        if !(0..=MAX_RECALL_MONTHS).contains(&m.recall_months) {
+            problems.push(FieldError::new(
+                "recall_months",
+                format!(
+                    "must be between 1 and {MAX_RECALL_MONTHS}, or 0 for the default (6 for high_risk, 12 for the rest)"
+                ),
+            ));
+        }
         if !problems.is_empty() {
             return Err(Error::Invalid(problems));
         }
@@ -78,6 +79,7 @@ impl Api {
             external_service_id: m.external_service_id.trim().to_owned(),
             service_type,
             urgency_level: urgency,
+            recall_months: m.recall_months,
         };
         let mut tx = self.db.tenant(org).await?;
         let moved = reclassify(&mut tx, org, &self.outbox, &caller, &mapping).await?;
@@ -92,18 +94,25 @@ impl Api {
                 details: serde_json::json!({
                     "service_type": mapping.service_type,
                     "urgency_level": mapping.urgency_level,
+                    "recall_months": mapping.recall_months,
                     "upcoming_bookings_reclassified": moved,
                 }),
             },
         )
         .await?;
         tx.commit().await?;
-        Ok(pb::ServiceTypeMapping {
-            provider: mapping.provider,
-            external_service_id: mapping.external_service_id,
-            service_type: mapping.service_type,
-            urgency_level: mapping.urgency_level,
-        })
+        Ok(mapping_proto(mapping))
+    }
+}
+
+/// A mapping as the API answers it; `recall_months` as set (0: the default).
+fn mapping_proto(t: store::ServiceType) -> pb::ServiceTypeMapping {
+    pb::ServiceTypeMapping {
+        provider: t.provider,
+        external_service_id: t.external_service_id,
+        service_type: t.service_type,
+        urgency_level: t.urgency_level,
+        recall_months: t.recall_months,
     }
 }
 

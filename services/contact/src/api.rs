@@ -1,7 +1,8 @@
 //! `ContactService` over gRPC: the tonic adapter only. Each call reads its
 //! caller (and idempotency key), then hands the request to its feature:
 //! [`crate::contacts`], [`crate::matching`], [`crate::search`],
-//! [`crate::timeline`], [`crate::merge`].
+//! [`crate::timeline`], [`crate::merge`], [`crate::moves`],
+//! [`crate::adjustments`].
 
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::contact_point::Region;
@@ -102,5 +103,31 @@ impl ContactService for Api {
     async fn undo_merge(&self, request: Request<pb::UndoMergeRequest>) -> Reply<pb::Merge> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(self.undo_merge(caller, request.into_inner()).await?))
+    }
+
+    async fn list_pipelines(&self, request: Request<pb::ListPipelinesRequest>) -> Reply<pb::ListPipelinesResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.list_pipelines(caller)?))
+    }
+
+    async fn move_contact(&self, request: Request<pb::MoveContactRequest>) -> Reply<pb::Contact> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        let answer = self.move_contact(caller, key, request.into_inner()).await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn adjust_warmness(&self, request: Request<pb::AdjustWarmnessRequest>) -> Reply<pb::Contact> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        let answer = self.adjust_warmness(caller, key, request.into_inner()).await?;
+        Ok(Response::new(answer))
+    }
+
+    async fn log_touchpoint(&self, request: Request<pb::LogTouchpointRequest>) -> Reply<pb::Touchpoint> {
+        let caller = Caller::of(&request)?;
+        let key = idempotency_key(&request)?;
+        let answer = self.log_touchpoint(caller, key, request.into_inner()).await?;
+        Ok(Response::new(answer))
     }
 }

@@ -18,9 +18,9 @@ use attend_proto::contact::v1 as pb;
 use crate::api::Api;
 use crate::channel;
 use crate::leads::{self, Touch};
-use crate::pipeline;
 use crate::store::{self, ContactRow, NewContact, Patch};
 use crate::warmness::Intent;
+use crate::{moves, pipeline};
 
 impl Api {
     pub(crate) async fn get_contact(&self, caller: Caller, req: pb::GetContactRequest) -> Result<pb::Contact, Error> {
@@ -171,12 +171,7 @@ impl Api {
         let current = store::get_for_update(&mut tx, org, id)
             .await?
             .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
-        if let Some(into) = current.merged_into {
-            return Err(Error::Conflict(format!(
-                "this contact was merged into {}; change that one",
-                ContactId::from(into)
-            )));
-        }
+        not_merged(&current)?;
         patch.stage = stage_change(&current, req.current_pipeline.as_deref(), req.current_stage.as_deref())?;
         let phone = patch
             .phone
@@ -212,6 +207,11 @@ impl Api {
             Err(e) => return Err(e.into()),
         };
         let changed = changed_fields(&current, &row);
+        if changed.contains(&"current_stage") || changed.contains(&"current_pipeline") {
+            // Staff may put a contact in any stage; the edit is a change of
+            // stage like a move, on the timeline and announced.
+            moves::record_change(&self.recorder(), &mut tx, org, &caller, &current, &row, "edited").await?;
+        }
         let row = if patch.intent.is_some() || patch.source.is_some() {
             self.recorder().rescore(&mut tx, org, id, None).await?
         } else {
@@ -236,6 +236,17 @@ impl Api {
         }
         tx.commit().await?;
         Ok(row.into_proto())
+    }
+}
+
+/// A merged contact is changed through the one it was merged into.
+pub(crate) fn not_merged(row: &ContactRow) -> Result<(), Error> {
+    match row.merged_into {
+        Some(into) => Err(Error::Conflict(format!(
+            "this contact was merged into {}; change that one",
+            ContactId::from(into)
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -298,16 +309,16 @@ fn stage_change(
         }
         (p, Some(s)) => (p.unwrap_or(&current.current_pipeline).trim(), s.trim()),
     };
-    let Some(stages) = pipeline::stages(pipeline) else {
+    let Some(found) = pipeline::find(pipeline) else {
         return Err(Error::invalid(
             "current_pipeline",
             format!("must be one of {}", pipeline::pipeline_names()),
         ));
     };
-    if !stages.contains(&stage) {
+    if found.stage(stage).is_none() {
         return Err(Error::invalid(
             "current_stage",
-            format!("must be a stage of {pipeline}: {}", stages.join(", ")),
+            format!("must be a stage of {pipeline}: {}", found.stage_names()),
         ));
     }
     Ok(Some((pipeline.to_owned(), stage.to_owned())))

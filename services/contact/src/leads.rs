@@ -7,7 +7,7 @@ use attend_kit::audit::{self, Entry};
 use attend_kit::bus::Draft;
 use attend_kit::db::Tx;
 use attend_kit::grpc::Caller;
-use attend_kit::ids::{ContactId, OrgId};
+use attend_kit::ids::{ContactId, OrgId, TouchpointId};
 use attend_proto::contact::v1 as pb;
 use attend_proto::events::v1::Envelope;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,7 @@ pub struct Touch {
 impl Touch {
     pub fn on(&self, contact: ContactId) -> NewTouchpoint {
         NewTouchpoint {
+            id: TouchpointId::new(),
             contact,
             occurred_at: self.occurred_at,
             kind: self.kind,

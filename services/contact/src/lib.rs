@@ -7,20 +7,26 @@
 //!   - [`contacts`]: read, find by phone or email, create, change;
 //!   - [`matching`]: the person a booking is for (match or create);
 //!   - [`search`]: filtered lists, text search, likely duplicates;
-//!   - [`timeline`]: a contact's touchpoints, a page at a time;
+//!   - [`timeline`]: a contact's touchpoints, a page at a time, and a
+//!     touchpoint a rule or staff logs;
 //!   - [`merge`]: merging two contacts, and undoing it;
+//!   - [`moves`]: the pipelines, moving a contact along them, and the
+//!     trace every change of stage leaves;
+//!   - [`adjustments`]: warmness adjustments (a delta and its reason);
 //!   - [`leads`]: opening a lead with its first touchpoints;
 //!   - [`touch`]: recording a touchpoint and rescoring.
 //! - [`consumers`]: one file per NATS consumer (booking events and the
 //!   practice's own SMS onto the timeline; leads and texts from ingest).
 //! - [`store`]: the SQL, and only there.
 //! - Pure domain rules: [`warmness`] (seed 000's score), [`channel`]
-//!   (channel names), [`pipeline`] (pipelines and stages).
+//!   (channel names), [`pipeline`] (pipelines, stages and the moves
+//!   between them), [`touch_types`] (the touchpoint types).
 //! - `migrations/`: the `contact` schema.
 //!
 //! Contact owns the timeline but never reads another service's tables: a
 //! touchpoint is made only from what an event carries.
 
+mod adjustments;
 mod api;
 mod channel;
 mod consumers;
@@ -33,11 +39,13 @@ pub mod fuzzing;
 mod leads;
 mod matching;
 mod merge;
+mod moves;
 mod pipeline;
 mod search;
 mod store;
 mod timeline;
 mod touch;
+mod touch_types;
 mod warmness;
 
 use attend_kit::orgs::Directory;

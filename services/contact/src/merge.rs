@@ -3,8 +3,9 @@
 //! The survivor keeps its identity and gains what it lacked (phone, email,
 //! intent); the first touch (source, its scored kind, first-seen time) is
 //! the earliest record's. The merged contact stays, pointing at the
-//! survivor, so its phone still finds the person. Its touchpoints move here;
-//! bookings and tasks move in their own services on `contact.merged`. Each
+//! survivor, so its phone still finds the person. Its touchpoints and
+//! warmness adjustments move here; bookings, recalls and tasks move in
+//! their own services on `contact.merged`. Each
 //! side records what it moved, so an undo moves exactly that back.
 
 use attend_kit::Error;
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::Api;
-use crate::store::{self, ContactRow, MergeFields as Fields, NewMerge};
+use crate::store::{self, ContactRow, Kept, MergeFields as Fields, NewMerge};
 use crate::touch::Recorder;
 
 /// An old value (wrapped, so an old null survives JSON: `{"was": null}`).
@@ -234,7 +235,8 @@ async fn merge(
     // The merged row gives up its phone first, then the survivor takes it.
     let m_after = store::write_merge_fields(tx, org, merged, &m_new).await?;
     store::write_merge_fields(tx, org, survivor, &s_new).await?;
-    let moved = store::move_touchpoints(tx, org, merged, survivor, None).await?;
+    let moved = store::move_kept(tx, org, Kept::Touchpoints, merged, survivor, None).await?;
+    let adjustments = store::move_kept(tx, org, Kept::Adjustments, merged, survivor, None).await?;
     let repointed = store::repoint_merged(tx, org, merged, survivor, None).await?;
 
     let id = MergeId::new();
@@ -249,6 +251,7 @@ async fn merge(
             survivor_before: json(s_new.before(&s_old))?,
             merged_before: json(m_new.before(&m_old))?,
             moved_touchpoints: &moved,
+            moved_adjustments: &adjustments,
             repointed_contacts: &repointed,
             merged_by: Actor::of(caller).to_string(),
         },
@@ -273,14 +276,15 @@ async fn merge(
             "merge": id.to_string(),
             "merged": merged.to_string(),
             "moved_touchpoints": moved.len(),
+            "moved_adjustments": adjustments.len(),
         })),
     )
     .await?;
     Ok(answer(id.uuid(), s_after, m_after, moved.len(), merged_at, None))
 }
 
-/// Undoes a merge: both records as they were, touchpoints and earlier
-/// merges moved back.
+/// Undoes a merge: both records as they were, touchpoints, adjustments
+/// and earlier merges moved back.
 async fn undo(recorder: &Recorder, tx: &mut Tx, org: OrgId, caller: &Caller, id: MergeId) -> Result<pb::Merge, Error> {
     let m = store::merge_for_update(tx, org, id)
         .await?
@@ -317,7 +321,8 @@ async fn undo(recorder: &Recorder, tx: &mut Tx, org: OrgId, caller: &Caller, id:
     store::write_merge_fields(tx, org, merged, &m_fields)
         .await
         .map_err(taken)?;
-    let moved = store::move_touchpoints(tx, org, survivor, merged, Some(&m.moved_touchpoints)).await?;
+    let moved = store::move_kept(tx, org, Kept::Touchpoints, survivor, merged, Some(&m.moved_touchpoints)).await?;
+    store::move_kept(tx, org, Kept::Adjustments, survivor, merged, Some(&m.moved_adjustments)).await?;
     store::repoint_merged(tx, org, survivor, merged, Some(&m.repointed_contacts)).await?;
     let undone_at = store::mark_undone(tx, org, id, &Actor::of(caller).to_string()).await?;
     let s_after = recorder.rescore(tx, org, survivor, None).await?;

@@ -190,7 +190,7 @@ pub(crate) fn list_query(req: &pb::ListContactsRequest, region: Region) -> Resul
     let mut problems = Vec::new();
     let pipeline = Some(req.pipeline.trim().to_owned()).filter(|p| !p.is_empty());
     if let Some(p) = &pipeline
-        && pipeline::stages(p).is_none()
+        && pipeline::find(p).is_none()
     {
         problems.push(FieldError::new(
             "pipeline",
@@ -199,8 +199,8 @@ pub(crate) fn list_query(req: &pb::ListContactsRequest, region: Region) -> Resul
     }
     let stage = Some(req.stage.trim().to_owned()).filter(|s| !s.is_empty());
     if let Some(s) = &stage {
-        let fits = match pipeline.as_deref().and_then(pipeline::stages) {
-            Some(stages) => stages.contains(&s.as_str()),
+        let fits = match pipeline.as_deref().and_then(pipeline::find) {
+            Some(p) => p.stage(s).is_some(),
             None => pipeline::is_stage(s),
         };
         if !fits {

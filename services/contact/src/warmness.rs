@@ -8,6 +8,7 @@
 //!                booking_link_click 15, email_open 5 — for every such signal, 0..=40 in all
 //! speed to lead  first sms_sent/call_attempted after lead_created:
 //!                <= 5 min +10, <= 1 h -5, >= 24 h -10, otherwise 0
+//! adjustments    every delta a rule or staff gave (-100..=100 each), as given
 //! score          the sum, clamped to 0..=100; HOT >= 70, WARM >= 40, else COOL
 //! ```
 //!
@@ -167,6 +168,21 @@ pub struct Touch {
     pub at: DateTime<Utc>,
 }
 
+/// A delta given to the score by a rule or staff, with its reason
+/// (seed 000's `update_warmness`: +10 "Confirmed appointment").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Adjustment {
+    pub delta: i32,
+    pub reason: String,
+    /// Who gave it: a user id, or system (a rule).
+    pub actor: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// The range of one adjustment's delta (0 is no adjustment).
+pub const ADJUSTMENT_RANGE: std::ops::RangeInclusive<i32> = -100..=100;
+
 /// Everything the score depends on.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -175,6 +191,8 @@ pub struct Inputs {
     pub is_existing_patient: bool,
     /// In any order.
     pub touches: Vec<Touch>,
+    /// Oldest first.
+    pub adjustments: Vec<Adjustment>,
 }
 
 /// One engagement signal found on the timeline.
@@ -198,6 +216,10 @@ pub struct Breakdown {
     /// Seconds from lead creation to first outreach, when both happened.
     pub speed_to_lead_seconds: Option<i64>,
     pub speed_to_lead_points: i32,
+    /// Each adjustment, oldest first.
+    pub adjustments: Vec<Adjustment>,
+    /// Their sum.
+    pub adjustment_points: i32,
     /// Before clamping to 0..=100.
     pub total: i32,
     pub score: i32,
@@ -311,7 +333,9 @@ pub fn calculate(inputs: &Inputs) -> Breakdown {
     };
     let speed_to_lead_points = speed_to_lead_seconds.map_or(0, speed_points);
 
-    let total = intent_points + source_points + engagement_points + speed_to_lead_points;
+    let adjustment_points = inputs.adjustments.iter().map(|a| a.delta).sum::<i32>();
+
+    let total = intent_points + source_points + engagement_points + speed_to_lead_points + adjustment_points;
     let score = total.clamp(0, 100);
     Breakdown {
         intent: inputs.intent.map(Intent::as_str),
@@ -322,6 +346,8 @@ pub fn calculate(inputs: &Inputs) -> Breakdown {
         engagement_points,
         speed_to_lead_seconds,
         speed_to_lead_points,
+        adjustments: inputs.adjustments.clone(),
+        adjustment_points,
         total,
         score,
         label: label(score),
@@ -500,6 +526,7 @@ mod tests {
             source: Some(SourceKind::Referral),
             is_existing_patient: false,
             touches,
+            adjustments: Vec::new(),
         });
         assert_eq!((hot.total, hot.score, hot.label), (100, 100, "HOT"));
         // 0 - 10 = -10, clamped to 0.
@@ -512,6 +539,51 @@ mod tests {
             ..Inputs::default()
         });
         assert_eq!((warm.score, warm.label), (40, "WARM"));
+    }
+
+    fn adjustment(delta: i32, reason: &str) -> Adjustment {
+        Adjustment {
+            delta,
+            reason: reason.to_owned(),
+            actor: "system".to_owned(),
+            at: 1_800_000_000,
+        }
+    }
+
+    #[test]
+    fn adjustments_add_to_the_formula_and_are_listed() {
+        // routine_check 10, +10 and -5: 15.
+        let b = calculate(&Inputs {
+            intent: Some(Intent::RoutineCheck),
+            adjustments: vec![
+                adjustment(10, "Confirmed appointment"),
+                adjustment(-5, "No response after 4 hours"),
+            ],
+            ..Inputs::default()
+        });
+        assert_eq!((b.adjustment_points, b.total, b.score), (5, 15, 15));
+        assert_eq!(b.adjustments.len(), 2);
+        assert_eq!(b.adjustments[0].reason, "Confirmed appointment");
+        let json = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            json["adjustments"][1]["delta"], -5,
+            "the breakdown lists each adjustment"
+        );
+    }
+
+    #[test]
+    fn adjustments_cannot_push_the_score_out_of_0_to_100() {
+        let up = calculate(&Inputs {
+            intent: Some(Intent::Procedure),
+            adjustments: vec![adjustment(100, "VIP"), adjustment(50, "again")],
+            ..Inputs::default()
+        });
+        assert_eq!((up.total, up.score, up.label), (180, 100, "HOT"));
+        let down = calculate(&Inputs {
+            adjustments: vec![adjustment(-100, "Asked not to be contacted")],
+            ..Inputs::default()
+        });
+        assert_eq!((down.total, down.score), (-100, 0));
     }
 
     #[test]
@@ -545,14 +617,17 @@ mod tests {
             source in prop::option::of(prop::sample::select(SourceKind::ALL.to_vec())),
             existing in any::<bool>(),
             touches in prop::collection::vec(any_touch(), 0..60),
+            deltas in prop::collection::vec(ADJUSTMENT_RANGE, 0..8),
         ) {
-            let b = calculate(&Inputs { intent, source, is_existing_patient: existing, touches });
+            let adjustments = deltas.iter().map(|d| adjustment(*d, "rule")).collect();
+            let b = calculate(&Inputs { intent, source, is_existing_patient: existing, touches, adjustments });
             prop_assert!((0..=100).contains(&b.score));
             prop_assert!((0..=ENGAGEMENT_CAP).contains(&b.engagement_points));
             prop_assert!([-10, -5, 0, 10].contains(&b.speed_to_lead_points));
+            prop_assert_eq!(b.adjustment_points, deltas.iter().sum::<i32>());
             prop_assert_eq!(
                 b.total,
-                b.intent_points + b.source_points + b.engagement_points + b.speed_to_lead_points
+                b.intent_points + b.source_points + b.engagement_points + b.speed_to_lead_points + b.adjustment_points
             );
             prop_assert_eq!(b.label, label(b.score));
         }

@@ -6,8 +6,8 @@
 //! # Layout
 //! - [`auth`]: token verification (JWKS cache) and the `SignedIn` extractor.
 //! - [`limits`]: request limits per user and per client address.
-//! - [`routes`]: one module per resource (`auth`, `contacts`, `bookings`,
-//!   `sms`, `settings`, `admin`).
+//! - [`routes`]: one module per resource (`auth`, `contacts`, `pipelines`,
+//!   `bookings`, `recalls`, `sms`, `consents`, `settings`, `admin`).
 //!
 //! The gateway keeps no state and owns no schema.
 
@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::auth::router())
         .merge(routes::contacts::router())
+        .merge(routes::pipelines::router())
+        .merge(routes::recalls::router())
         .merge(routes::admin::router())
         .merge(routes::bookings::router())
         .merge(routes::settings::router())

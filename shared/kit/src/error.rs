@@ -43,6 +43,12 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The request can't apply to the thing as it is now (a stage move the
+    /// pipeline doesn't allow, confirming a cancelled booking): gRPC's
+    /// FAILED_PRECONDITION, HTTP 409. A caller reads it back as
+    /// [`Error::Conflict`], as it reads every "not in this state" answer.
+    #[error("failed precondition: {0}")]
+    Precondition(String),
     #[error("unauthenticated: {0}")]
     Unauthenticated(String),
     #[error("forbidden: {0}")]
@@ -130,6 +136,7 @@ impl From<Error> for Status {
             }
             Error::NotFound(what) => Status::not_found(b(format!("{what} not found"))),
             Error::Conflict(why) => Status::already_exists(b(why)),
+            Error::Precondition(why) => Status::failed_precondition(b(why)),
             Error::Unauthenticated(why) => Status::unauthenticated(b(why)),
             Error::Forbidden(why) => Status::permission_denied(b(why)),
             Error::Unavailable(why) => {
@@ -271,6 +278,16 @@ mod tests {
         assert_eq!(fields[0].field, "phone");
         assert!(fields[0].reason.len() <= 300);
         assert_eq!(bounded("ééé".to_owned(), 4), "…", "cut on a character boundary");
+    }
+
+    #[test]
+    fn a_failed_precondition_reads_back_as_a_conflict_with_its_reason() {
+        let status: Status = Error::Precondition("new_lead can't move to attended".to_owned()).into();
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        match from_status(status, "contact") {
+            Error::Conflict(why) => assert_eq!(why, "new_lead can't move to attended"),
+            other => panic!("expected Conflict, got {other:?}"),
+        }
     }
 
     #[test]

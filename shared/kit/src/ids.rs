@@ -219,6 +219,11 @@ typed_id!(
     "merge"
 );
 typed_id!(
+    /// When a patient is due back (booking's recalls).
+    RecallId,
+    "recall"
+);
+typed_id!(
     /// An SMS, either way.
     SmsId,
     "sms",

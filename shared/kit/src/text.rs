@@ -3,7 +3,8 @@
 //! Every string a person or a provider sends passes one of these before it
 //! is trusted: [`line`] for one-line values (names, sources, subjects),
 //! [`PersonName`] for a person's name, [`multiline`] for free text that may
-//! have line breaks (notes, messages). Each trims, bounds the length in
+//! have line breaks (notes, messages), [`json_object`] for JSON details sent
+//! as text. Each trims, bounds the length in
 //! characters, and refuses what Postgres can't store (U+0000, NUL) and
 //! what a one-line value must not hold (control characters), with a reason
 //! that reads after the field's name ("name: must be at most 200
@@ -80,6 +81,36 @@ pub fn required_line(raw: &str, max: usize) -> Result<String, Reason> {
         return Err("is required".to_owned());
     }
     Ok(text)
+}
+
+/// A JSON object sent as text (a touchpoint's details): blank is `{}`; at
+/// most `max` characters; an object, and no NUL in it, neither raw nor as
+/// a `\u0000` escape in any key or string (Postgres `jsonb` can't hold one).
+pub fn json_object(raw: &str, max: usize) -> Result<serde_json::Map<String, serde_json::Value>, Reason> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    if text.contains(NUL) {
+        return Err("must not contain a NUL character".to_owned());
+    }
+    bounded(text, max)?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("must be JSON: {e}"))?;
+    fn holds_nul(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains(NUL),
+            serde_json::Value::Array(items) => items.iter().any(holds_nul),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains(NUL) || holds_nul(v)),
+            _ => false,
+        }
+    }
+    if holds_nul(&value) {
+        return Err("must not contain a NUL character (\\u0000)".to_owned());
+    }
+    let serde_json::Value::Object(object) = value else {
+        return Err("must be a JSON object ({...})".to_owned());
+    };
+    Ok(object)
 }
 
 /// A person's name as people and providers send it: one line, 1-200
@@ -187,6 +218,27 @@ mod tests {
         assert_eq!(multiline(" a\nb\tc ", 10).unwrap(), "a\nb\tc");
         assert!(multiline("a\u{0}b", 10).is_err());
         assert!(multiline("a\u{1b}[31m", 10).is_err(), "terminal escapes are refused");
+    }
+
+    #[test]
+    fn json_details_are_an_object_without_nul() {
+        assert!(json_object("  ", 100).unwrap().is_empty(), "blank is an empty object");
+        assert_eq!(json_object(r#"{"rule": "r1", "n": [1]}"#, 100).unwrap()["rule"], "r1");
+        assert!(json_object("[1, 2]", 100).unwrap_err().contains("object"));
+        assert!(json_object("{", 100).unwrap_err().starts_with("must be JSON"));
+        assert!(json_object("{\"a\": \"\u{0}\"}", 100).unwrap_err().contains("NUL"));
+        for escaped in [
+            r#"{"a": "x\u0000"}"#,
+            r#"{"a\u0000": 1}"#,
+            r#"{"a": [{"b": "\u0000"}]}"#,
+        ] {
+            assert!(json_object(escaped, 100).unwrap_err().contains("NUL"), "{escaped}");
+        }
+        assert!(
+            json_object(r#"{"a": "0123456789"}"#, 10)
+                .unwrap_err()
+                .contains("at most")
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!   (by the provider's clock) than the last one applied;
 //! - every change is kept in the booking's history and published as a
 //!   `booking.*` event, in the transaction that records the event in the
-//!   inbox.
+//!   inbox;
+//! - a new booking (not cancelled from the start) closes the contact's
+//!   open recall as `booked`, in the same transaction.
 
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
@@ -27,6 +29,7 @@ use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::ingest::v1::{BookingAction, ExternalBookingReceived};
 use chrono::{DateTime, Utc};
 
+use crate::recalls;
 use crate::rules::{cancel_reason, initial_status, is_stale, payment, source_label, static_type, static_urgency};
 use crate::store::{self, BookingRow, Change, HistoryEntry, NewBooking};
 
@@ -188,6 +191,10 @@ impl Intake {
                     .await?;
             }
             _ => {}
+        }
+        if row.status != "cancelled" {
+            // The contact booked again: their recall is answered.
+            recalls::close_as_booked(&self.outbox, tx, event.org, &row, &event.envelope).await?;
         }
         audit::record(
             &self.outbox,

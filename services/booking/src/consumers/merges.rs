@@ -1,33 +1,60 @@
-//! Bookings follow contact merges (the kit's [`FollowMerges`] consumer):
-//! each moved booking records the move in its history and is published as
-//! `booking.updated`, so the timeline and read models follow too.
+//! Bookings and recalls follow contact merges (the kit's [`FollowMerges`]
+//! consumer). Each moved booking records the move in its history and is
+//! published as `booking.updated`, so the timeline and read models follow
+//! too. Recalls move as they are; then, since a contact has one open
+//! recall at most, where both contacts had one the newer stands and the
+//! older is closed (`booking.recall_closed`), and the merge's undo opens
+//! it again (`booking.recall_set`). The table's one-open constraint is
+//! checked at commit, after this settles it.
 
 use attend_kit::actor::Actor;
-use attend_kit::bus::Draft;
 use attend_kit::bus::consumer::{HandleError, Received};
 use attend_kit::bus::outbox::Outbox;
+use attend_kit::bus::{Draft, Event};
 use attend_kit::db::Tx;
 use attend_kit::ids::TypedId;
 use attend_kit::merges::{Follower, Step};
 use attend_proto::booking::v1 as pb;
+use attend_proto::contact::v1::{ContactMergeUndone, ContactMerged};
 use uuid::Uuid;
 
 pub(crate) use attend_kit::merges::{FollowMerges, SPEC};
 
+use crate::recalls::{Announce, announce};
 use crate::store::{self, HistoryEntry};
 
-pub(crate) struct Bookings {
+const BOOKINGS: &str = "booking.bookings";
+const RECALLS: &str = "booking.recalls";
+
+pub(crate) struct BookingsAndRecalls {
     pub outbox: Outbox,
 }
 
-impl Follower for Bookings {
-    const TABLES: &'static [&'static str] = &["booking.bookings"];
+fn reject(why: String) -> HandleError {
+    HandleError::Reject(anyhow::anyhow!(why))
+}
 
-    async fn moved(
+/// The merge an event is about, and its two contacts.
+fn merge_of(event: &Received) -> Result<(Uuid, [Uuid; 2]), HandleError> {
+    let (merge, survivor, merged) = if event.envelope.r#type == ContactMerged::TYPE {
+        let e: ContactMerged = event.payload()?;
+        (e.merge_id, e.survivor_id, e.merged_id)
+    } else {
+        let e: ContactMergeUndone = event.payload()?;
+        (e.merge_id, e.survivor_id, e.merged_id)
+    };
+    let id = |field: &str, text: &str| Uuid::parse_str(text).map_err(|e| reject(format!("{field}: {e}")));
+    Ok((
+        id("merge_id", &merge)?,
+        [id("survivor_id", &survivor)?, id("merged_id", &merged)?],
+    ))
+}
+
+impl BookingsAndRecalls {
+    async fn bookings_moved(
         &self,
         tx: &mut Tx,
         event: &Received,
-        _table: &'static str,
         rows: Vec<Uuid>,
         step: Step,
     ) -> Result<(), HandleError> {
@@ -63,5 +90,38 @@ impl Follower for Bookings {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn recalls_moved(&self, tx: &mut Tx, event: &Received, step: Step) -> Result<(), HandleError> {
+        let org = event.org;
+        let (merge, contacts) = merge_of(event)?;
+        if step == Step::Undone {
+            for row in store::reopen_closed_by_merge(tx, org, merge).await? {
+                announce(&self.outbox, tx, org, Announce::Set, &row, Some(&event.envelope)).await?;
+            }
+        }
+        let note = format!("{}: the newer recall stands", step.note());
+        for row in store::close_all_but_newest(tx, org, &contacts, merge, &note).await? {
+            announce(&self.outbox, tx, org, Announce::Closed, &row, Some(&event.envelope)).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Follower for BookingsAndRecalls {
+    const TABLES: &'static [&'static str] = &[BOOKINGS, RECALLS];
+
+    async fn moved(
+        &self,
+        tx: &mut Tx,
+        event: &Received,
+        table: &'static str,
+        rows: Vec<Uuid>,
+        step: Step,
+    ) -> Result<(), HandleError> {
+        match table {
+            RECALLS => self.recalls_moved(tx, event, step).await,
+            _ => self.bookings_moved(tx, event, rows, step).await,
+        }
     }
 }

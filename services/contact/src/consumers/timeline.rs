@@ -5,7 +5,7 @@
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::{Event, from_timestamp};
 use attend_kit::db::Tx;
-use attend_kit::ids::{BookingId, ContactId, TypedId};
+use attend_kit::ids::{BookingId, ContactId, TouchpointId, TypedId};
 use attend_proto::booking::v1 as booking;
 use chrono::{DateTime, Utc};
 
@@ -69,6 +69,7 @@ impl Timeline {
             .and_then(from_timestamp)
             .ok_or_else(|| reject("event has no occurred_at".to_owned()))?;
         let touchpoint = NewTouchpoint {
+            id: TouchpointId::new(),
             contact,
             occurred_at,
             kind,

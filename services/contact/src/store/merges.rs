@@ -47,26 +47,47 @@ pub async fn write_merge_fields(tx: &mut Tx, org: OrgId, id: ContactId, f: &Merg
     .await
 }
 
-/// Moves touchpoints from one contact to another: all of them, or only
-/// those listed. The ids moved.
-pub async fn move_touchpoints(
+/// A contact's rows that merges move (to the survivor, and back on undo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    Touchpoints,
+    Adjustments,
+}
+
+/// The same update on each table a merge moves rows of.
+macro_rules! move_kept {
+    ($table:literal) => {
+        concat!(
+            "update ",
+            $table,
+            " set contact_id = $3
+             where org_id = $1 and contact_id = $2 and ($4::uuid[] is null or id = any($4))
+             returning id"
+        )
+    };
+}
+
+/// Moves a contact's touchpoints or adjustments to another contact: all
+/// of them, or only those listed. The ids moved.
+pub async fn move_kept(
     tx: &mut Tx,
     org: OrgId,
+    kept: Kept,
     from: ContactId,
     to: ContactId,
     only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
-        "update contact.touchpoints set contact_id = $3
-         where org_id = $1 and contact_id = $2 and ($4::uuid[] is null or id = any($4))
-         returning id",
-    )
-    .bind(org.uuid())
-    .bind(from.uuid())
-    .bind(to.uuid())
-    .bind(only)
-    .fetch_all(&mut **tx)
-    .await
+    let sql = match kept {
+        Kept::Touchpoints => move_kept!("contact.touchpoints"),
+        Kept::Adjustments => move_kept!("contact.warmness_adjustments"),
+    };
+    sqlx::query_scalar(sql)
+        .bind(org.uuid())
+        .bind(from.uuid())
+        .bind(to.uuid())
+        .bind(only)
+        .fetch_all(&mut **tx)
+        .await
 }
 
 /// Points contacts merged into `from` at `to` instead: all of them, or
@@ -99,6 +120,7 @@ pub struct MergeRow {
     pub survivor_before: serde_json::Value,
     pub merged_before: serde_json::Value,
     pub moved_touchpoints: Vec<Uuid>,
+    pub moved_adjustments: Vec<Uuid>,
     pub repointed_contacts: Vec<Uuid>,
     pub merged_at: DateTime<Utc>,
     pub undone_at: Option<DateTime<Utc>>,
@@ -114,6 +136,7 @@ pub struct NewMerge<'a> {
     pub survivor_before: serde_json::Value,
     pub merged_before: serde_json::Value,
     pub moved_touchpoints: &'a [Uuid],
+    pub moved_adjustments: &'a [Uuid],
     pub repointed_contacts: &'a [Uuid],
     pub merged_by: String,
 }
@@ -122,8 +145,8 @@ pub struct NewMerge<'a> {
 pub async fn insert_merge(tx: &mut Tx, org: OrgId, m: &NewMerge<'_>) -> sqlx::Result<DateTime<Utc>> {
     sqlx::query_scalar(
         "insert into contact.merges (id, org_id, survivor_id, merged_id, survivor_before, merged_before,
-            moved_touchpoints, repointed_contacts, merged_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning merged_at",
+            moved_touchpoints, repointed_contacts, merged_by, moved_adjustments)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning merged_at",
     )
     .bind(m.id.uuid())
     .bind(org.uuid())
@@ -134,6 +157,7 @@ pub async fn insert_merge(tx: &mut Tx, org: OrgId, m: &NewMerge<'_>) -> sqlx::Re
     .bind(m.moved_touchpoints)
     .bind(m.repointed_contacts)
     .bind(&m.merged_by)
+    .bind(m.moved_adjustments)
     .fetch_one(&mut **tx)
     .await
 }
@@ -141,8 +165,8 @@ pub async fn insert_merge(tx: &mut Tx, org: OrgId, m: &NewMerge<'_>) -> sqlx::Re
 /// A merge, locked for the rest of the transaction.
 pub async fn merge_for_update(tx: &mut Tx, org: OrgId, id: MergeId) -> sqlx::Result<Option<MergeRow>> {
     sqlx::query_as(
-        "select survivor_id, merged_id, survivor_before, merged_before, moved_touchpoints, repointed_contacts,
-                merged_at, undone_at
+        "select survivor_id, merged_id, survivor_before, merged_before, moved_touchpoints, moved_adjustments,
+                repointed_contacts, merged_at, undone_at
          from contact.merges where org_id = $1 and id = $2 for update",
     )
     .bind(org.uuid())

@@ -4,13 +4,16 @@
 //!
 //! - this module: contacts (find, insert, fill blanks, patch, score);
 //! - [`touchpoints`]: the timeline;
+//! - [`adjustments`]: warmness adjustments;
 //! - [`search`]: lists, text search and likely duplicates;
 //! - [`merges`]: the record of merges and their undo.
 
+mod adjustments;
 mod merges;
 mod search;
 mod touchpoints;
 
+pub use adjustments::*;
 pub use merges::*;
 pub use search::*;
 pub use touchpoints::*;

@@ -23,6 +23,7 @@ pub async fn last_attribution_source(tx: &mut Tx, org: OrgId, contact: Uuid) -> 
 /// A touchpoint about to be recorded.
 #[derive(Debug, Clone)]
 pub struct NewTouchpoint {
+    pub id: TouchpointId,
     pub contact: ContactId,
     pub occurred_at: DateTime<Utc>,
     pub kind: &'static str,
@@ -55,7 +56,7 @@ pub async fn add_touchpoint(tx: &mut Tx, org: OrgId, t: &NewTouchpoint) -> sqlx:
          on conflict (source_event_id, type) do nothing
          returning contact_id",
     )
-    .bind(TouchpointId::new().uuid())
+    .bind(t.id.uuid())
     .bind(org.uuid())
     .bind(t.contact.uuid())
     .bind(t.occurred_at)

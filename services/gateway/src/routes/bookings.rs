@@ -1,4 +1,5 @@
-//! `/api/bookings/*` and the organisation's service types.
+//! `/api/bookings/*` (read, record the outcome, confirm) and the
+//! organisation's service types.
 
 use attend_kit::Error;
 use attend_kit::authz::Permission;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/bookings/{id}", get(show))
         .route("/api/bookings/{id}/outcome", post(outcome))
+        .route("/api/bookings/{id}/confirm", post(confirm))
         .route("/api/admin/service-types", get(service_types).put(set_service_type))
 }
 
@@ -130,12 +132,44 @@ async fn outcome(
     Ok(Json(json!({ "success": true, "booking": booking_json(&booking)? })))
 }
 
+/// `POST /api/bookings/{id}/confirm`: the patient confirmed (staff took
+/// the call); a confirmed booking stays as it is, a cancelled or begun one
+/// is a 409.
+async fn confirm(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    PathParam(id): PathParam,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Problem> {
+    caller.require_permission(Permission::BookingsWrite)?;
+    let id = BookingId::parse_public_at("id", &id)?;
+    let mut call = request(
+        pb::ConfirmBookingRequest {
+            booking_id: id.uuid().to_string(),
+            note: String::new(),
+        },
+        &caller,
+    );
+    if let Some(key) = idempotency(&headers) {
+        call = with_idempotency_key(call, &key)?;
+    }
+    let booking = state
+        .bookings
+        .clone()
+        .confirm_booking(call)
+        .await
+        .into_answer("booking")?;
+    Ok(Json(json!({ "success": true, "booking": booking_json(&booking)? })))
+}
+
 fn mapping_json(m: &pb::ServiceTypeMapping) -> Value {
     json!({
         "provider": m.provider,
         "external_service_id": m.external_service_id,
         "service_type": m.service_type,
         "urgency_level": m.urgency_level,
+        // 0: the default (6 months for high_risk, 12 for the rest).
+        "recall_months": m.recall_months,
     })
 }
 
@@ -160,6 +194,8 @@ struct Mapping {
     service_type: String,
     #[serde(default)]
     urgency_level: String,
+    #[serde(default)]
+    recall_months: i32,
 }
 
 fn wix() -> String {
@@ -182,7 +218,7 @@ async fn set_service_type(
                     external_service_id: m.external_service_id,
                     service_type: m.service_type,
                     urgency_level: m.urgency_level,
-                    ..Default::default()
+                    recall_months: m.recall_months,
                 }),
             },
             &caller,

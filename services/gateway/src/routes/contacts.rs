@@ -41,7 +41,7 @@ fn empty_to_null(s: &str) -> Value {
     if s.is_empty() { Value::Null } else { json!(s) }
 }
 
-fn contact_json(c: &contact::Contact) -> Result<Value, Error> {
+pub fn contact_json(c: &contact::Contact) -> Result<Value, Error> {
     let breakdown: Value = serde_json::from_str(&c.warmness_breakdown_json).unwrap_or_else(|_| json!({}));
     let merged_into = match c.merged_into.as_str() {
         "" => Value::Null,

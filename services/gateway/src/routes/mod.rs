@@ -6,6 +6,8 @@ pub mod automation;
 pub mod bookings;
 pub mod consents;
 pub mod contacts;
+pub mod pipelines;
+pub mod recalls;
 pub mod settings;
 pub mod sms;
 pub mod tasks;

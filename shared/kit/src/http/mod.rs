@@ -123,7 +123,7 @@ impl From<Error> for Problem {
                 p
             }
             Error::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
-            Error::Conflict(why) => Problem::new(StatusCode::CONFLICT, "conflict", why),
+            Error::Conflict(why) | Error::Precondition(why) => Problem::new(StatusCode::CONFLICT, "conflict", why),
             Error::Unauthenticated(why) => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", why),
             Error::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why),
             Error::Unavailable(why) => {

@@ -1,4 +1,11 @@
 //! SQL over the `booking` schema, always inside tenant transactions.
+//!
+//! - this module: bookings, their history, service types;
+//! - [`recalls`]: when patients are due back.
+
+mod recalls;
+
+pub use recalls::*;
 
 use attend_kit::bus::timestamp;
 use attend_kit::db::Tx;
@@ -267,6 +274,8 @@ pub struct ServiceType {
     pub external_service_id: String,
     pub service_type: String,
     pub urgency_level: String,
+    /// 0: the service type's default.
+    pub recall_months: i32,
 }
 
 pub async fn service_type(
@@ -276,7 +285,7 @@ pub async fn service_type(
     external_service_id: &str,
 ) -> sqlx::Result<Option<ServiceType>> {
     sqlx::query_as(
-        "select provider, external_service_id, service_type, urgency_level from booking.service_types
+        "select provider, external_service_id, service_type, urgency_level, recall_months from booking.service_types
          where org_id = $1 and provider = $2 and external_service_id = $3",
     )
     .bind(org.uuid())
@@ -288,7 +297,7 @@ pub async fn service_type(
 
 pub async fn service_types(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<ServiceType>> {
     sqlx::query_as(
-        "select provider, external_service_id, service_type, urgency_level from booking.service_types
+        "select provider, external_service_id, service_type, urgency_level, recall_months from booking.service_types
          where org_id = $1 order by provider, external_service_id",
     )
     .bind(org.uuid())
@@ -298,16 +307,18 @@ pub async fn service_types(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<ServiceT
 
 pub async fn set_service_type(tx: &mut Tx, org: OrgId, t: &ServiceType) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into booking.service_types (org_id, provider, external_service_id, service_type, urgency_level)
-         values ($1, $2, $3, $4, $5)
+        "insert into booking.service_types
+           (org_id, provider, external_service_id, service_type, urgency_level, recall_months)
+         values ($1, $2, $3, $4, $5, $6)
          on conflict (org_id, provider, external_service_id)
-         do update set service_type = $4, urgency_level = $5, updated_at = now()",
+         do update set service_type = $4, urgency_level = $5, recall_months = $6, updated_at = now()",
     )
     .bind(org.uuid())
     .bind(&t.provider)
     .bind(&t.external_service_id)
     .bind(&t.service_type)
     .bind(&t.urgency_level)
+    .bind(t.recall_months)
     .execute(&mut **tx)
     .await?;
     Ok(())
