@@ -35,6 +35,8 @@ async fn fleet_at(at: DateTime<Utc>) -> (TestFleet, ManualClock) {
     let clock = ManualClock::at(at);
     let fleet = TestFleet::start_with(Options {
         clock: Some(clock.clone()),
+        // The tests poll the API while they wait.
+        settings: vec![("ATTEND_API_RATE_LIMIT", "1000000".to_owned())],
         ..Options::default()
     })
     .await;
@@ -44,6 +46,22 @@ async fn fleet_at(at: DateTime<Utc>) -> (TestFleet, ManualClock) {
 /// An organisation with its template values set, a staff member (whose
 /// token is answered) and an admin (second).
 async fn clinic(fleet: &TestFleet, slug: &str) -> (OrgId, String, String) {
+    clinic_quiet(fleet, slug, None).await
+}
+
+/// A one-hour quiet window six hours after `now` in Sydney, so texts sent
+/// over the next five hours are not held back.
+fn quiet_hours_away_from(now: DateTime<Utc>) -> Option<(String, String)> {
+    use chrono::Timelike;
+    let hour = now.with_timezone(&chrono_tz::Australia::Sydney).hour();
+    Some((
+        format!("{:02}:00", (hour + 6) % 24),
+        format!("{:02}:00", (hour + 7) % 24),
+    ))
+}
+
+/// As [`clinic`], with the organisation's own quiet hours.
+async fn clinic_quiet(fleet: &TestFleet, slug: &str, quiet: Option<(String, String)>) -> (OrgId, String, String) {
     let org = fleet.create_org(slug, &format!("wix-{slug}")).await;
     let staff = fleet.user_token(org, &format!("staff@{slug}.example"), "staff").await;
     let admin = fleet.user_token(org, &format!("admin@{slug}.example"), "admin").await;
@@ -57,7 +75,7 @@ async fn clinic(fleet: &TestFleet, slug: &str) -> (OrgId, String, String) {
                 "booking_link": "https://harbour.example/book", "review_link": "https://g.page/r/harbour",
                 "referral_link": "https://harbour.example/refer", "incentive": "a free skin check",
                 "doctor_name": "Dr Lee"
-            }})),
+            }, "quiet_hours": quiet.map(|(start, end)| json!({"start": start, "end": end}))})),
             &[],
         )
         .await;
@@ -103,16 +121,23 @@ async fn texts(fleet: &TestFleet, token: &str, contact: &str) -> Vec<(String, St
     out
 }
 
-/// Waits until the contact has been sent `template`.
+/// Waits until the contact has been sent `template`; if it never is, says
+/// what was sent and what the rules did.
 async fn until_texted(fleet: &TestFleet, token: &str, contact: &str, template: &str) {
-    fleet
-        .until_some(Duration::from_secs(30), &format!("{template} is sent"), || async {
-            let sent = texts(fleet, token, contact).await;
-            sent.iter()
-                .any(|(t, status)| t == template && status == "sent")
-                .then_some(())
-        })
-        .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent = texts(fleet, token, contact).await;
+        if sent.iter().any(|(t, status)| t == template && status == "sent") {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let (_, runs) = fleet
+                .api_get(token, &format!("/api/contacts/{contact}/automation"))
+                .await;
+            panic!("{template} was never sent; sent: {sent:?}; runs: {runs:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn contact(fleet: &TestFleet, token: &str, id: &str) -> Value {
@@ -154,12 +179,20 @@ async fn tasks_of(fleet: &TestFleet, token: &str, contact: &str, status: &str) -
 }
 
 async fn until_task(fleet: &TestFleet, token: &str, contact: &str, kind: &str) -> Value {
-    fleet
-        .until_some(Duration::from_secs(30), &format!("a {kind} task"), || async {
-            let open = tasks_of(fleet, token, contact, "open").await;
-            open.into_iter().find(|t| t["type"] == kind)
-        })
-        .await
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let open = tasks_of(fleet, token, contact, "open").await;
+        if let Some(task) = open.iter().find(|t| t["type"] == kind) {
+            return task.clone();
+        }
+        if tokio::time::Instant::now() > deadline {
+            let (_, runs) = fleet
+                .api_get(token, &format!("/api/contacts/{contact}/automation"))
+                .await;
+            panic!("no {kind} task; open: {open:?}; runs: {runs:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// A text from the patient, through ClickSend's inbound webhook.
@@ -236,7 +269,7 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
     fleet
         .until_some(Duration::from_secs(30), "the booking is confirmed", || async {
             let (_, b) = fleet.api_get(&staff, &format!("/api/bookings/{booking}")).await;
-            (b["booking"]["status"] == "confirmed").then_some(())
+            (b["status"] == "confirmed").then_some(())
         })
         .await;
     let after = fleet
@@ -387,8 +420,12 @@ async fn a_cancellation_drops_the_reminders_and_starts_the_rescue() {
     assert_eq!(rescue["booking"]["id"], booking.as_str());
     assert_eq!(rescue["booking"]["urgency_level"], "high");
     assert_eq!(rescue["priority_hint"], "urgent");
-    // Base 100 × 1.5 for high urgency, plus warmness: URGENT.
-    assert_eq!(rescue["priority_category"], "URGENT", "{rescue}");
+    // Spec 000: base 100 × 1.5 for high urgency, plus (warmness − 50) / 2.
+    let warmness = rescue["contact"]["warmness_score"].as_f64().unwrap();
+    let expected = (150.0 + (warmness - 50.0) / 2.0 + 0.5).floor();
+    assert_eq!(rescue["priority_score"].as_f64().unwrap(), expected, "{rescue}");
+    let category = if expected >= 150.0 { "URGENT" } else { "HIGH" };
+    assert_eq!(rescue["priority_category"], category, "{rescue}");
     until_stage(&fleet, &staff, &sam, "cancelled_rescue").await;
     let cancelled = tasks_of(&fleet, &staff, &sam, "cancelled").await;
     assert!(cancelled.iter().any(|t| t["type"] == "welcome_call"), "{cancelled:?}");
@@ -473,10 +510,14 @@ async fn an_attended_visit_thanks_the_patient_and_sets_the_recall() {
 
 /// Pipeline A: a form lead is welcomed and (texted) contacted; silent for
 /// four hours, the hourly check sends the follow-up and queues a call.
+///
+/// Ingest and contact stamp touchpoints with the system's time, and the
+/// check reads the age of the last one: this test's clock starts at the
+/// real time, with quiet hours set well away from it.
 #[tokio::test]
 async fn a_silent_lead_is_followed_up_after_four_hours() {
-    let (fleet, clock) = fleet_at(tuesday_noon()).await;
-    let (_, staff, _) = clinic(&fleet, "auto-d").await;
+    let (fleet, clock) = fleet_at(Utc::now()).await;
+    let (_, staff, _) = clinic_quiet(&fleet, "auto-d", quiet_hours_away_from(Utc::now())).await;
     let form = "name=Lee+Park&phone=0412+555+777&intent=mole+check&utm_source=facebook&utm_medium=paid";
     let (status, answer, _) = fleet
         .post_ingest("/webhooks/forms/auto-d", FORM, form.as_bytes().to_vec(), &[])
@@ -691,7 +732,7 @@ async fn the_database_scores_tasks_as_the_api_does() {
                 for warmness in warmth {
                     let due_at = now - chrono::Duration::minutes(late);
                     let booking = urgency.map(|_| uuid::Uuid::nil());
-                    let in_sql: i32 = sqlx::query_scalar(&query)
+                    let in_sql: i32 = sqlx::query_scalar(sqlx::AssertSqlSafe(query.as_str()))
                         .bind(now)
                         .bind(kind)
                         .bind(booking)

@@ -81,7 +81,6 @@ impl Startable for Automation {
                 seeded: engine::Seeded::default(),
                 wake: Notify::new(),
                 staff: engine::perform::StaffCache::default(),
-                orgs_list: engine::cron::OrgList::default(),
             }));
             ctx.consume(merges::SPEC, merges::FollowMerges(merges::Tasks))?;
             ctx.consume(contacts::SPEC, contacts::Contacts(engine.clone()))?;

@@ -387,12 +387,13 @@ fn with_opt_out(body: &str, org: &Org) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use attend_kit::ids::OrgId;
 
-    fn org() -> Org {
+    /// An organisation in Sydney with no settings of its own.
+    pub(crate) fn org() -> Org {
         Org {
             id: OrgId::new(),
             name: "Avatar Imaging".to_owned(),

@@ -10,9 +10,6 @@
 //! conditions), once per recall (`recall_due_date`). Contacts the rule
 //! passes over leave no run (they would fill the history every hour).
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, request};
 use attend_kit::ids::{ContactId, OrgId, TypedId};
@@ -50,10 +47,6 @@ fn periods(now: DateTime<Utc>, zone: chrono_tz::Tz) -> (String, Option<String>) 
     (hour, day)
 }
 
-/// The organisations, asked of identity at most once a minute.
-#[derive(Default)]
-pub(crate) struct OrgList(Mutex<Option<(Instant, Vec<OrgId>)>>);
-
 /// The namespace of the ids periodic checks give their runs.
 const NAMESPACE: Uuid = Uuid::from_u128(0x6174_7465_6e64_2d63_726f_6e2d_6368_6b00);
 
@@ -70,14 +63,9 @@ impl Engine {
         Ok(())
     }
 
+    /// Every organisation, asked of identity at each pass (every few
+    /// seconds): one that was just created is checked at once.
     async fn org_ids(&self) -> anyhow::Result<Vec<OrgId>> {
-        if let Some(ids) = self.orgs_list.0.lock().ok().and_then(|l| {
-            l.as_ref()
-                .filter(|(at, _)| at.elapsed() < Duration::from_secs(60))
-                .map(|(_, ids)| ids.clone())
-        }) {
-            return Ok(ids);
-        }
         let list = self
             .owners
             .identity
@@ -85,15 +73,11 @@ impl Engine {
             .list_organisations(request(identity::ListOrganisationsRequest {}, &Caller::platform()))
             .await
             .into_answer("identity")?;
-        let ids: Vec<OrgId> = list
+        Ok(list
             .organisations
             .iter()
             .filter_map(|o| OrgId::parse_uuid(&o.id).ok())
-            .collect();
-        if let Ok(mut l) = self.orgs_list.0.lock() {
-            *l = Some((Instant::now(), ids.clone()));
-        }
-        Ok(ids)
+            .collect())
     }
 
     /// One organisation's check for one period, if no replica ran it.

@@ -177,7 +177,6 @@ pub(crate) struct Inner {
     /// Rung when jobs are due at once.
     pub wake: Notify,
     pub staff: perform::StaffCache,
-    pub orgs_list: cron::OrgList,
 }
 
 impl std::ops::Deref for Engine {

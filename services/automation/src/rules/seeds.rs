@@ -184,14 +184,14 @@ pub const SEEDS: &[Seed] = &[
         id: "rule_on_reminder_sent",
         definition: r#"{
   "name": "On reminder sent",
-  "description": "Implied by spec 000: a reminded patient is in the reminded stage (which its confirmation rule looks for), and a 24-hour reminder with no confirmation four hours later becomes a confirmation call.",
+  "description": "Implied by spec 000: a reminded patient is in the reminded stage (which its confirmation rule looks for), and a 24-hour reminder the patient hasn't confirmed four hours later (still reminded, not confirmed) becomes a confirmation call.",
   "trigger": "reminder_sent",
   "conditions": null,
   "actions": [
     {"type": "update_pipeline", "pipeline": "pre_appointment", "stage": "reminded",
      "conditions": {"current_pipeline": "pre_appointment", "current_stage": {"in": ["booking_confirmed", "needs_attention"]}}},
     {"type": "create_task", "task_type": "confirmation_call", "delay_seconds": 14400, "due_in_seconds": 0,
-     "conditions": {"template": "reminder_24hr", "booking_status": {"in": ["scheduled", "rescheduled"]}}}
+     "conditions": {"template": "reminder_24hr", "current_stage": "reminded"}}
   ],
   "priority": 100
 }"#,

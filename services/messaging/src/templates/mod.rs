@@ -279,6 +279,9 @@ impl Api {
     }
 }
 
+/// What `{intent}` reads for a contact without one.
+const NO_INTENT: &str = "an appointment";
+
 /// The values a message to this contact is filled with: the organisation's
 /// own, and the contact's name and intent.
 pub(crate) fn values_for(org: &Org, person: Option<&contact::Contact>) -> BTreeMap<String, String> {
@@ -288,9 +291,12 @@ pub(crate) fn values_for(org: &Org, person: Option<&contact::Contact>) -> BTreeM
         let first = full.split_whitespace().next().unwrap_or_default().to_owned();
         values.insert("name".to_owned(), first);
         values.insert("full_name".to_owned(), full);
-        if !person.intent.is_empty() {
-            values.insert("intent".to_owned(), person.intent.replace('_', " "));
-        }
+        // A lead whose form named no intent we know is still welcomed.
+        let intent = match person.intent.as_str() {
+            "" => NO_INTENT.to_owned(),
+            known => known.replace('_', " "),
+        };
+        values.insert("intent".to_owned(), intent);
     }
     values
 }
@@ -305,6 +311,19 @@ mod tests {
         for bad in ["", "Reminder", "9lives", "has space", "a\u{0}b", &"a".repeat(65)] {
             assert!(template_id(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_contact_without_an_intent_reads_as_an_appointment() {
+        let org = crate::outbound::tests::org();
+        let mut person = contact::Contact {
+            name: "Lee Park".to_owned(),
+            ..Default::default()
+        };
+        assert_eq!(values_for(&org, Some(&person))["intent"], "an appointment");
+        person.intent = "high_risk".to_owned();
+        assert_eq!(values_for(&org, Some(&person))["intent"], "high risk");
+        assert_eq!(values_for(&org, Some(&person))["name"], "Lee");
     }
 
     #[test]
