@@ -13,12 +13,19 @@
 //!   to a fake ClickSend, after the same inserts, updates and provider
 //!   calls made directly (the raw baseline); prints sends per second of
 //!   both and the latency from `SendSms` to the provider call.
+//! - `loadgen automation`: a Wix booking's webhook answer to its
+//!   confirmation text at a fake ClickSend, at half the fleet's sustainable
+//!   rate, beside a raw chain of the same hops with no logic; and
+//!   `GET /api/tasks` at 100,000 open tasks and ten staff, beside the
+//!   gateway's cheapest request and the cheapest SQL read of a page.
 //!
 //! The fleet runs in this process on free ports, on its own databases
-//! (`attend_bench` and `attend_bench_sms`, dropped each run, and
+//! (`attend_bench`, `attend_bench_sms` and `attend_bench_auto`, dropped each
+//! run, and
 //! `attend_bench_read`, kept) and
 //! NATS prefix, so a developer's own `attend` database is never touched.
 
+mod automation;
 mod ingest;
 mod read;
 mod sms;
@@ -45,7 +52,9 @@ enum Command {
     Read(read::Args),
     /// Text messages through the queue to a fake provider, against the raw baseline.
     Sms(sms::Args),
-    /// All three, with their defaults.
+    /// A booking's confirmation text at the provider, and the task queue at 100,000 tasks.
+    Automation(automation::Args),
+    /// All four, with their defaults.
     All,
 }
 
@@ -58,10 +67,13 @@ fn main() -> anyhow::Result<()> {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Read(args) => read::run(args).await,
             Command::Sms(args) => sms::run(args).await,
+            Command::Automation(args) => automation::run(args).await,
             Command::All => {
                 ingest::run(ingest::Args::default()).await?;
                 println!();
                 sms::run(sms::Args::default()).await?;
+                println!();
+                automation::run(automation::Args::default()).await?;
                 println!();
                 read::run(read::Args::default()).await
             }

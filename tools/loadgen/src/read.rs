@@ -199,10 +199,15 @@ async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
 
 /// A staff user for this run, signed in through the gateway.
 async fn sign_in(fleet: &Fleet, org: OrgId, http: &reqwest::Client) -> anyhow::Result<String> {
+    Ok(staff_token(fleet, org, http).await?.1)
+}
+
+/// A new staff user, signed in through the gateway: its id and token.
+pub(crate) async fn staff_token(fleet: &Fleet, org: OrgId, http: &reqwest::Client) -> anyhow::Result<(String, String)> {
     let mut identity = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
     let email = format!("bench-{}@bench.example", uuid::Uuid::new_v4().simple());
     let password = format!("bench-{}", uuid::Uuid::new_v4().simple());
-    identity
+    let user = identity
         .create_user(request(
             identity::CreateUserRequest {
                 org_id: org.uuid().to_string(),
@@ -213,7 +218,8 @@ async fn sign_in(fleet: &Fleet, org: OrgId, http: &reqwest::Client) -> anyhow::R
             },
             &Caller::platform(),
         ))
-        .await?;
+        .await?
+        .into_inner();
     let gateway = fleet.http_addr(ServiceName::Gateway).context("gateway runs")?;
     let answer: serde_json::Value = http
         .post(format!("http://{gateway}/api/auth/login"))
@@ -222,10 +228,11 @@ async fn sign_in(fleet: &Fleet, org: OrgId, http: &reqwest::Client) -> anyhow::R
         .await?
         .json()
         .await?;
-    Ok(answer["access_token"]
+    let token = answer["access_token"]
         .as_str()
         .context("the login answered no access token")?
-        .to_owned())
+        .to_owned();
+    Ok((user.id, token))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {

@@ -79,14 +79,25 @@ impl Default for Args {
     }
 }
 
-/// The fake ClickSend: when each message id arrived, and how often.
-struct Provider {
+/// The fake ClickSend: when each message id arrived, and how often; when
+/// each number was first texted.
+pub(crate) struct Provider {
     delay: Duration,
     arrivals: Mutex<HashMap<String, (Instant, u32)>>,
+    pub(crate) first_to: Mutex<HashMap<String, Instant>>,
     arrived: Notify,
 }
 
 impl Provider {
+    pub(crate) fn new(delay: Duration) -> Self {
+        Self {
+            delay,
+            arrivals: Mutex::new(HashMap::new()),
+            first_to: Mutex::new(HashMap::new()),
+            arrived: Notify::new(),
+        }
+    }
+
     /// Answers `POST /v3/sms/send` as ClickSend does, echoing our id.
     async fn send(&self, body: &[u8]) -> (axum::http::StatusCode, axum::Json<Value>) {
         let now = Instant::now();
@@ -96,6 +107,9 @@ impl Provider {
         tokio::time::sleep(self.delay).await;
         if let Ok(mut arrivals) = self.arrivals.lock() {
             arrivals.entry(ours.clone()).or_insert((now, 0)).1 += 1;
+        }
+        if let (Some(to), Ok(mut first)) = (message["to"].as_str(), self.first_to.lock()) {
+            first.entry(to.to_owned()).or_insert(now);
         }
         self.arrived.notify_waiters();
         let answer = json!({
@@ -120,11 +134,14 @@ impl Provider {
         if let Ok(mut arrivals) = self.arrivals.lock() {
             arrivals.clear();
         }
+        if let Ok(mut first) = self.first_to.lock() {
+            first.clear();
+        }
     }
 }
 
 /// Starts the fake ClickSend on a free port; answers its base URL.
-async fn fake_clicksend(provider: Arc<Provider>, stop: CancellationToken) -> anyhow::Result<String> {
+pub(crate) async fn fake_clicksend(provider: Arc<Provider>, stop: CancellationToken) -> anyhow::Result<String> {
     let app = axum::Router::new().route(
         "/v3/sms/send",
         axum::routing::post(move |body: axum::body::Bytes| {
@@ -215,11 +232,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let database = crate::database_url("attend_bench_sms")?;
     let prefix = format!("benchsms{}", chrono::Utc::now().timestamp());
     let stop = CancellationToken::new();
-    let provider = Arc::new(Provider {
-        delay: Duration::from_millis(args.provider_delay),
-        arrivals: Mutex::new(HashMap::new()),
-        arrived: Notify::new(),
-    });
+    let provider = Arc::new(Provider::new(Duration::from_millis(args.provider_delay)));
     let provider_url = fake_clicksend(provider.clone(), stop.clone()).await?;
     let config = crate::fleet_config(
         &database,
