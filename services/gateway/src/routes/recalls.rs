@@ -4,7 +4,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{Caller, request, with_idempotency_key};
+use attend_kit::grpc::{Caller, request};
 use attend_kit::http::{JsonBody, PathParam, Problem};
 use attend_kit::ids::{BookingId, ContactId, RecallId, TypedId};
 use attend_proto::booking::v1 as pb;
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -94,19 +94,19 @@ async fn set(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
-    let mut call = request(
-        pb::SetRecallRequest {
-            contact_id: contact.uuid().to_string(),
-            booking_id: String::new(),
-            due_on: body.due_on,
-            reason: body.reason,
-            months: body.months,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::SetRecallRequest {
+                contact_id: contact.uuid().to_string(),
+                booking_id: String::new(),
+                due_on: body.due_on,
+                reason: body.reason,
+                months: body.months,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let recall = state.bookings.clone().set_recall(call).await.into_answer("booking")?;
     Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
 }
@@ -131,17 +131,17 @@ async fn close(
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
     let open = open_recall(&state, &caller, contact).await?;
-    let mut call = request(
-        pb::CloseRecallRequest {
-            recall_id: open.id,
-            status: body.status,
-            note: body.note,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::CloseRecallRequest {
+                recall_id: open.id,
+                status: body.status,
+                note: body.note,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let recall = state.bookings.clone().close_recall(call).await.into_answer("booking")?;
     Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
 }
