@@ -58,6 +58,7 @@ struct Stage {
     /// Absent: the contact's own pipeline.
     #[serde(default)]
     pipeline: String,
+    #[serde(default)]
     stage: String,
     #[serde(default)]
     cause: String,
@@ -93,7 +94,9 @@ async fn move_contact(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Adjustment {
+    #[serde(default)]
     delta: i32,
+    #[serde(default)]
     reason: String,
 }
 
