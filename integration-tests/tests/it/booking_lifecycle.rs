@@ -11,7 +11,13 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Waits until the booking answers `check`; returns it.
-async fn booking_when(fleet: &TestFleet, token: &str, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+pub async fn booking_when(
+    fleet: &TestFleet,
+    token: &str,
+    id: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     let path = format!("/api/bookings/{id}");
     fleet
         .until_some(Duration::from_secs(30), what, || async {
@@ -27,14 +33,15 @@ async fn post(fleet: &TestFleet, claims: &Value) {
 }
 
 /// Posts a Wix "booking created" webhook; the booking id ingest answers.
-async fn create(fleet: &TestFleet, instance: &str, event_id: &str, booking: &str, phone: &str) -> String {
+pub async fn create(fleet: &TestFleet, instance: &str, event_id: &str, booking: &str, phone: &str) -> String {
     let claims = wix_created_claims(instance, event_id, booking, phone, 300);
     let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
     assert_eq!(status, 200, "{answer}");
     answer["bookingId"].as_str().unwrap().to_owned()
 }
 
-fn kinds(booking: &Value) -> Vec<String> {
+/// The kinds of a booking's history, oldest first.
+pub fn kinds(booking: &Value) -> Vec<String> {
     booking["history"]
         .as_array()
         .unwrap()

@@ -31,16 +31,28 @@ pub fn without_automation() -> Options {
 }
 
 /// A clinic without automation: the fleet, the organisation and a staff token.
-async fn clinic(slug: &str) -> (TestFleet, OrgId, String) {
+pub async fn clinic(slug: &str) -> (TestFleet, OrgId, String) {
     let fleet = TestFleet::start_with(without_automation()).await;
     let org = fleet.create_org(slug, &format!("wix-{slug}")).await;
     let token = fleet.user_token(org, &format!("staff@{slug}.example"), "staff").await;
     (fleet, org, token)
 }
 
-async fn post(fleet: &TestFleet, token: &str, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+/// Sends a JSON body to the gateway, with an `Idempotency-Key` when given.
+pub async fn send(
+    fleet: &TestFleet,
+    method: Method,
+    token: &str,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+) -> (u16, Value) {
     let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
-    fleet.api_send(Method::POST, token, path, Some(&body), &headers).await
+    fleet.api_send(method, token, path, Some(&body), &headers).await
+}
+
+async fn post(fleet: &TestFleet, token: &str, path: &str, body: Value, key: Option<&str>) -> (u16, Value) {
+    send(fleet, Method::POST, token, path, body, key).await
 }
 
 /// The contact's timeline (newest first), through the API.
@@ -54,7 +66,8 @@ fn of_type<'a>(touchpoints: &'a [Value], kind: &str) -> Vec<&'a Value> {
     touchpoints.iter().filter(|t| t["type"] == kind).collect()
 }
 
-fn fields(problem: &Value) -> Vec<String> {
+/// The fields a problem names.
+pub fn fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
         .map(|e| e.iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect())
@@ -62,7 +75,7 @@ fn fields(problem: &Value) -> Vec<String> {
 }
 
 /// Every event of a type published so far, decoded.
-async fn published<E: Message + Default>(fleet: &TestFleet, event_type: &str) -> Vec<E> {
+pub async fn published<E: Message + Default>(fleet: &TestFleet, event_type: &str) -> Vec<E> {
     fleet
         .published(event_type)
         .await

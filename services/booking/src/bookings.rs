@@ -4,13 +4,20 @@
 use attend_kit::Error;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
-use attend_kit::bus::timestamp;
+use attend_kit::bus::{Draft, Event, timestamp};
 use attend_kit::grpc::Caller;
-use attend_kit::ids::{BookingId, ContactId, TypedId};
+use attend_kit::ids::{BookingId, ContactId, OrgId, TypedId};
 use attend_proto::booking::v1 as pb;
 
 use crate::api::Api;
-use crate::store;
+use crate::store::{self, BookingRow};
+
+/// An event about a booking: its subjects are the booking and its contact.
+pub(crate) fn draft<E: Event>(org: OrgId, booking: &BookingRow, event: &E) -> Draft {
+    Draft::new(org, event)
+        .about("booking_id", booking.booking_id())
+        .about("contact_id", booking.contact())
+}
 
 /// A booking id as the fleet carries it (a UUID) or as people see it
 /// (`booking_…`).
@@ -51,7 +58,7 @@ impl Api {
         .await?;
         tx.commit().await?;
         Ok(pb::ListBookingsResponse {
-            bookings: rows.into_iter().map(store::BookingRow::into_proto).collect(),
+            bookings: rows.into_iter().map(BookingRow::into_proto).collect(),
         })
     }
 

@@ -7,14 +7,13 @@ use attend_kit::Error;
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
-use attend_kit::bus::Draft;
 use attend_kit::grpc::Caller;
 use attend_kit::idempotency::{Claim, claim};
 use attend_kit::text;
 use attend_proto::booking::v1 as pb;
 
 use crate::api::Api;
-use crate::bookings::booking_id;
+use crate::bookings::{booking_id, draft};
 use crate::rules::{Confirmation, confirmation};
 use crate::store::{self, Change, HistoryEntry};
 
@@ -69,14 +68,7 @@ impl Api {
                 let event = pb::BookingConfirmed {
                     booking: Some(row.clone().into_proto()),
                 };
-                self.outbox
-                    .add(
-                        &mut tx,
-                        Draft::new(org, &event)
-                            .about("booking_id", id)
-                            .about("contact_id", row.contact()),
-                    )
-                    .await?;
+                self.outbox.add(&mut tx, draft(org, &row, &event)).await?;
                 audit::record(
                     &self.outbox,
                     &mut tx,

@@ -5,14 +5,13 @@ use attend_kit::Error;
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
-use attend_kit::bus::Draft;
 use attend_kit::grpc::Caller;
 use attend_kit::idempotency::{Claim, claim};
 use attend_kit::text;
 use attend_proto::booking::v1 as pb;
 
 use crate::api::Api;
-use crate::bookings::booking_id;
+use crate::bookings::{booking_id, draft};
 use crate::store::{self, Change, HistoryEntry};
 
 impl Api {
@@ -84,14 +83,7 @@ impl Api {
                 outcome: outcome.to_owned(),
                 recorded_by: actor,
             };
-            self.outbox
-                .add(
-                    &mut tx,
-                    Draft::new(org, &event)
-                        .about("booking_id", id)
-                        .about("contact_id", row.contact()),
-                )
-                .await?;
+            self.outbox.add(&mut tx, draft(org, &row, &event)).await?;
             audit::record(
                 &self.outbox,
                 &mut tx,

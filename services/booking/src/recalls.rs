@@ -75,6 +75,8 @@ pub(crate) async fn close_as_booked(
         note: Some(&note),
         booked_by: Some(booking.booking_id()),
     };
+    // Waits for a recall being set for the contact, so that it is the one closed.
+    store::lock_contact_recalls(tx, org, booking.contact()).await?;
     if let Some(row) = store::close_open(tx, org, Open::OfContact(booking.contact()), &closing).await? {
         announce(outbox, tx, org, Announce::Closed, &row, Some(cause)).await?;
     }
@@ -286,17 +288,39 @@ impl Api {
         caller.require_permission(Permission::BookingsWrite)?;
         let org = caller.org()?;
         let mut problems = Vec::new();
-        let id = text::collect(
-            &mut problems,
-            "recall_id",
-            recall_id("recall_id", &req.recall_id).map_err(|_| "is not a recall id".to_owned()),
-        );
+        let which = match (req.recall_id.trim(), req.contact_id.trim()) {
+            ("", "") => {
+                problems.push(FieldError::new(
+                    "recall_id",
+                    "give recall_id, or contact_id for its open recall",
+                ));
+                None
+            }
+            (id, "") => text::collect(
+                &mut problems,
+                "recall_id",
+                recall_id("recall_id", id)
+                    .map(Open::Recall)
+                    .map_err(|_| "is not a recall id".to_owned()),
+            ),
+            ("", contact) => text::collect(
+                &mut problems,
+                "contact_id",
+                ContactId::parse_uuid(contact)
+                    .map(Open::OfContact)
+                    .map_err(|e| e.to_string()),
+            ),
+            _ => {
+                problems.push(FieldError::new("contact_id", "give recall_id or contact_id, not both"));
+                None
+            }
+        };
         let end = RecallEnd::parse(req.status.trim());
         if end.is_none() {
             problems.push(FieldError::new("status", "must be booked or closed"));
         }
         let note = text::collect(&mut problems, "note", text::multiline(&req.note, 2000));
-        let (Some(id), Some(end), Some(note), true) = (id, end, note, problems.is_empty()) else {
+        let (Some(which), Some(end), Some(note), true) = (which, end, note, problems.is_empty()) else {
             return Err(Error::Invalid(problems));
         };
         let mut tx = self.db.tenant(org).await?;
@@ -309,29 +333,35 @@ impl Api {
             note: Some(note.as_str()).filter(|n| !n.is_empty()),
             booked_by: None,
         };
-        let row = match store::close_open(&mut tx, org, Open::Recall(id), &closing).await? {
+        let row = match store::close_open(&mut tx, org, which, &closing).await? {
             Some(row) => {
                 announce(&self.outbox, &mut tx, org, Announce::Closed, &row, None).await?;
                 audit::record(
                     &self.outbox,
                     &mut tx,
                     &caller,
-                    Entry::on("recall.close", "recall", id).with_details(serde_json::json!({ "status": end.as_str() })),
+                    Entry::on("recall.close", "recall", row.recall_id())
+                        .with_details(serde_json::json!({ "status": end.as_str() })),
                 )
                 .await?;
                 row
             }
-            None => match store::recall(&mut tx, org, id).await? {
-                None => return Err(Error::NotFound("recall".to_owned())),
-                // Closed the same way already: the same answer.
-                Some(row) if row.status == end.as_str() => row,
-                Some(row) => {
-                    return Err(Error::Precondition(format!(
-                        "the recall is {} already; only an open recall can be closed",
-                        row.status
-                    )));
+            None => {
+                let Open::Recall(id) = which else {
+                    return Err(Error::NotFound("open recall".to_owned()));
+                };
+                match store::recall(&mut tx, org, id).await? {
+                    None => return Err(Error::NotFound("recall".to_owned())),
+                    // Closed the same way already: the same answer.
+                    Some(row) if row.status == end.as_str() => row,
+                    Some(row) => {
+                        return Err(Error::Precondition(format!(
+                            "the recall is {} already; only an open recall can be closed",
+                            row.status
+                        )));
+                    }
                 }
-            },
+            }
         };
         let response = row.into_proto();
         guard.complete(&mut tx, &response).await?;

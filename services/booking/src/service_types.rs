@@ -6,7 +6,6 @@
 use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
-use attend_kit::bus::Draft;
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::db::Tx;
 use attend_kit::grpc::Caller;
@@ -15,6 +14,7 @@ use attend_kit::{Error, FieldError};
 use attend_proto::booking::v1 as pb;
 
 use crate::api::Api;
+use crate::bookings::draft;
 use crate::rules::{MAX_RECALL_MONTHS, default_urgency, static_type, static_urgency};
 use crate::store::{self, Change, HistoryEntry};
 
@@ -157,14 +157,7 @@ async fn reclassify(
             booking: Some(row.clone().into_proto()),
             changed: vec!["service_type".to_owned(), "urgency_level".to_owned()],
         };
-        outbox
-            .add(
-                tx,
-                Draft::new(org, &event)
-                    .about("booking_id", *id)
-                    .about("contact_id", row.contact()),
-            )
-            .await?;
+        outbox.add(tx, draft(org, &row, &event)).await?;
     }
     Ok(upcoming.len())
 }

@@ -14,7 +14,7 @@ use attend_kit::{Error, FieldError, text};
 use attend_proto::contact::v1 as pb;
 
 use crate::api::Api;
-use crate::contacts::not_merged;
+use crate::contacts::for_change;
 use crate::store::{self, NewAdjustment};
 use crate::touch;
 use crate::warmness::ADJUSTMENT_RANGE;
@@ -56,10 +56,9 @@ impl Api {
             Claim::Replay(response) => return Ok(response),
             Claim::Fresh(guard) => guard,
         };
-        let current = store::get_for_update(&mut tx, org, id)
-            .await?
-            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
-        not_merged(&current)?;
+        // Locked until commit (the rescore reads it again); a merged
+        // contact is adjusted through the one it was merged into.
+        for_change(&mut tx, org, id).await?;
         store::add_adjustment(
             &mut tx,
             org,

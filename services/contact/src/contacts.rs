@@ -7,10 +7,10 @@ use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
 use attend_kit::bus::Draft;
 use attend_kit::contact_point::{Email, Phone, Region};
-use attend_kit::db::is_violation;
+use attend_kit::db::{Tx, is_violation};
 use attend_kit::grpc::Caller;
 use attend_kit::idempotency::{Claim, claim};
-use attend_kit::ids::{ContactId, TypedId};
+use attend_kit::ids::{ContactId, OrgId, TypedId};
 use attend_kit::text::{self, PersonName};
 use attend_kit::{Error, FieldError};
 use attend_proto::contact::v1 as pb;
@@ -168,10 +168,7 @@ impl Api {
         }
 
         let mut tx = self.db.tenant(org).await?;
-        let current = store::get_for_update(&mut tx, org, id)
-            .await?
-            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
-        not_merged(&current)?;
+        let current = for_change(&mut tx, org, id).await?;
         patch.stage = stage_change(&current, req.current_pipeline.as_deref(), req.current_stage.as_deref())?;
         let phone = patch
             .phone
@@ -239,14 +236,18 @@ impl Api {
     }
 }
 
-/// A merged contact is changed through the one it was merged into.
-pub(crate) fn not_merged(row: &ContactRow) -> Result<(), Error> {
+/// The contact, locked for the rest of the transaction, to change it: a
+/// merged contact is changed through the one it was merged into.
+pub(crate) async fn for_change(tx: &mut Tx, org: OrgId, id: ContactId) -> Result<ContactRow, Error> {
+    let row = store::get_for_update(tx, org, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
     match row.merged_into {
         Some(into) => Err(Error::Conflict(format!(
             "this contact was merged into {}; change that one",
             ContactId::from(into)
         ))),
-        None => Ok(()),
+        None => Ok(row),
     }
 }
 

@@ -18,7 +18,7 @@ use attend_proto::contact::v1 as pb;
 use serde_json::json;
 
 use crate::api::Api;
-use crate::contacts::not_merged;
+use crate::contacts::for_change;
 use crate::pipeline::{self, Move, PIPELINES, Place, Unknown};
 use crate::store::{self, ContactRow, NewTouchpoint, Patch};
 use crate::touch::Recorder;
@@ -121,10 +121,7 @@ impl Api {
             Claim::Replay(response) => return Ok(response),
             Claim::Fresh(guard) => guard,
         };
-        let current = store::get_for_update(&mut tx, org, id)
-            .await?
-            .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
-        not_merged(&current)?;
+        let current = for_change(&mut tx, org, id).await?;
         let from = place_of(&current)?;
         let to = target.resolve(from)?;
         let row = match pipeline::check(from, to) {

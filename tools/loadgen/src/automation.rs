@@ -79,7 +79,10 @@ impl Default for Args {
 const INSTANCE: &str = "bench-auto-wix";
 /// Tuesday 10 March 2026, noon in Sydney: no text waits for quiet hours.
 fn noon() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc.with_ymd_and_hms(2026, 3, 10, 1, 0, 0).single().unwrap_or_default()
+    chrono::Utc
+        .with_ymd_and_hms(2026, 3, 10, 1, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// The number booking `i` is made for: one new patient each.
@@ -257,7 +260,10 @@ async fn wait_for_texts(provider: &Provider, n: usize) -> anyhow::Result<()> {
         if seen >= n {
             return Ok(());
         }
-        anyhow::ensure!(Instant::now() < deadline, "only {seen} of {n} texts reached the provider in 15 minutes");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "only {seen} of {n} texts reached the provider in 15 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -433,7 +439,8 @@ async fn raw_chain(
                         let v: serde_json::Value = serde_json::from_slice(&m.payload).unwrap_or_default();
                         let to = v["customerInfo"]["phone"].as_str().unwrap_or_default().to_owned();
                         let (run, job, sms) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
-                        let text = "Hi Bench! Your appointment at Bench Clinic is confirmed for Fri 13 Mar at 12:00 pm.";
+                        let text =
+                            "Hi Bench! Your appointment at Bench Clinic is confirmed for Fri 13 Mar at 12:00 pm.";
                         let Ok(mut tx) = pool.begin().await else { return };
                         let _ = sqlx::query("insert into bench.runs (id, booking_id) values ($1, $2)")
                             .bind(run)
@@ -455,8 +462,10 @@ async fn raw_chain(
                         let answer = http
                             .post(url.as_str())
                             .basic_auth("bench", Some("bench"))
-                            .json(&serde_json::json!({"messages": [{"source": "attend", "from": "+61480000000",
-                                "to": to, "body": text, "custom_string": sms.to_string()}]}))
+                            .json(
+                                &serde_json::json!({"messages": [{"source": "attend", "from": "+61480000000",
+                                "to": to, "body": text, "custom_string": sms.to_string()}]}),
+                            )
                             .send()
                             .await;
                         if answer.is_ok() {

@@ -18,7 +18,7 @@ use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
 use attend_kit::bus::outbox::Outbox;
-use attend_kit::bus::{Draft, Event, from_timestamp, timestamp};
+use attend_kit::bus::{Event, from_timestamp, timestamp};
 use attend_kit::db::Tx;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, Traced, request, with_idempotency_key};
@@ -29,6 +29,7 @@ use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::ingest::v1::{BookingAction, ExternalBookingReceived};
 use chrono::{DateTime, Utc};
 
+use crate::bookings::draft;
 use crate::recalls;
 use crate::rules::{cancel_reason, initial_status, is_stale, payment, source_label, static_type, static_urgency};
 use crate::store::{self, BookingRow, Change, HistoryEntry, NewBooking};
@@ -56,13 +57,7 @@ impl Intake {
         event: &E,
     ) -> Result<(), HandleError> {
         self.outbox
-            .add(
-                tx,
-                Draft::new(cause.org, event)
-                    .about("booking_id", booking.booking_id())
-                    .about("contact_id", booking.contact())
-                    .caused_by(&cause.envelope),
-            )
+            .add(tx, draft(cause.org, booking, event).caused_by(&cause.envelope))
             .await?;
         Ok(())
     }

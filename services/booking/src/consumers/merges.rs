@@ -8,9 +8,9 @@
 //! checked at commit, after this settles it.
 
 use attend_kit::actor::Actor;
+use attend_kit::bus::Event;
 use attend_kit::bus::consumer::{HandleError, Received};
 use attend_kit::bus::outbox::Outbox;
-use attend_kit::bus::{Draft, Event};
 use attend_kit::db::Tx;
 use attend_kit::ids::TypedId;
 use attend_kit::merges::{Follower, Step};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 pub(crate) use attend_kit::merges::{FollowMerges, SPEC};
 
+use crate::bookings::draft;
 use crate::recalls::{Announce, announce};
 use crate::store::{self, HistoryEntry};
 
@@ -80,13 +81,7 @@ impl BookingsAndRecalls {
                 changed: vec!["contact_id".to_owned()],
             };
             self.outbox
-                .add(
-                    tx,
-                    Draft::new(org, &update)
-                        .about("booking_id", row.booking_id())
-                        .about("contact_id", row.contact())
-                        .caused_by(&event.envelope),
-                )
+                .add(tx, draft(org, &row, &update).caused_by(&event.envelope))
                 .await?;
         }
         Ok(())

@@ -6,7 +6,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{BookingId, ContactId, TypedId};
 use attend_proto::automation::v1 as pb;
@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::{public_or_null, unix};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -160,16 +160,16 @@ async fn create(
         Some(_) => return Err(Error::invalid("id", "must be text").into()),
         None => return Err(Error::invalid("id", "is required").into()),
     };
-    let mut call = request(
-        pb::CreateRuleRequest {
-            id,
-            definition_json: definition_text(&body),
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::CreateRuleRequest {
+                id,
+                definition_json: definition_text(&body),
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let rule = state.rules.clone().create_rule(call).await.into_answer("automation")?;
     Ok((
         StatusCode::CREATED,

@@ -52,12 +52,13 @@ pub fn booking_json(b: &pb::Booking) -> Result<Value, Error> {
     }))
 }
 
-/// The caller's `Idempotency-Key`, checked, if they sent one.
-pub fn idempotency(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// The call, carrying the caller's `Idempotency-Key` if they sent one
+/// (checked there: a malformed key is refused naming it).
+pub fn keyed<T>(call: tonic::Request<T>, headers: &HeaderMap) -> Result<tonic::Request<T>, Error> {
+    match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        Some(key) => with_idempotency_key(call, key),
+        None => Ok(call),
+    }
 }
 
 async fn show(
@@ -112,17 +113,17 @@ async fn outcome(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let id = BookingId::parse_public_at("id", &id)?;
-    let mut call = request(
-        pb::RecordOutcomeRequest {
-            booking_id: id.uuid().to_string(),
-            outcome: body.outcome,
-            notes: body.notes,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::RecordOutcomeRequest {
+                booking_id: id.uuid().to_string(),
+                outcome: body.outcome,
+                notes: body.notes,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let booking = state
         .bookings
         .clone()
@@ -143,16 +144,16 @@ async fn confirm(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let id = BookingId::parse_public_at("id", &id)?;
-    let mut call = request(
-        pb::ConfirmBookingRequest {
-            booking_id: id.uuid().to_string(),
-            note: String::new(),
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::ConfirmBookingRequest {
+                booking_id: id.uuid().to_string(),
+                note: String::new(),
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let booking = state
         .bookings
         .clone()

@@ -7,7 +7,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem};
 use attend_kit::ids::{ContactId, TypedId};
 use attend_proto::messaging::v1 as pb;
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -67,18 +67,18 @@ async fn set(
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_permission(Permission::MessagesSend)?;
     let contact = ContactId::parse_public_at("contact_id", &body.contact_id)?;
-    let mut call = request(
-        pb::SetConsentRequest {
-            contact_id: contact.uuid().to_string(),
-            channel: body.channel,
-            opted_in: body.opted_in,
-            detail: body.detail,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::SetConsentRequest {
+                contact_id: contact.uuid().to_string(),
+                channel: body.channel,
+                opted_in: body.opted_in,
+                detail: body.detail,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let consent = state
         .messaging
         .clone()

@@ -4,7 +4,7 @@
 
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{ContactId, MergeId, TouchpointId, TypedId};
 use attend_kit::{Error, FieldError};
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -255,19 +255,19 @@ async fn create(
     JsonBody(body): JsonBody<NewContact>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
-    let mut call = request(
-        contact::CreateContactRequest {
-            name: body.name,
-            phone: body.phone,
-            email: body.email,
-            source: body.source,
-            intent: body.intent,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            contact::CreateContactRequest {
+                name: body.name,
+                phone: body.phone,
+                email: body.email,
+                source: body.source,
+                intent: body.intent,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let created = state
         .contacts
         .clone()
@@ -412,16 +412,16 @@ async fn merge(
     caller.require_permission(Permission::ContactsWrite)?;
     let survivor = ContactId::parse_public_at("id", &id)?;
     let merged = ContactId::parse_public_at("merged_id", &body.merged_id)?;
-    let mut call = request(
-        contact::MergeContactsRequest {
-            survivor_id: survivor.uuid().to_string(),
-            merged_id: merged.uuid().to_string(),
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            contact::MergeContactsRequest {
+                survivor_id: survivor.uuid().to_string(),
+                merged_id: merged.uuid().to_string(),
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let done = state
         .contacts
         .clone()

@@ -5,7 +5,7 @@
 
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem};
 use attend_kit::ids::{ContactId, TypedId};
 use attend_proto::contact::v1 as contact;
@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::contacts::contact_json;
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -58,6 +58,7 @@ struct Stage {
     /// Absent: the contact's own pipeline.
     #[serde(default)]
     pipeline: String,
+    #[serde(default)]
     stage: String,
     #[serde(default)]
     cause: String,
@@ -74,18 +75,18 @@ async fn move_contact(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
     let id = ContactId::parse_public_at("id", &id)?;
-    let mut call = request(
-        contact::MoveContactRequest {
-            contact_id: id.uuid().to_string(),
-            pipeline: body.pipeline,
-            stage: body.stage,
-            cause: body.cause,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            contact::MoveContactRequest {
+                contact_id: id.uuid().to_string(),
+                pipeline: body.pipeline,
+                stage: body.stage,
+                cause: body.cause,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let moved = state.contacts.clone().move_contact(call).await.into_answer("contact")?;
     Ok(Json(json!({ "success": true, "contact": contact_json(&moved)? })))
 }
@@ -93,7 +94,9 @@ async fn move_contact(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Adjustment {
+    #[serde(default)]
     delta: i32,
+    #[serde(default)]
     reason: String,
 }
 
@@ -108,17 +111,17 @@ async fn adjust_warmness(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::ContactsWrite)?;
     let id = ContactId::parse_public_at("id", &id)?;
-    let mut call = request(
-        contact::AdjustWarmnessRequest {
-            contact_id: id.uuid().to_string(),
-            delta: body.delta,
-            reason: body.reason,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            contact::AdjustWarmnessRequest {
+                contact_id: id.uuid().to_string(),
+                delta: body.delta,
+                reason: body.reason,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let adjusted = state
         .contacts
         .clone()

@@ -4,7 +4,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{Caller, request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem};
 use attend_kit::ids::{BookingId, ContactId, RecallId, TypedId};
 use attend_proto::booking::v1 as pb;
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::unix;
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -44,21 +44,6 @@ fn recall_json(r: &pb::Recall) -> Result<Value, Error> {
     }))
 }
 
-/// The contact's open recall (404 when there is none).
-async fn open_recall(state: &AppState, caller: &Caller, contact: ContactId) -> Result<pb::Recall, Error> {
-    state
-        .bookings
-        .clone()
-        .get_recall(request(
-            pb::GetRecallRequest {
-                contact_id: contact.uuid().to_string(),
-            },
-            caller,
-        ))
-        .await
-        .into_answer("booking")
-}
-
 /// `GET /api/contacts/{id}/recall`: the open recall.
 async fn show(
     State(state): State<AppState>,
@@ -67,7 +52,17 @@ async fn show(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsRead)?;
     let contact = ContactId::parse_public_at("id", &id)?;
-    let recall = open_recall(&state, &caller, contact).await?;
+    let recall = state
+        .bookings
+        .clone()
+        .get_recall(request(
+            pb::GetRecallRequest {
+                contact_id: contact.uuid().to_string(),
+            },
+            &caller,
+        ))
+        .await
+        .into_answer("booking")?;
     Ok(Json(json!({ "recall": recall_json(&recall)? })))
 }
 
@@ -75,6 +70,7 @@ async fn show(
 #[serde(deny_unknown_fields)]
 struct Setting {
     /// YYYY-MM-DD, the organisation's local date.
+    #[serde(default)]
     due_on: String,
     #[serde(default)]
     reason: String,
@@ -94,19 +90,19 @@ async fn set(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
-    let mut call = request(
-        pb::SetRecallRequest {
-            contact_id: contact.uuid().to_string(),
-            booking_id: String::new(),
-            due_on: body.due_on,
-            reason: body.reason,
-            months: body.months,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::SetRecallRequest {
+                contact_id: contact.uuid().to_string(),
+                booking_id: String::new(),
+                due_on: body.due_on,
+                reason: body.reason,
+                months: body.months,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let recall = state.bookings.clone().set_recall(call).await.into_answer("booking")?;
     Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
 }
@@ -115,12 +111,14 @@ async fn set(
 #[serde(deny_unknown_fields)]
 struct Closing {
     /// booked or closed.
+    #[serde(default)]
     status: String,
     #[serde(default)]
     note: String,
 }
 
-/// `POST /api/contacts/{id}/recall/close`: closes the open recall.
+/// `POST /api/contacts/{id}/recall/close`: closes the open recall (404
+/// when there is none; a retry with the same `Idempotency-Key` replays).
 async fn close(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -130,18 +128,18 @@ async fn close(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
-    let open = open_recall(&state, &caller, contact).await?;
-    let mut call = request(
-        pb::CloseRecallRequest {
-            recall_id: open.id,
-            status: body.status,
-            note: body.note,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::CloseRecallRequest {
+                recall_id: String::new(),
+                status: body.status,
+                note: body.note,
+                contact_id: contact.uuid().to_string(),
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let recall = state.bookings.clone().close_recall(call).await.into_answer("booking")?;
     Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{BookingId, ContactId, SmsId, TypedId, UserId};
 use attend_proto::messaging::v1 as pb;
@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::{public_or_null, unix};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -112,22 +112,22 @@ async fn send(
     JsonBody(body): JsonBody<Send>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_permission(Permission::MessagesSend)?;
-    let mut call = request(
-        pb::SendSmsRequest {
-            contact_id: uuid_of::<ContactId>("contact_id", &body.contact_id)?,
-            to: body.to,
-            template_id: body.template_id,
-            values: body.values,
-            body: body.message,
-            purpose: body.purpose,
-            booking_id: uuid_of::<BookingId>("booking_id", &body.booking_id)?,
-            not_after: None,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::SendSmsRequest {
+                contact_id: uuid_of::<ContactId>("contact_id", &body.contact_id)?,
+                to: body.to,
+                template_id: body.template_id,
+                values: body.values,
+                body: body.message,
+                purpose: body.purpose,
+                booking_id: uuid_of::<BookingId>("booking_id", &body.booking_id)?,
+                not_after: None,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let sent = state.messaging.clone().send_sms(call).await.into_answer("messaging")?;
     let status = if sent.status == "queued" {
         StatusCode::ACCEPTED

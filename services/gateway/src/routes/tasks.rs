@@ -5,7 +5,7 @@
 use attend_kit::Error;
 use attend_kit::authz::Permission;
 use attend_kit::error::PeerAnswer;
-use attend_kit::grpc::{request, with_idempotency_key};
+use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
 use attend_kit::ids::{BookingId, ContactId, TaskId, TypedId, UserId};
 use attend_proto::automation::v1 as pb;
@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::bookings::idempotency;
+use super::bookings::keyed;
 use super::{public_or_null, unix};
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -186,22 +186,22 @@ async fn create(
         "" => String::new(),
         raw => BookingId::parse_public_at("booking_id", raw)?.uuid().to_string(),
     };
-    let mut call = request(
-        pb::CreateTaskRequest {
-            contact_id: ContactId::parse_public_at("contact_id", &body.contact_id)?
-                .uuid()
-                .to_string(),
-            booking_id,
-            r#type: body.kind,
-            due_at: body.due_datetime.map(|at| seconds("due_datetime", at)).transpose()?,
-            notes: body.notes,
-            assigned_to: user_or("assigned_to", &body.assigned_to, &[])?,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::CreateTaskRequest {
+                contact_id: ContactId::parse_public_at("contact_id", &body.contact_id)?
+                    .uuid()
+                    .to_string(),
+                booking_id,
+                r#type: body.kind,
+                due_at: body.due_datetime.map(|at| seconds("due_datetime", at)).transpose()?,
+                notes: body.notes,
+                assigned_to: user_or("assigned_to", &body.assigned_to, &[])?,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let task = state.tasks.clone().create_task(call).await.into_answer("automation")?;
     Ok((
         StatusCode::CREATED,
@@ -226,17 +226,17 @@ async fn complete(
     JsonBody(body): JsonBody<Complete>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
-    let mut call = request(
-        pb::CompleteTaskRequest {
-            id: task_uuid(&id)?,
-            notes: body.notes,
-            outcome: body.outcome,
-        },
-        &caller,
-    );
-    if let Some(key) = idempotency(&headers) {
-        call = with_idempotency_key(call, &key)?;
-    }
+    let call = keyed(
+        request(
+            pb::CompleteTaskRequest {
+                id: task_uuid(&id)?,
+                notes: body.notes,
+                outcome: body.outcome,
+            },
+            &caller,
+        ),
+        &headers,
+    )?;
     let task = state
         .tasks
         .clone()
