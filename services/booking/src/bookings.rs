@@ -34,7 +34,7 @@ impl Api {
         let row = store::get(&mut tx, org, id)
             .await?
             .ok_or_else(|| Error::NotFound("booking".to_owned()))?;
-        audit::record(&self.outbox, &mut tx, &caller, Entry::on("booking.read", "booking", id)).await?;
+        audit::record_read(&self.outbox, &mut tx, &caller, Entry::on("booking.read", "booking", id)).await?;
         tx.commit().await?;
         Ok(row.into_proto())
     }

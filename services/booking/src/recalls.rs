@@ -218,7 +218,7 @@ impl Api {
         let row = store::open_recall(&mut tx, org, contact)
             .await?
             .ok_or_else(|| Error::NotFound("open recall".to_owned()))?;
-        audit::record(
+        audit::record_read(
             &self.outbox,
             &mut tx,
             &caller,

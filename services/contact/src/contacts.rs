@@ -31,7 +31,7 @@ impl Api {
         let row = store::get(&mut tx, org, id)
             .await?
             .ok_or_else(|| Error::NotFound("contact".to_owned()))?;
-        audit::record(&self.outbox, &mut tx, &caller, Entry::on("contact.read", "contact", id)).await?;
+        audit::record_read(&self.outbox, &mut tx, &caller, Entry::on("contact.read", "contact", id)).await?;
         tx.commit().await?;
         Ok(row.into_proto())
     }
@@ -55,7 +55,7 @@ impl Api {
         }
         let mut tx = self.db.tenant(org).await?;
         let rows = store::find(&mut tx, org, phone.as_ref(), email.as_ref()).await?;
-        audit::record(
+        audit::record_read(
             &self.outbox,
             &mut tx,
             &caller,

@@ -47,7 +47,7 @@ impl Api {
             };
             cursor::encode(tag, &key, c.id)
         });
-        audit::record(
+        audit::record_read(
             &self.outbox,
             &mut tx,
             &caller,

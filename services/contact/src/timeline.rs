@@ -118,7 +118,7 @@ impl Api {
         let next_cursor = cursor::next_page(&mut rows, limit, |t| {
             cursor::encode("timeline", &cursor::time_key(t.occurred_at), t.id)
         });
-        audit::record(
+        audit::record_read(
             &self.outbox,
             &mut tx,
             &caller,

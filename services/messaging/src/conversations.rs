@@ -104,7 +104,7 @@ impl Api {
         let next_cursor = cursor::next_page(&mut messages, limit, |m| {
             cursor::encode("messages", &cursor::time_key(m.created_at), m.id)
         });
-        attend_kit::audit::record(
+        attend_kit::audit::record_read(
             &self.outbox,
             &mut tx,
             &caller,

@@ -2,6 +2,11 @@
 //! the transaction of the read or change, so the audit fact is published
 //! (through the outbox) if and only if the work commits; the identity
 //! service keeps every organisation's trail, append-only.
+//!
+//! Reads are recorded with [`record_read`]: a person's reads of a record
+//! are the trail; the platform's own (automation gathering a rule's
+//! facts, a consumer looking a contact up) are not, or the trail of who
+//! looked at a patient would be mostly machines.
 
 use attend_proto::events::v1::AuditRecorded;
 use chrono::Utc;
@@ -48,6 +53,15 @@ impl<'a> Entry<'a> {
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = details;
         self
+    }
+}
+
+/// [`record`] for a read, when a person made it: a system or platform
+/// caller (a service acting on its own) reads without a trail.
+pub async fn record_read(outbox: &Outbox, tx: &mut Tx, caller: &Caller, entry: Entry<'_>) -> Result<(), Error> {
+    match caller.user {
+        Some(_) => record(outbox, tx, caller, entry).await,
+        None => Ok(()),
     }
 }
 
