@@ -97,7 +97,23 @@ async fn the_pipelines_are_listed_with_their_stages_moves_and_entries() {
     let ids: Vec<&str> = pipelines.iter().map(|p| p["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["lead_to_booking", "pre_appointment", "post_appointment", "partnership"]
+        [
+            "lead_to_booking",
+            "pre_appointment",
+            "post_appointment",
+            "partnership",
+            "consultation"
+        ]
+    );
+    let consultation: Vec<&str> = pipelines[4]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        consultation,
+        ["inquiry", "contacted", "interested", "proposed", "client", "lost"]
     );
     let leads = &pipelines[0];
     assert_eq!(leads["name"], "Lead to Booking");
@@ -268,6 +284,23 @@ async fn a_move_the_pipelines_dont_allow_is_refused_by_name() {
     )
     .await;
     assert_eq!(status, 409, "recall_due is no entry stage: {problem}");
+
+    // Spec 001's consultation funnel: entered at inquiry, one step at a time.
+    let (status, moved) = post(
+        &fleet,
+        &token,
+        &stage,
+        json!({"pipeline": "consultation", "stage": "inquiry"}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["contact"]["current_stage"], "inquiry");
+    let (status, problem) = post(&fleet, &token, &stage, json!({"stage": "client"}), None).await;
+    assert_eq!(status, 409, "no skipping to client: {problem}");
+    let (status, moved) = post(&fleet, &token, &stage, json!({"stage": "contacted"}), None).await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["contact"]["current_pipeline"], "consultation");
     fleet.teardown().await;
 }
 

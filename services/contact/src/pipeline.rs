@@ -1,4 +1,4 @@
-//! Seed 000's pipelines, their stages, and the moves allowed between them
+//! Seed 000's pipelines and spec 001's consultation pipeline, their stages, and the moves allowed between them
 //! (the contacts table's check holds the same pipelines and stages).
 //!
 //! A contact moves (`MoveContact`) only:
@@ -36,7 +36,7 @@ const fn stage(id: &'static str, name: &'static str, next: &'static [&'static st
     Stage { id, name, next }
 }
 
-pub const PIPELINES: [Pipeline; 4] = [
+pub const PIPELINES: [Pipeline; 5] = [
     Pipeline {
         id: "lead_to_booking",
         name: "Lead to Booking",
@@ -129,6 +129,23 @@ pub const PIPELINES: [Pipeline; 4] = [
             stage("completed", "Completed", &[]),
         ],
         entry: &["identified"],
+    },
+    // Spec 001's consultation funnel: Inquiry → Contacted → Interested →
+    // Proposed → Client, or lost on the way.
+    Pipeline {
+        id: "consultation",
+        name: "Consultations",
+        stages: &[
+            stage("inquiry", "Inquiry", &["contacted", "lost"]),
+            stage("contacted", "Contacted", &["interested", "lost"]),
+            stage("interested", "Interested", &["proposed", "lost"]),
+            // A proposal sent back for changes is interest again.
+            stage("proposed", "Proposed", &["client", "interested", "lost"]),
+            stage("client", "Client", &[]),
+            // A lost inquiry that comes back starts again.
+            stage("lost", "Lost", &["inquiry"]),
+        ],
+        entry: &["inquiry"],
     },
 ];
 
@@ -251,7 +268,7 @@ mod tests {
 
     #[test]
     fn the_table_is_the_contacts_tables_check() {
-        // migrations/0002_records.sql, contacts_stage_in_pipeline.
+        // migrations/0007_consultation_pipeline.sql, contacts_stage_in_pipeline.
         let check = [
             (
                 "lead_to_booking",
@@ -269,6 +286,7 @@ mod tests {
                 "partnership",
                 "identified, qualified, contacted, in_discussion, active, completed",
             ),
+            ("consultation", "inquiry, contacted, interested, proposed, client, lost"),
         ];
         assert_eq!(PIPELINES.len(), check.len());
         for (pipeline, stages) in check {
@@ -288,6 +306,37 @@ mod tests {
                 assert!(!s.name.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn a_consultation_goes_from_inquiry_to_client_one_step_at_a_time() {
+        let funnel = ["inquiry", "contacted", "interested", "proposed", "client"];
+        for pair in funnel.windows(2) {
+            assert_eq!(
+                check(at("consultation", pair[0]), at("consultation", pair[1])),
+                Move::Allowed
+            );
+        }
+        assert_eq!(
+            check(at("consultation", "inquiry"), at("consultation", "client")),
+            Move::Refused
+        );
+        assert_eq!(
+            check(at("consultation", "client"), at("consultation", "lost")),
+            Move::Refused
+        );
+        assert_eq!(
+            check(at("consultation", "proposed"), at("consultation", "lost")),
+            Move::Allowed
+        );
+        assert_eq!(
+            check(at("lead_to_booking", "engaged"), at("consultation", "inquiry")),
+            Move::Allowed
+        );
+        assert_eq!(
+            check(at("lead_to_booking", "engaged"), at("consultation", "proposed")),
+            Move::Refused
+        );
     }
 
     #[test]
