@@ -330,51 +330,60 @@ async fn a_wix_booking_is_confirmed_reminded_and_confirmed_by_a_reply() {
 }
 
 /// A rescheduled booking: its reminders follow the new time, and the
-/// patient is sent the confirmation again, with the new time.
+/// patient is sent the confirmation again, with the new time. A booking
+/// moved away and back keeps its reminders for the time it is back at.
 #[tokio::test]
 async fn a_rescheduled_booking_moves_its_reminders() {
     let (fleet, clock) = fleet_at(tuesday_noon()).await;
     let (_, staff, _) = clinic(&fleet, "auto-f").await;
     book(&fleet, "auto-f", "wix-auto-f-1", "0412 777 888", friday_ten()).await;
-    let detail = fleet.contact_by_phone(&staff, "+61412777888").await;
-    let ben = detail["contact"]["id"].as_str().unwrap().to_owned();
+    book(&fleet, "auto-f", "wix-auto-f-2", "0412 777 999", friday_ten()).await;
+    let ben = fleet.contact_by_phone(&staff, "+61412777888").await["contact"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let eve = fleet.contact_by_phone(&staff, "+61412777999").await["contact"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     until_texted(&fleet, &staff, &ben, "booking_confirmation").await;
+    until_texted(&fleet, &staff, &eve, "booking_confirmation").await;
 
-    // Moved a day later: Saturday 10:00.
+    // Ben's moves a day later, to Saturday 10:00; Eve's moves and comes back.
     let saturday = friday_ten() + chrono::Duration::days(1);
-    let claims = wix_action_claims(
-        "wix-auto-f",
-        "rescheduled",
-        "evt-move-f",
-        "wix-auto-f-1",
-        "CONFIRMED",
-        saturday,
-        Utc::now(),
-    );
-    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
-    assert_eq!(status, 200, "{answer}");
-    fleet
-        .until_some(Duration::from_secs(30), "the new time is confirmed by text", || async {
-            let sent = texts(&fleet, &staff, &ben).await;
-            (sent
-                .iter()
-                .filter(|(t, s)| t == "booking_confirmation" && s == "sent")
-                .count()
-                == 2)
-                .then_some(())
-        })
-        .await;
+    let moves = [
+        ("wix-auto-f-1", "evt-move-f1", saturday, 0, 2),
+        ("wix-auto-f-2", "evt-move-f2", saturday, 0, 2),
+        ("wix-auto-f-2", "evt-move-f3", friday_ten(), 1, 3),
+    ];
+    for (booking, event, to, later, expected) in moves {
+        let at = Utc::now() + chrono::Duration::seconds(later);
+        let claims = wix_action_claims("wix-auto-f", "rescheduled", event, booking, "CONFIRMED", to, at);
+        let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+        assert_eq!(status, 200, "{answer}");
+        let contact = if booking.ends_with('1') { &ben } else { &eve };
+        fleet
+            .until_some(Duration::from_secs(30), "the new time is confirmed by text", || async {
+                let sent = texts(&fleet, &staff, contact).await;
+                let confirmations = sent.iter().filter(|(t, s)| t == "booking_confirmation" && s == "sent");
+                (confirmations.count() == expected).then_some(())
+            })
+            .await;
+    }
 
-    // Wednesday 10:00 was 48 hours before the old time: nothing now.
+    // Wednesday 10:00 is 48 hours before Friday: Eve's reminder, not Ben's.
     clock.advance(chrono::Duration::hours(22) + chrono::Duration::minutes(1));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    until_texted(&fleet, &staff, &eve, "reminder_48hr").await;
     let sent = texts(&fleet, &staff, &ben).await;
     assert!(!sent.iter().any(|(t, _)| t.starts_with("reminder_")), "{sent:?}");
-    // Thursday 10:00 is 48 hours before the new one.
+    // Thursday 10:00 is 48 hours before Saturday, and 24 before Friday.
     clock.advance(chrono::Duration::hours(24));
     until_texted(&fleet, &staff, &ben, "reminder_48hr").await;
-    let sent = texts(&fleet, &staff, &ben).await;
-    assert_eq!(sent.iter().filter(|(t, _)| t == "reminder_48hr").count(), 1, "{sent:?}");
+    until_texted(&fleet, &staff, &eve, "reminder_24hr").await;
+    for who in [&ben, &eve] {
+        let sent = texts(&fleet, &staff, who).await;
+        assert_eq!(sent.iter().filter(|(t, _)| t == "reminder_48hr").count(), 1, "{sent:?}");
+    }
     fleet.teardown().await;
 }
 
@@ -569,6 +578,22 @@ async fn staff_work_the_queue_and_admins_edit_the_rules() {
         queue["tasks"].as_array().unwrap().iter().any(|t| t["id"] == id),
         "mine: {queue}"
     );
+    // A colleague's queue, by their id, is the same list.
+    let (_, me) = fleet.api_get(&staff, "/api/auth/me").await;
+    let theirs = format!("/api/tasks?timeframe=all&assigned_to={}", me["id"].as_str().unwrap());
+    let (status, same) = fleet.api_get(&admin, &theirs).await;
+    assert_eq!(status, 200, "{same}");
+    assert_eq!(same["tasks"], queue["tasks"]);
+    // A task can't be due before 2000 (seconds, not milliseconds).
+    let (status, problem, _) = fleet
+        .api_post(
+            Some(&staff),
+            "/api/tasks",
+            &json!({"contact_id": ann, "type": "call", "due_datetime": -300_000_000_000_i64}),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "due_datetime", "{problem}");
 
     let readonly = fleet.user_token(org, "readonly@auto-e.example", "readonly").await;
     let (status, _, _) = fleet

@@ -52,13 +52,21 @@ const NAMESPACE: Uuid = Uuid::from_u128(0x6174_7465_6e64_2d63_726f_6e2d_6368_6b0
 
 impl Engine {
     pub async fn periodic_checks(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        // One organisation's failing check doesn't hold up the others'.
         for org_id in self.org_ids().await? {
-            let org = self.orgs.get(org_id).await?;
-            let (hour, day) = periods(now, org.time_zone);
-            self.check(&org, Schedule::Hourly, &hour, now).await?;
-            if let Some(day) = day {
-                self.check(&org, Schedule::Daily, &day, now).await?;
+            if let Err(e) = self.check_org(org_id, now).await {
+                tracing::warn!(org = %org_id, error = format!("{e:#}"), "automation: a periodic check failed; will retry");
             }
+        }
+        Ok(())
+    }
+
+    async fn check_org(&self, org_id: OrgId, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let org = self.orgs.get(org_id).await?;
+        let (hour, day) = periods(now, org.time_zone);
+        self.check(&org, Schedule::Hourly, &hour, now).await?;
+        if let Some(day) = day {
+            self.check(&org, Schedule::Daily, &day, now).await?;
         }
         Ok(())
     }

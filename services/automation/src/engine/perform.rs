@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use attend_kit::Error;
-use attend_kit::bus::{Draft, timestamp};
+use attend_kit::bus::Draft;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::{Caller, request, with_idempotency_key};
 use attend_kit::ids::{ContactId, OrgId, SmsId, TypedId};
@@ -167,12 +167,19 @@ impl Engine {
     pub async fn execute(&self, job: JobRow) -> anyhow::Result<()> {
         let org = OrgId::from(job.org_id);
         let now = self.clock.now();
-        let outcome = match serde_json::from_value::<Context>(job.context.clone()) {
+        let outcome = match serde_json::from_value::<Context>(job.context.clone()).map(|mut ctx| {
+            if job.contact_id.is_some() {
+                ctx.contact_id = job.contact_id;
+            }
+            ctx
+        }) {
             Err(e) => Ok((
                 Ended::Failed(format!("the job's context doesn't read: {e}")),
                 Vec::new(),
                 None,
             )),
+            // The contact is the job row's: a merge moves jobs to the
+            // survivor by that column, not inside the stored context.
             Ok(ctx) => match self.orgs.get(org).await {
                 Err(e) => Err(e),
                 Ok(settings) => match job.kind.as_str() {
@@ -477,7 +484,9 @@ impl Engine {
                             details_json: json!({"rule": ctx.rule_id, "version": ctx.rule_version}).to_string(),
                             is_attribution_event: is_attribution,
                             booking_id: ctx.booking_id.map(|b| b.to_string()).unwrap_or_default(),
-                            occurred_at: Some(timestamp(now)),
+                            // The owner's now: a retried call is the same
+                            // request, so its idempotency key replays it.
+                            occurred_at: None,
                         },
                         &caller,
                     );

@@ -188,33 +188,31 @@ mod tests {
         assert_eq!(fire, [at(24), at(48), at(70)]);
     }
 
-    #[test]
-    fn reminders_are_elapsed_hours_across_both_sydney_transitions() {
+    /// The local times of an appointment's reminders, planned five days ahead.
+    fn sydney_reminders(y: i32, m: u32, d: u32) -> Vec<String> {
         use chrono::TimeZone;
         let sydney = chrono_tz::Australia::Sydney;
-        // Monday 6 April 2026, 10:00 AEST; daylight saving ended on the Sunday.
-        let monday = sydney
-            .with_ymd_and_hms(2026, 4, 6, 10, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
-        let (plans, _) = plan_for(monday, &specs(), monday - chrono::Duration::days(5));
-        let local: Vec<_> = plans
+        let at = sydney.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap().with_timezone(&Utc);
+        let (plans, _) = plan_for(at, &specs(), at - chrono::Duration::days(5));
+        plans
             .iter()
             .map(|p| p.fire_at.with_timezone(&sydney).format("%a %H:%M %Z").to_string())
-            .collect();
-        // 48 elapsed hours before is Saturday 11:00 on the summer clock.
-        assert_eq!(local, ["Sat 11:00 AEDT", "Sun 10:00 AEST", "Mon 08:00 AEST"]);
+            .collect()
+    }
+
+    #[test]
+    fn reminders_are_elapsed_hours_across_both_sydney_transitions() {
+        // Monday 6 April 2026, 10:00 AEST; daylight saving ended on the
+        // Sunday: 48 elapsed hours before is Saturday 11:00 on the summer clock.
+        assert_eq!(
+            sydney_reminders(2026, 4, 6),
+            ["Sat 11:00 AEDT", "Sun 10:00 AEST", "Mon 08:00 AEST"]
+        );
         // Monday 5 October 2026, 10:00 AEDT; it began on the Sunday.
-        let monday = sydney
-            .with_ymd_and_hms(2026, 10, 5, 10, 0, 0)
-            .unwrap()
-            .with_timezone(&Utc);
-        let (plans, _) = plan_for(monday, &specs(), monday - chrono::Duration::days(5));
-        let local: Vec<_> = plans
-            .iter()
-            .map(|p| p.fire_at.with_timezone(&sydney).format("%a %H:%M %Z").to_string())
-            .collect();
-        assert_eq!(local, ["Sat 09:00 AEST", "Sun 10:00 AEDT", "Mon 08:00 AEDT"]);
+        assert_eq!(
+            sydney_reminders(2026, 10, 5),
+            ["Sat 09:00 AEST", "Sun 10:00 AEDT", "Mon 08:00 AEDT"]
+        );
     }
 
     #[test]

@@ -46,13 +46,21 @@ pub struct JobRow {
 const COLUMNS: &str = "id, org_id, run_id, kind, action_index, action, context, contact_id, booking_id,
     due_at, status, detail, conditions, attempts, done_at, key";
 
-/// Schedules a job; `false` when one with its key exists.
+/// Schedules a job; `false` when one with its key exists. A cancelled job
+/// with the key is scheduled again (a booking moved away and back: its
+/// reminders for that time were dropped and are due once more; nothing
+/// was ever sent under a cancelled job's key).
 pub async fn insert(tx: &mut Tx, org: OrgId, job: &NewJob<'_>) -> sqlx::Result<bool> {
     Ok(sqlx::query(
         "insert into automation.jobs (id, org_id, run_id, event_id, seq, kind, action_index, action, context,
                                       contact_id, booking_id, due_at, key, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         on conflict (org_id, key) do nothing",
+         on conflict (org_id, key) do update
+            set status = 'pending', run_id = excluded.run_id, event_id = excluded.event_id, seq = excluded.seq,
+                action = excluded.action, context = excluded.context, contact_id = excluded.contact_id,
+                due_at = excluded.due_at, attempts = 0, detail = null, conditions = null, done_at = null,
+                claimed_at = null
+          where automation.jobs.status = 'cancelled'",
     )
     .bind(job.id)
     .bind(org.uuid())
@@ -88,7 +96,7 @@ pub async fn claim_due(tx: &mut Tx, now: DateTime<Utc>, lease: DateTime<Utc>, li
                  and not exists (
                      select 1 from automation.jobs e
                       where e.event_id = c.event_id and e.seq < c.seq
-                        and e.status in ('pending', 'running') and e.due_at <= $1)
+                        and e.status in ('pending', 'running') and (e.due_at <= $1 or e.attempts > 0))
                order by c.due_at, c.seq
                limit $3
                for update skip locked)

@@ -272,7 +272,7 @@ pub async fn change(tx: &mut Tx, org: OrgId, id: Uuid, change: &Change<'_>) -> s
         .bind(*outcome),
         Change::Claim { user } => sqlx::query(
             "update automation.tasks set status = 'in_progress', assigned_to = $3, updated_at = now()
-              where org_id = $1 and id = $2 and status in ('todo', 'in_progress')",
+              where org_id = $1 and id = $2 and (status = 'todo' or (status = 'in_progress' and assigned_to = $3))",
         )
         .bind(org.uuid())
         .bind(id)

@@ -67,7 +67,7 @@ impl Api {
             ),
             "all" => Assignee::Anyone,
             "unassigned" => Assignee::Unassigned,
-            raw => Assignee::User(UserId::parse_public_at("assigned_to", raw)?.uuid()),
+            raw => Assignee::User(UserId::parse_uuid_at("assigned_to", raw)?.uuid()),
         };
         let statuses: Vec<&str> = match req.status.trim() {
             "" | "todo" => vec!["todo"],
@@ -203,6 +203,10 @@ impl Api {
         };
         let now = self.engine.clock.now();
         let due_at = req.due_at.as_ref().and_then(from_timestamp).unwrap_or(now);
+        // Within ten years either way: a typo is named, not a database error.
+        if (due_at - now).num_days().abs() > 3_660 {
+            problems.push(attend_kit::FieldError::new("due_at", "must be within ten years of now"));
+        }
         let (Some(contact), true) = (contact, problems.is_empty()) else {
             return Err(Error::Invalid(problems));
         };
@@ -278,10 +282,13 @@ impl Api {
             .await?
             .ok_or_else(|| Error::NotFound("task".to_owned()))?;
         if !store::tasks::change(&mut tx, org, id.uuid(), &change).await? {
-            return Err(Error::Conflict(format!(
-                "the task is {}: only an open task changes",
-                before.status
-            )));
+            return Err(Error::Conflict(match (&change, before.status.as_str()) {
+                // Somebody is working it: reassign it to take it over.
+                (Change::Claim { .. }, "in_progress") => {
+                    "the task is in progress with someone else: reassign it to take it over".to_owned()
+                }
+                (_, status) => format!("the task is {status}: only an open task changes"),
+            }));
         }
         let row = store::tasks::get(&mut tx, org, id.uuid(), now)
             .await?
@@ -380,8 +387,8 @@ impl Api {
             .until
             .as_ref()
             .and_then(from_timestamp)
-            .filter(|u| *u > now)
-            .ok_or_else(|| Error::invalid("until", "must be a time in the future"))?;
+            .filter(|u| *u > now && (*u - now).num_days() <= 3_660)
+            .ok_or_else(|| Error::invalid("until", "must be a time in the next ten years"))?;
         self.change(&caller, &req.id, "task.snooze", Change::Snooze { until }, None, &req)
             .await
     }

@@ -79,6 +79,12 @@ pub fn task_json(t: &pb::Task) -> Result<Value, Error> {
     }))
 }
 
+/// Spec 000's answer to a change: `{"success": true, "task": …}`.
+fn changed(answer: Result<tonic::Response<pb::Task>, tonic::Status>) -> Result<Json<Value>, Problem> {
+    let task = answer.into_answer("automation")?;
+    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+}
+
 /// A task id from the path, as the fleet's UUID.
 fn task_uuid(id: &str) -> Result<String, Error> {
     Ok(TaskId::parse_public_at("id", id)?.uuid().to_string())
@@ -170,6 +176,10 @@ struct Create {
 
 /// Unix seconds from a body, as a protobuf time.
 fn seconds(field: &str, at: i64) -> Result<prost_types::Timestamp, Error> {
+    // 2000-01-01 to 2100-01-01: anything else is a typo (or seconds given as milliseconds).
+    if !(946_684_800..4_102_444_800).contains(&at) {
+        return Err(Error::invalid(field, "must be Unix seconds between 2000 and 2100"));
+    }
     chrono::DateTime::from_timestamp(at, 0)
         .map(attend_kit::bus::timestamp)
         .ok_or_else(|| Error::invalid(field, "is not a time in Unix seconds"))
@@ -237,13 +247,7 @@ async fn complete(
         ),
         &headers,
     )?;
-    let task = state
-        .tasks
-        .clone()
-        .complete_task(call)
-        .await
-        .into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    changed(state.tasks.clone().complete_task(call).await)
 }
 
 async fn claim(
@@ -252,13 +256,13 @@ async fn claim(
     PathParam(id): PathParam,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
-    let task = state
-        .tasks
-        .clone()
-        .claim_task(request(pb::ClaimTaskRequest { id: task_uuid(&id)? }, &caller))
-        .await
-        .into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    changed(
+        state
+            .tasks
+            .clone()
+            .claim_task(request(pb::ClaimTaskRequest { id: task_uuid(&id)? }, &caller))
+            .await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -277,19 +281,19 @@ async fn reassign(
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     let assigned_to = user_or("assigned_to", body.assigned_to.as_deref().unwrap_or_default(), &[])?;
-    let task = state
-        .tasks
-        .clone()
-        .reassign_task(request(
-            pb::ReassignTaskRequest {
-                id: task_uuid(&id)?,
-                assigned_to,
-            },
-            &caller,
-        ))
-        .await
-        .into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    changed(
+        state
+            .tasks
+            .clone()
+            .reassign_task(request(
+                pb::ReassignTaskRequest {
+                    id: task_uuid(&id)?,
+                    assigned_to,
+                },
+                &caller,
+            ))
+            .await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -306,19 +310,19 @@ async fn snooze(
     JsonBody(body): JsonBody<Snooze>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
-    let task = state
-        .tasks
-        .clone()
-        .snooze_task(request(
-            pb::SnoozeTaskRequest {
-                id: task_uuid(&id)?,
-                until: Some(seconds("until", body.until)?),
-            },
-            &caller,
-        ))
-        .await
-        .into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    changed(
+        state
+            .tasks
+            .clone()
+            .snooze_task(request(
+                pb::SnoozeTaskRequest {
+                    id: task_uuid(&id)?,
+                    until: Some(seconds("until", body.until)?),
+                },
+                &caller,
+            ))
+            .await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -335,17 +339,17 @@ async fn cancel(
     JsonBody(body): JsonBody<Cancel>,
 ) -> Result<Json<Value>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
-    let task = state
-        .tasks
-        .clone()
-        .cancel_task(request(
-            pb::CancelTaskRequest {
-                id: task_uuid(&id)?,
-                reason: body.reason,
-            },
-            &caller,
-        ))
-        .await
-        .into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    changed(
+        state
+            .tasks
+            .clone()
+            .cancel_task(request(
+                pb::CancelTaskRequest {
+                    id: task_uuid(&id)?,
+                    reason: body.reason,
+                },
+                &caller,
+            ))
+            .await,
+    )
 }
