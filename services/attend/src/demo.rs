@@ -13,8 +13,8 @@ use anyhow::Context as _;
 use attend_kit::Error;
 use attend_kit::config::Config;
 use attend_kit::error::from_status;
-use attend_kit::grpc::{Caller, request};
-use attend_kit::ids::{BookingId, OrgId, TypedId};
+use attend_kit::grpc::{Caller, Role, request};
+use attend_kit::ids::{BookingId, OrgId, TypedId, UserId};
 use attend_kit::service::{Fleet, ServiceName, wait_until};
 use attend_proto::booking::v1::GetBookingRequest;
 use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
@@ -97,35 +97,12 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
     };
     let org_id = OrgId::parse_uuid(&org.id)?;
 
-    // What the templates fill in, so automation's texts render.
-    let values = [
-        ("clinic", ORG_NAME),
-        ("address", "Level 2, 100 George Street, Sydney NSW 2000"),
-        ("booking_link", "https://avatar-imaging.example/book"),
-        ("review_link", "https://g.page/r/avatar-imaging/review"),
-        ("referral_link", "https://avatar-imaging.example/refer"),
-        ("incentive", "a $20 credit"),
-        ("doctor_name", "Dr Patel"),
-    ];
-    identity
-        .update_messaging_settings(request(
-            identity::UpdateMessagingSettingsRequest {
-                org_id: org.id.clone(),
-                settings: Some(identity::MessagingSettings {
-                    values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-                    ..Default::default()
-                }),
-            },
-            &platform,
-        ))
-        .await
-        .context("set the demo's template values")?;
-
     let password = std::env::var("ATTEND_DEMO_PASSWORD")
         .ok()
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let mut users = Vec::new();
+    let mut admin = None;
     for role in ["admin", "staff", "readonly", "care_team", "family", "client"] {
         let email = format!("{role}@{ORG_SLUG}.example");
         let created = identity
@@ -141,10 +118,41 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
             ))
             .await;
         match created.map_err(|s| from_status(s, "identity")) {
+            Ok(user) if role == "admin" => {
+                admin = Some(user.into_inner().id);
+                users.push((email, role, true));
+            }
             Ok(_) => users.push((email, role, true)),
             Err(Error::Conflict(_)) => users.push((email, role, false)),
             Err(e) => return Err(e).context("create a demo user"),
         }
+    }
+
+    // What the templates fill in, so automation's texts render; set by the
+    // admin, once, when the admin is first created.
+    if let Some(admin) = admin {
+        let values = [
+            ("clinic", ORG_NAME),
+            ("address", "Level 2, 100 George Street, Sydney NSW 2000"),
+            ("booking_link", "https://avatar-imaging.example/book"),
+            ("review_link", "https://g.page/r/avatar-imaging/review"),
+            ("referral_link", "https://avatar-imaging.example/refer"),
+            ("incentive", "a $20 credit"),
+            ("doctor_name", "Dr Patel"),
+        ];
+        identity
+            .update_messaging_settings(request(
+                identity::UpdateMessagingSettingsRequest {
+                    org_id: org.id.clone(),
+                    settings: Some(identity::MessagingSettings {
+                        values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+                        ..Default::default()
+                    }),
+                },
+                &Caller::user(org_id, UserId::parse_uuid(&admin)?, Role::Admin),
+            ))
+            .await
+            .context("set the demo's template values")?;
     }
 
     let ingest = fleet.http_addr(ServiceName::Ingest).context("ingest is not running")?;

@@ -24,8 +24,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use attend_ingest::signature::WebhookSecret;
 use attend_kit::clock::{ManualClock, SharedClock};
-use attend_kit::grpc::{Caller, request};
-use attend_kit::ids::{OrgId, TypedId as _};
+use attend_kit::grpc::{Caller, Role, request};
+use attend_kit::ids::{OrgId, TypedId as _, UserId};
 use attend_kit::service::{Fleet, ServiceName};
 use attend_proto::identity::v1 as identity;
 use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -309,6 +309,23 @@ async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
         .await
         .context("create the bench organisation")?
         .into_inner();
+    // Template values are an admin's to set.
+    let admin = identity
+        .create_user(request(
+            identity::CreateUserRequest {
+                org_id: org.id.clone(),
+                email: "admin@bench-automation.example".to_owned(),
+                name: "Bench Admin".to_owned(),
+                role: "admin".to_owned(),
+                password: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+            },
+            &Caller::platform(),
+        ))
+        .await
+        .context("create the bench admin")?
+        .into_inner();
+    let org_id = OrgId::parse_uuid(&org.id)?;
+    let admin = Caller::user(org_id, UserId::parse_uuid(&admin.id)?, Role::Admin);
     let values = [
         ("clinic", "Bench Clinic"),
         ("address", "1 Bench St, Sydney"),
@@ -323,11 +340,11 @@ async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
                     ..Default::default()
                 }),
             },
-            &Caller::platform(),
+            &admin,
         ))
         .await
         .context("set the bench organisation's template values")?;
-    Ok(OrgId::parse_uuid(&org.id)?)
+    Ok(org_id)
 }
 
 /// The raw chain: the same hops with no logic, paced at `rate`.

@@ -24,6 +24,11 @@ fn reject(why: String) -> HandleError {
 }
 
 impl Handler for Bookings {
+    /// The jobs the event planned are committed: run the due ones now.
+    fn committed(&self, _event: &Received) {
+        self.0.wake.notify_one();
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let mut outcome = None;

@@ -22,6 +22,11 @@ fn reject(why: String) -> HandleError {
 }
 
 impl Handler for Contacts {
+    /// The jobs the event planned are committed: run the due ones now.
+    fn committed(&self, _event: &Received) {
+        self.0.wake.notify_one();
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let c = if t == contact::ContactCreated::TYPE {

@@ -18,6 +18,11 @@ pub(crate) const SPEC: Spec = Spec {
 pub(crate) struct Texts(pub Engine);
 
 impl Handler for Texts {
+    /// The jobs the event planned are committed: run the due ones now.
+    fn committed(&self, _event: &Received) {
+        self.0.wake.notify_one();
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let (trigger, message) = if t == messaging::SmsReceived::TYPE {

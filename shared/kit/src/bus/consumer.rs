@@ -134,6 +134,10 @@ pub trait Handler: Send + Sync + 'static {
         tx: &'a mut Tx,
         event: &'a Received,
     ) -> impl Future<Output = Result<(), HandleError>> + Send + 'a;
+
+    /// After the transaction [`Handler::handle`] wrote to has committed:
+    /// wake whatever works on what it wrote (a scheduler), so it sees it.
+    fn committed(&self, _event: &Received) {}
 }
 
 /// Which events a consumer wants and what it is called.
@@ -396,6 +400,7 @@ impl<H: Handler> Worker<H> {
         }
         self.handler.handle(&mut tx, event).await?;
         tx.commit().await?;
+        self.handler.committed(event);
         Ok(true)
     }
 
