@@ -145,6 +145,27 @@ pub enum Assignee {
     Anyone,
 }
 
+impl Assignee {
+    /// The condition on `{table}.assigned_to` (bound as `{param}`), written
+    /// out per case so the planner can use the assignee index: a generic
+    /// `($x or assigned_to is not distinct from $y)` made it read every
+    /// task of the organisation.
+    fn condition(self, table: &str, param: &str) -> String {
+        match self {
+            Assignee::User(_) => format!("{table}.assigned_to = {param}"),
+            Assignee::Unassigned => format!("{table}.assigned_to is null and {param}::uuid is null"),
+            Assignee::Anyone => format!("{param}::uuid is null"),
+        }
+    }
+
+    fn user(self) -> Option<Uuid> {
+        match self {
+            Assignee::User(u) => Some(u),
+            _ => None,
+        }
+    }
+}
+
 /// A queue: which tasks, and from where (the page's cursor).
 pub struct Query<'a> {
     pub assignee: Assignee,
@@ -160,26 +181,21 @@ pub struct Query<'a> {
 
 /// The queue, highest current priority first, then soonest due.
 pub async fn queue(tx: &mut Tx, org: OrgId, q: &Query<'_>) -> sqlx::Result<Vec<TaskRow>> {
-    let (user, anyone) = match q.assignee {
-        Assignee::User(u) => (Some(u), false),
-        Assignee::Unassigned => (None, false),
-        Assignee::Anyone => (None, true),
-    };
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select * from ({}
-           where t.org_id = $2 and ($3 or t.assigned_to is not distinct from $4)
-             and t.status = any($5)
-             and ($6::timestamptz is null or t.due_at >= $6) and ($7::timestamptz is null or t.due_at < $7)) q
-          where $8::int is null or q.score < $8
-             or (q.score = $8 and (q.due_at > $9 or (q.due_at = $9 and q.id > $10)))
+           where t.org_id = $2 and {}
+             and t.status = any($4)
+             and ($5::timestamptz is null or t.due_at >= $5) and ($6::timestamptz is null or t.due_at < $6)) q
+          where $7::int is null or q.score < $7
+             or (q.score = $7 and (q.due_at > $8 or (q.due_at = $8 and q.id > $9)))
           order by q.score desc, q.due_at, q.id
-          limit $11",
-        select()
+          limit $10",
+        select(),
+        q.assignee.condition("t", "$3"),
     )))
     .bind(q.now)
     .bind(org.uuid())
-    .bind(anyone)
-    .bind(user)
+    .bind(q.assignee.user())
     .bind(q.statuses)
     .bind(q.due_from)
     .bind(q.due_to)
@@ -200,21 +216,16 @@ pub async fn counts(
     now: DateTime<Utc>,
     tomorrow: DateTime<Utc>,
 ) -> sqlx::Result<(i64, i64, i64)> {
-    let (user, anyone) = match assignee {
-        Assignee::User(u) => (Some(u), false),
-        Assignee::Unassigned => (None, false),
-        Assignee::Anyone => (None, true),
-    };
-    sqlx::query_as(
-        "select count(*) filter (where due_at < $5),
-                count(*) filter (where due_at >= $5 and due_at < $6),
-                count(*) filter (where due_at >= $6)
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select count(*) filter (where due_at < $4),
+                count(*) filter (where due_at >= $4 and due_at < $5),
+                count(*) filter (where due_at >= $5)
            from automation.tasks
-          where org_id = $1 and ($2 or assigned_to is not distinct from $3) and status = any($4)",
-    )
+          where org_id = $1 and {} and status = any($3)",
+        assignee.condition("tasks", "$2"),
+    )))
     .bind(org.uuid())
-    .bind(anyone)
-    .bind(user)
+    .bind(assignee.user())
     .bind(statuses)
     .bind(now)
     .bind(tomorrow)
