@@ -213,6 +213,10 @@ async fn measure(
     wait_for_texts(provider, n).await?;
     let sustainable = n as f64 / started.elapsed().as_secs_f64();
     provider_reset(provider, &answered);
+    // The rest of each booking's work (touchpoints, tasks, reminders
+    // planned, audit) is still draining: let it, so the paced phase starts
+    // on an idle fleet.
+    settle(chain.database).await?;
 
     // Paced at half of it: the latency to the provider.
     let rate = if args.rate > 0.0 { args.rate } else { sustainable / 2.0 };
@@ -241,6 +245,29 @@ async fn measure(
     );
 
     queue(args, fleet, org, chain.database).await
+}
+
+/// Waits until every event the fleet published has been handled by
+/// every consumer: no service's inbox grew in two seconds.
+async fn settle(database: &url::Url) -> anyhow::Result<()> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(database.as_str())
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut last = -1_i64;
+    loop {
+        let handled: i64 = sqlx::query_scalar(
+            "select coalesce(sum(n_tup_ins), 0)::bigint from pg_stat_user_tables where relname = 'inbox'",
+        )
+        .fetch_one(&pool)
+        .await?;
+        if handled == last || Instant::now() > deadline {
+            return Ok(());
+        }
+        last = handled;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 fn provider_reset(provider: &Provider, answered: &Mutex<HashMap<String, Instant>>) {
