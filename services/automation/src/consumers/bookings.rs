@@ -92,7 +92,6 @@ impl Handler for Bookings {
             Some(Trigger::BookingRescheduled) => {
                 if let Some(appointment) = appointment {
                     reminders::replan(tx, event.org, booking_id, contact_id, appointment, now).await?;
-                    engine.wake.notify_one();
                 }
             }
             Some(Trigger::BookingCancelled) => {

@@ -305,9 +305,10 @@ impl Engine {
                 .await?;
             }
         }
-        if fired > 0 {
-            self.wake.notify_one();
-        }
+        // The scheduler sees the jobs once this transaction commits: a
+        // consumer wakes it then (`committed`); the periodic checks and
+        // the jobs that plan more run in its own loop, which looks again
+        // at once.
         Ok(fired)
     }
 }

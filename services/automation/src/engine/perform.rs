@@ -264,7 +264,6 @@ impl Engine {
             }
             Effect::Reminders(plans) => {
                 super::reminders::schedule(tx, org, job, &plans, now).await?;
-                self.wake.notify_one();
                 Ok(None)
             }
             Effect::Trigger(ctx) => {

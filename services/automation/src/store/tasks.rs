@@ -153,6 +153,8 @@ impl Assignee {
     fn condition(self, table: &str, param: &str) -> String {
         match self {
             Assignee::User(_) => format!("{table}.assigned_to = {param}"),
+            // The parameter is bound (null) in every case, so it appears in
+            // every case: Postgres can't type a parameter the SQL never uses.
             Assignee::Unassigned => format!("{table}.assigned_to is null and {param}::uuid is null"),
             Assignee::Anyone => format!("{param}::uuid is null"),
         }
