@@ -20,6 +20,7 @@ mod ops;
 mod pipelines;
 mod recalls;
 mod refusals;
+mod reports;
 mod restart;
 mod security;
 mod sms;

@@ -184,6 +184,45 @@ pub fn webhook_lines(
 }
 
 /// `attend orgs webhooks <org>`.
+/// An organisation by its slug or id.
+async fn find_org(config: Config, org: String) -> anyhow::Result<pb::Organisation> {
+    with_identity(config, |mut identity| async move {
+        let orgs = identity
+            .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
+            .await
+            .into_answer("identity")?
+            .organisations;
+        Ok(orgs
+            .into_iter()
+            .find(|o| o.slug == org || OrgId::parse_uuid(&o.id).is_ok_and(|id| id.to_string() == org)))
+    })
+    .await?
+    .context("no such organisation: give its slug or id (see `attend orgs list`)")
+}
+
+/// `attend reporting rebuild`: replays the event stream into fresh read
+/// models and swaps them in (attend_reporting::rebuild).
+pub async fn rebuild_reports(config: Config, org: Option<String>) -> anyhow::Result<()> {
+    let org = match org {
+        Some(org) => Some(OrgId::parse_uuid(&find_org(config.clone(), org).await?.id)?),
+        None => None,
+    };
+    let mut admin = attend_kit::service::connect_admin(&config).await?;
+    let bus = attend_kit::service::connect_bus(&config).await?;
+    let started = std::time::Instant::now();
+    let done = attend_reporting::rebuild::rebuild(&mut admin, &bus, org).await?;
+    println!(
+        "read models rebuilt{} from {} events (through stream sequence {}): {} applied, {} refused, in {:.1} s",
+        org.map(|o| format!(" for {o}")).unwrap_or_default(),
+        done.read,
+        done.last_sequence,
+        done.applied,
+        done.refused,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 pub async fn webhooks(config: Config, org: String) -> anyhow::Result<()> {
     let settings = attend_ingest::Settings::from_config(&config).map_err(|errors| {
         anyhow::anyhow!(
@@ -195,18 +234,7 @@ pub async fn webhooks(config: Config, org: String) -> anyhow::Result<()> {
         .public_base_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.ingest_addr));
-    let found = with_identity(config, |mut identity| async move {
-        let orgs = identity
-            .list_organisations(request(pb::ListOrganisationsRequest {}, &Caller::platform()))
-            .await
-            .into_answer("identity")?
-            .organisations;
-        Ok(orgs
-            .into_iter()
-            .find(|o| o.slug == org || OrgId::parse_uuid(&o.id).is_ok_and(|id| id.to_string() == org)))
-    })
-    .await?
-    .context("no such organisation: give its slug or id (see `attend orgs list`)")?;
+    let found = find_org(config, org).await?;
     for line in webhook_lines(&found, &base, settings.intake.as_ref()) {
         println!("{line}");
     }

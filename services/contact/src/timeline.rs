@@ -4,9 +4,10 @@
 //! touchpoints are recorded by the consumers ([`crate::consumers`]), all
 //! through [`crate::touch::Recorder`].
 
+use attend_kit::actor::Actor;
 use attend_kit::audit::{self, Entry};
 use attend_kit::authz::Permission;
-use attend_kit::bus::from_timestamp;
+use attend_kit::bus::{Draft, from_timestamp};
 use attend_kit::grpc::Caller;
 use attend_kit::idempotency::{Claim, claim};
 use attend_kit::ids::{BookingId, ContactId, TouchpointId, TypedId};
@@ -177,6 +178,13 @@ impl Api {
             is_attribution_event: new.is_attribution_event,
         }
         .into_proto();
+        let event = pb::TouchpointLogged {
+            touchpoint: Some(response.clone()),
+            actor: Actor::of(&caller).to_string(),
+        };
+        self.outbox
+            .add(&mut tx, Draft::new(org, &event).about("contact_id", contact))
+            .await?;
         guard.complete(&mut tx, &response).await?;
         tx.commit().await?;
         Ok(response)

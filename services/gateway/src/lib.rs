@@ -27,6 +27,7 @@ use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
+use attend_proto::reporting::v1::reporting_service_client::ReportingServiceClient;
 use axum::Router;
 use futures::future::BoxFuture;
 
@@ -58,6 +59,7 @@ pub struct AppState {
     pub tasks: TaskServiceClient<Traced>,
     pub rules: RuleServiceClient<Traced>,
     pub messaging: MessagingServiceClient<Traced>,
+    pub reports: ReportingServiceClient<Traced>,
 }
 
 /// The public API router.
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::consents::router())
         .merge(routes::tasks::router())
         .merge(routes::automation::router())
+        .merge(routes::reports::router())
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
@@ -97,6 +100,7 @@ impl Startable for Gateway {
                 tasks: TaskServiceClient::new(peers.channel(ServiceName::Automation)),
                 rules: RuleServiceClient::new(peers.channel(ServiceName::Automation)),
                 messaging: MessagingServiceClient::new(peers.channel(ServiceName::Messaging)),
+                reports: ReportingServiceClient::new(peers.channel(ServiceName::Reporting)),
             };
 
             // Keep the signing keys fresh: at once (retrying until identity

@@ -44,6 +44,11 @@ pub mod attend {
             tonic::include_proto!("attend.automation.v1");
         }
     }
+    pub mod reporting {
+        pub mod v1 {
+            tonic::include_proto!("attend.reporting.v1");
+        }
+    }
 }
 
 pub use attend::*;

@@ -298,6 +298,7 @@ impl Api {
             Change::Complete { .. } => {
                 let fact = pb::TaskCompleted {
                     task: Some(answer.clone()),
+                    completed_by: attend_kit::actor::Actor::of(caller).to_string(),
                 };
                 self.engine.outbox.add(&mut tx, task_draft(org, &fact, &answer)).await?;
             }

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod contacts;
 pub mod pipelines;
 pub mod recalls;
+pub mod reports;
 pub mod settings;
 pub mod sms;
 pub mod tasks;

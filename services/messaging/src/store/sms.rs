@@ -32,6 +32,8 @@ pub struct SmsRow {
     pub attempts: i32,
     pub send_at: DateTime<Utc>,
     pub is_reply: bool,
+    /// Who sent it (kit::actor): a user id, `system` or `provider:<name>`.
+    pub sent_by: String,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -42,7 +44,7 @@ macro_rules! sms_columns {
     () => {
         "id, org_id, contact_id, direction, to_number, from_number, body, template_id, purpose, booking_id, \
          status, status_reason, classification, provider, provider_message_id, encoding, segments, attempts, send_at, not_after, is_reply, \
-         created_at, sent_at, delivered_at, received_at"
+         sent_by, created_at, sent_at, delivered_at, received_at"
     };
 }
 
@@ -79,6 +81,7 @@ impl SmsRow {
             delivered_at: self.delivered_at.map(timestamp),
             received_at: self.received_at.map(timestamp),
             classification: self.classification.unwrap_or_default(),
+            sent_by: self.sent_by,
         }
     }
 }

@@ -30,6 +30,7 @@ events! {
     contact::v1::ContactStageChanged => "contact.stage_changed";
     contact::v1::ContactMerged => "contact.merged";
     contact::v1::ContactMergeUndone => "contact.merge_undone";
+    contact::v1::TouchpointLogged => "contact.touchpoint_logged";
     booking::v1::BookingCreated => "booking.created";
     booking::v1::BookingConfirmed => "booking.confirmed";
     booking::v1::BookingRescheduled => "booking.rescheduled";
