@@ -159,6 +159,9 @@ begin
     foreach t in array array['leads', 'person_touches', 'bookings', 'messages', 'tasks',
                              'stage_entries', 'contact_stages', 'recalls', 'inbox'] loop
         execute format('create table reporting_rebuild.%I (like reporting.%I including defaults including indexes)', t, t);
+        -- Tenant tables like the live ones (the administrator who
+        -- rebuilds bypasses the policy; nobody else reaches the schema).
+        perform reporting.tenant_table(format('reporting_rebuild.%I', t)::regclass);
     end loop;
 end
 $$;

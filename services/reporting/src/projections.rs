@@ -130,8 +130,6 @@ pub async fn apply(conn: &mut PgConnection, event: &Received) -> Result<(), Hand
     } else if let Some(b) = booking_of(event)? {
         booking(conn, event, &b, when).await?;
     }
-    metrics::histogram!("attend_projection_lag_seconds", "projection" => "reporting")
-        .record((Utc::now() - when).as_seconds_f64().max(0.0));
     Ok(())
 }
 

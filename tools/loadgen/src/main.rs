@@ -19,15 +19,21 @@
 //!   `GET /api/tasks` at 100,000 open tasks and ten staff, beside the
 //!   gateway's cheapest request and the cheapest SQL read of a page.
 //!
+//! - `loadgen reports`: the weekly and monthly reports through the gateway
+//!   at 100,000 bookings a month (seeded into reporting's tables), beside
+//!   one hand-written SQL query computing the same figures; and the
+//!   projection lag while Wix bookings arrive at half the sustainable rate.
+//!
 //! The fleet runs in this process on free ports, on its own databases
-//! (`attend_bench`, `attend_bench_sms` and `attend_bench_auto`, dropped each
-//! run, and
-//! `attend_bench_read`, kept) and
+//! (`attend_bench`, `attend_bench_sms`, `attend_bench_auto` and
+//! `attend_bench_lag`, dropped each run, and `attend_bench_read` and
+//! `attend_bench_reports`, kept) and
 //! NATS prefix, so a developer's own `attend` database is never touched.
 
 mod automation;
 mod ingest;
 mod read;
+mod reports;
 mod sms;
 mod stats;
 
@@ -54,7 +60,9 @@ enum Command {
     Sms(sms::Args),
     /// A booking's confirmation text at the provider, and the task queue at 100,000 tasks.
     Automation(automation::Args),
-    /// All four, with their defaults.
+    /// The weekly and monthly reports at 100,000 bookings a month, and the projection lag.
+    Reports(reports::Args),
+    /// All five, with their defaults.
     All,
 }
 
@@ -68,12 +76,15 @@ fn main() -> anyhow::Result<()> {
             Command::Read(args) => read::run(args).await,
             Command::Sms(args) => sms::run(args).await,
             Command::Automation(args) => automation::run(args).await,
+            Command::Reports(args) => reports::run(args).await,
             Command::All => {
                 ingest::run(ingest::Args::default()).await?;
                 println!();
                 sms::run(sms::Args::default()).await?;
                 println!();
                 automation::run(automation::Args::default()).await?;
+                println!();
+                reports::run(reports::Args::default()).await?;
                 println!();
                 read::run(read::Args::default()).await
             }

@@ -8,7 +8,9 @@
 //! they are being replaced (see [`crate::rebuild`]).
 
 use attend_kit::bus::consumer::{HandleError, Handler, Received, Spec};
+use attend_kit::bus::from_timestamp;
 use attend_kit::db::Tx;
+use chrono::Utc;
 
 use crate::projections;
 use crate::rebuild::LOCK;
@@ -53,7 +55,18 @@ impl Handler for Projections {
             .bind(LOCK)
             .execute(&mut **tx)
             .await?;
-        projections::apply(tx, event).await
+        projections::apply(tx, event).await?;
+        // How far behind the facts the read models are: from when the event
+        // happened to when its projection is written.
+        if let Some(at) = event.envelope.occurred_at.as_ref().and_then(from_timestamp) {
+            metrics::histogram!(
+                "projection_lag_seconds",
+                "service" => "reporting",
+                "consumer" => consumer_for(&event.envelope.r#type).unwrap_or_default()
+            )
+            .record((Utc::now() - at).as_seconds_f64().max(0.0));
+        }
+        Ok(())
     }
 }
 
