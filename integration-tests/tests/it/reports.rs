@@ -670,10 +670,6 @@ async fn an_empty_week_and_a_week_across_daylight_saving() {
             "insights": [],
             "previous": {
                 "period": {"start": "2025-12-29", "end": "2026-01-04", "time_zone": "Australia/Sydney"},
-                "funnel": {"new_leads": 0, "speed_to_lead_under_5min_percentage": null, "speed_to_lead_under_5min": null,
-                           "contacted_same_day_percentage": null, "contacted_same_day": null, "booked_count": 0, "booked": 0,
-                           "booked_percentage": null, "conversion_lead_to_booking": null, "contacted": 0,
-                           "median_speed_to_lead_seconds": null},
                 "appointments": {"scheduled": 0, "attended": 0, "cancelled": 0, "no_shows": 0, "attendance_rate": null, "unrecorded": 0}
             }
         })

@@ -165,7 +165,6 @@ fn period_report(span: Span, previous: Span, now: &Figures, before: &Figures) ->
             cancelled_rebooked: now.reactivation.cancelled_rebooked,
         }),
         insights: insights(now, before),
-        previous_funnel: Some(funnel(before)),
         previous_appointments: Some(appointments(before)),
     }
 }
@@ -253,15 +252,15 @@ impl Api {
     }
 
     async fn figures(&self, org: &Org, span: Span) -> Result<Figures, Error> {
-        let mut tx = self.db.tenant(org.id).await?;
-        let f = figures::read(&mut tx, org.id.uuid(), span, &org.business_hours).await?;
-        tx.commit().await?;
-        Ok(f)
+        Ok(figures::read(&self.db, org.id, span, &org.business_hours).await?)
     }
 
+    /// The figures of `span`, and the appointments of `previous` beside them.
     async fn compare(&self, org: &Org, span: Span, previous: Span) -> Result<pb::PeriodReport, Error> {
-        let now = self.figures(org, span).await?;
-        let before = self.figures(org, previous).await?;
+        let (now, before) = tokio::try_join!(
+            figures::read(&self.db, org.id, span, &org.business_hours),
+            figures::read_appointments(&self.db, org.id, previous),
+        )?;
         Ok(period_report(span, previous, &now, &before))
     }
 

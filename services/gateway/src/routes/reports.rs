@@ -260,7 +260,6 @@ pub struct ReactivationJson {
 #[derive(Debug, Serialize)]
 pub struct PreviousJson {
     pub period: PeriodJson,
-    pub funnel: FunnelJson,
     pub appointments: AppointmentsJson,
 }
 
@@ -334,7 +333,6 @@ fn report_json(r: pb::PeriodReport, span: Span) -> ReportJson {
         insights: r.insights,
         previous: PreviousJson {
             period: r.previous_period.into(),
-            funnel: r.previous_funnel.unwrap_or_default().into(),
             appointments: r.previous_appointments.unwrap_or_default().into(),
         },
     }
