@@ -1,7 +1,8 @@
 //! The projections: each event, applied to the read model of its fact
-//! family. The same code feeds the live tables (the `projections`
-//! consumer) and the rebuild's tables ([`crate::rebuild`]): its SQL names
-//! tables without a schema, and the caller's `search_path` chooses which.
+//! family. The same code feeds the live tables (the consumers in
+//! [`crate::consumers::projections`]) and the rebuild's tables
+//! ([`crate::rebuild`]): its SQL names tables without a schema, and the
+//! caller's `search_path` chooses which.
 //!
 //! Every statement is idempotent on its own (an insert of a keyed row does
 //! nothing the second time, an update keeps the earlier or the newer value
