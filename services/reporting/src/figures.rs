@@ -146,7 +146,8 @@ pub struct Figures {
     pub reactivation: Reactivation,
 }
 
-fn count(n: i64) -> u32 {
+/// A SQL count as the reports carry it.
+pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 

@@ -9,16 +9,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::figures::{Span, ratio};
+use crate::figures::{Span, count, ratio};
 
 /// Stays that began longer ago than this before the range are not read
 /// (the median covers stays that ended in the range and began at most
 /// this long before it).
 pub const LONGEST_STAY_DAYS: i64 = 400;
-
-fn count(n: i64) -> u32 {
-    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
-}
 
 /// The figures of each pipeline, its stages in the order given.
 pub async fn read(

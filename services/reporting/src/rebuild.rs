@@ -23,10 +23,8 @@ use anyhow::Context as _;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use attend_kit::bus::Bus;
 use attend_kit::bus::consumer::{HandleError, Received};
-use attend_kit::ids::{EventId, OrgId, TypedId};
-use attend_proto::events::v1::Envelope;
+use attend_kit::ids::{OrgId, TypedId};
 use futures::StreamExt;
-use prost::Message as _;
 use sqlx::{Acquire, AssertSqlSafe, PgConnection};
 
 use crate::consumers::projections::{SPECS, consumer_for};
@@ -148,7 +146,7 @@ async fn replay(
             summary.last_sequence = info.stream_sequence;
             summary.read += 1;
             in_batch += 1;
-            let Some(event) = decode(&msg.payload) else {
+            let Ok(event) = Received::decode(&msg.payload, 1) else {
                 summary.refused += 1;
                 continue;
             };
@@ -189,18 +187,6 @@ async fn replay(
         tx.commit().await?;
     }
     Ok(())
-}
-
-fn decode(payload: &[u8]) -> Option<Received> {
-    let envelope = Envelope::decode(payload).ok()?;
-    let id = EventId::parse_uuid(&envelope.id).ok()?;
-    let org = OrgId::parse_uuid(&envelope.org_id).ok()?;
-    Some(Received {
-        envelope,
-        id,
-        org,
-        delivered: 1,
-    })
 }
 
 /// Replaces the live rows (and inbox entries) with the rebuilt ones.

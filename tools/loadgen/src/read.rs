@@ -169,7 +169,9 @@ async fn vacuum(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
+/// The bench organisation with this slug, created the first time (the
+/// kept bench databases keep it between runs).
+pub(crate) async fn organisation(fleet: &Fleet, slug: &str, name: &str) -> anyhow::Result<OrgId> {
     let mut identity = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
     let platform = Caller::platform();
     let orgs = identity
@@ -177,13 +179,13 @@ async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
         .await?
         .into_inner()
         .organisations;
-    let org = match orgs.into_iter().find(|o| o.slug == SLUG) {
+    let org = match orgs.into_iter().find(|o| o.slug == slug) {
         Some(org) => org,
         None => identity
             .create_organisation(request(
                 identity::CreateOrganisationRequest {
-                    name: "Bench Reads".to_owned(),
-                    slug: SLUG.to_owned(),
+                    name: name.to_owned(),
+                    slug: slug.to_owned(),
                     time_zone: "Australia/Sydney".to_owned(),
                     phone_region: "AU".to_owned(),
                     external_ids: vec![],
@@ -249,7 +251,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &Args, fleet: &Fleet, database: &url::Url) -> anyhow::Result<()> {
-    let org = organisation(fleet).await?;
+    let org = organisation(fleet, SLUG, "Bench Reads").await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .connect(database.as_str())

@@ -94,34 +94,6 @@ async fn reports(args: &Args) -> anyhow::Result<()> {
     result
 }
 
-async fn organisation(fleet: &Fleet) -> anyhow::Result<OrgId> {
-    let mut identity = IdentityServiceClient::new(fleet.peers().channel(ServiceName::Identity));
-    let platform = Caller::platform();
-    let orgs = identity
-        .list_organisations(request(identity::ListOrganisationsRequest {}, &platform))
-        .await?
-        .into_inner()
-        .organisations;
-    let org = match orgs.into_iter().find(|o| o.slug == SLUG) {
-        Some(org) => org,
-        None => identity
-            .create_organisation(request(
-                identity::CreateOrganisationRequest {
-                    name: "Bench Reports".to_owned(),
-                    slug: SLUG.to_owned(),
-                    time_zone: "Australia/Sydney".to_owned(),
-                    phone_region: "AU".to_owned(),
-                    external_ids: vec![],
-                    business_hours: None,
-                },
-                &platform,
-            ))
-            .await?
-            .into_inner(),
-    };
-    Ok(OrgId::parse_uuid(&org.id)?)
-}
-
 /// Seeds the read models once (a different size reseeds them).
 async fn seed(pool: &sqlx::PgPool, org: OrgId, per_month: usize) -> anyhow::Result<()> {
     let total = i64::try_from(per_month)? * i64::from(MONTHS);
@@ -241,7 +213,7 @@ async fn seed(pool: &sqlx::PgPool, org: OrgId, per_month: usize) -> anyhow::Resu
 /// The hand-written query: every figure of a period (and the previous
 /// period's attended count) in one statement over the same tables.
 const ONE_QUERY: &str = "
-with p as (select $2::timestamptz as f, $3::timestamptz as t, $4::timestamptz as pf),
+with p as (select $2::text::timestamptz as f, $3::text::timestamptz as t, $4::text::timestamptz as pf),
 leads as (
   select count(*) as new_leads,
          count(*) filter (where fc is not null and fc - l.created_at <= interval '5 minutes') as fast,
@@ -287,7 +259,7 @@ recalls as (
 select row_to_json(x)::text from (select * from leads, made, appts, previous, channels, attention, recalls) x";
 
 async fn measure_reports(args: &Args, fleet: &Fleet, database: &url::Url) -> anyhow::Result<()> {
-    let org = organisation(fleet).await?;
+    let org = crate::read::organisation(fleet, SLUG, "Bench Reports").await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .connect(database.as_str())
@@ -315,30 +287,19 @@ async fn measure_reports(args: &Args, fleet: &Fleet, database: &url::Url) -> any
             }
         }
     };
-    // The period's bounds are written into the query, as a person would.
     let one_query = |from: &'static str, to: &'static str, previous: &'static str| {
         let pool = pool.clone();
         move |_: usize| {
             let pool = pool.clone();
             async move {
-                let row: String = sqlx::query_scalar(sqlx::AssertSqlSafe(
-                    ONE_QUERY
-                        .replace(
-                            "$2::timestamptz",
-                            &format!("'{from} 00:00 Australia/Sydney'::timestamptz"),
-                        )
-                        .replace(
-                            "$3::timestamptz",
-                            &format!("'{to} 00:00 Australia/Sydney'::timestamptz"),
-                        )
-                        .replace(
-                            "$4::timestamptz",
-                            &format!("'{previous} 00:00 Australia/Sydney'::timestamptz"),
-                        ),
-                ))
-                .bind(org.uuid())
-                .fetch_one(&pool)
-                .await?;
+                let at = |date: &str| format!("{date} 00:00 Australia/Sydney");
+                let row: String = sqlx::query_scalar(ONE_QUERY)
+                    .bind(org.uuid())
+                    .bind(at(from))
+                    .bind(at(to))
+                    .bind(at(previous))
+                    .fetch_one(&pool)
+                    .await?;
                 anyhow::ensure!(row.contains("\"attended\""), "no figures: {row}");
                 Ok(())
             }

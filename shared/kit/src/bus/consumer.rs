@@ -102,6 +102,22 @@ pub struct Received {
 }
 
 impl Received {
+    /// A message's bytes as an event, or why they are none (undecodable, or
+    /// without a valid id or organisation): what every consumer, and a
+    /// replay of the stream, reads.
+    pub fn decode(payload: &[u8], delivered: i64) -> Result<Self, String> {
+        let envelope = Envelope::decode(payload).map_err(|e| format!("undecodable envelope: {e}"))?;
+        match (EventId::parse_uuid(&envelope.id), OrgId::parse_uuid(&envelope.org_id)) {
+            (Ok(id), Ok(org)) => Ok(Self {
+                envelope,
+                id,
+                org,
+                delivered,
+            }),
+            _ => Err("envelope has no valid id or org_id".to_owned()),
+        }
+    }
+
     /// The payload as `E`; a mismatch is a refusal (it will never decode).
     pub fn payload<E: Event>(&self) -> Result<E, HandleError> {
         if self.envelope.payload_type != E::full_name() {
@@ -333,29 +349,12 @@ impl<H: Handler> Worker<H> {
     }
 
     async fn process_in_span(&self, msg: &Message, delivered: i64) -> Outcome {
-        let envelope = match Envelope::decode(msg.payload.as_ref()) {
-            Ok(e) => e,
-            Err(e) => {
-                return self
-                    .dead_letter(msg, None, None, delivered, &format!("undecodable envelope: {e}"))
-                    .await;
-            }
+        let received = match Received::decode(msg.payload.as_ref(), delivered) {
+            Ok(received) => received,
+            Err(why) => return self.dead_letter(msg, None, None, delivered, &why).await,
         };
-        let (id, org) = match (EventId::parse_uuid(&envelope.id), OrgId::parse_uuid(&envelope.org_id)) {
-            (Ok(id), Ok(org)) => (id, org),
-            _ => {
-                return self
-                    .dead_letter(msg, None, None, delivered, "envelope has no valid id or org_id")
-                    .await;
-            }
-        };
-        tracing::Span::current().record("event_id", tracing::field::display(id.uuid()));
-        let received = Received {
-            envelope,
-            id,
-            org,
-            delivered,
-        };
+        tracing::Span::current().record("event_id", tracing::field::display(received.id.uuid()));
+        let (id, org) = (received.id, received.org);
 
         match self.apply(&received).await {
             Ok(true) => {
