@@ -56,3 +56,102 @@ async fn events_that_can_never_succeed_are_dead_lettered_with_the_reason() {
     );
     fleet.teardown().await;
 }
+
+/// A booking that ran out of retries while contact was down is dead-lettered;
+/// once contact is back an operator redrives it and it takes effect, once:
+/// redriving again finds nothing waiting, and the same event arriving yet
+/// again changes nothing. The redrive is in the organisation's audit trail.
+#[tokio::test]
+async fn a_redriven_dead_letter_takes_effect_once_and_is_audited() {
+    use attend_integration_tests::{WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+    use attend_kit::bus::dead_letters::{self, Which};
+    use attend_kit::bus::outbox::Outbox;
+    use attend_kit::db::Db;
+
+    let mut fleet = TestFleet::start_with(Options {
+        settings: vec![("ATTEND_BUS_MAX_DELIVER", "2".to_owned())],
+        ..Options::default()
+    })
+    .await;
+    fleet.create_org("clinic-dl", "wix-dl").await;
+    fleet.fleet.stop(ServiceName::Contact).await.unwrap();
+    let claims = wix_created_claims("wix-dl", "evt-dl-1", "booking-dl-1", "0412 555 101", 300);
+    let (status, answer) = fleet.post_wix_jwt(&wix_jwt(WIX_PRIVATE_KEY, &claims)).await;
+    assert_eq!(status, 200, "{answer}");
+    fleet
+        .eventually(Duration::from_secs(30), "the booking is dead-lettered", || async {
+            fleet.count("select count(*) from booking.dead_letters").await == 1
+        })
+        .await;
+    assert_eq!(fleet.count("select count(*) from booking.bookings").await, 0);
+    fleet.fleet.restart(ServiceName::Contact).await.unwrap();
+
+    // What `attend dead-letters redrive --all` does, as booking's own role.
+    let config = fleet.fleet.config();
+    let db = Db::connect(
+        ServiceName::Booking,
+        &config.runtime_database_url(ServiceName::Booking),
+        2,
+    )
+    .await
+    .unwrap();
+    let outbox = Outbox::new(config.nats_prefix.clone(), ServiceName::Booking);
+    let waiting = dead_letters::list(&db, false).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].error.contains("out of retries"), "{:?}", waiting[0].error);
+    let sent = dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::All)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].redriven_at.is_some());
+
+    fleet
+        .eventually(Duration::from_secs(30), "the redriven booking is applied", || async {
+            fleet.count("select count(*) from booking.bookings").await == 1
+        })
+        .await;
+    // Nothing is waiting any more; naming it again is refused.
+    assert!(dead_letters::list(&db, false).await.unwrap().is_empty());
+    assert_eq!(dead_letters::list(&db, true).await.unwrap().len(), 1);
+    assert!(
+        dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::All)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::One(sent[0].id))
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already redriven"), "{again}");
+
+    // The very same event published once more (a second operator's
+    // redrive racing the first, say): the inbox makes it a duplicate.
+    let (subject, payload): (String, Vec<u8>) = sqlx::query_as("select subject, payload from booking.dead_letters")
+        .fetch_one(&mut fleet.admin().await)
+        .await
+        .unwrap();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "a-second-redrive");
+    fleet
+        .fleet
+        .bus()
+        .jetstream()
+        .publish_with_headers(subject, headers, payload.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    fleet.settle().await;
+    assert_eq!(fleet.count("select count(*) from booking.bookings").await, 1);
+    assert_eq!(fleet.count("select count(*) from contact.contacts").await, 1);
+
+    fleet
+        .eventually(Duration::from_secs(20), "the redrive is in the audit trail", || async {
+            fleet
+                .count("select count(*) from identity.audit_log where action = 'dead_letter.redrive' and actor_role = 'platform'")
+                .await
+                == 1
+        })
+        .await;
+    fleet.teardown().await;
+}

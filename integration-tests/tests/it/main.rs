@@ -9,6 +9,7 @@
 
 mod automation;
 mod booking_lifecycle;
+mod callers;
 mod contacts_api;
 mod dead_letters;
 mod email;

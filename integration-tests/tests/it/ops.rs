@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
+use attend_integration_tests::{Options, TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
 use attend_kit::service::ServiceName;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -37,23 +37,202 @@ async fn every_service_answers_health_readiness_metrics_and_grpc_health() {
         let metrics = fleet.http.get(format!("{base}/metrics")).send().await.unwrap();
         assert_eq!(metrics.status(), 200, "{service} /metrics");
 
-        let mut health = HealthClient::new(fleet.fleet.peers().channel(service));
-        let status = health
-            .check(HealthCheckRequest { service: String::new() })
-            .await
-            .unwrap()
-            .into_inner()
-            .status;
-        assert_eq!(status, ServingStatus::Serving as i32, "{service} gRPC health");
+        // gRPC health follows readiness within a few seconds.
+        fleet
+            .eventually(Duration::from_secs(10), &format!("{service} gRPC health"), || async {
+                grpc_health(&fleet, service, "").await == ServingStatus::Serving as i32
+            })
+            .await;
     }
-    // The gateway's own public listener answers the probes too.
-    let readyz = fleet
+    // The public listeners serve the public API only: the ops routes are a
+    // problem+json 404 there.
+    for public in [fleet.gateway(), fleet.ingest()] {
+        for path in ["/metrics", "/readyz", "/healthz"] {
+            let response = fleet.http.get(format!("{public}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 404, "{public}{path}");
+            let content_type = response.headers()[reqwest::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                content_type.starts_with("application/problem+json"),
+                "{public}{path}: {content_type}"
+            );
+        }
+    }
+    fleet.teardown().await;
+}
+
+async fn grpc_health(fleet: &TestFleet, service: ServiceName, name: &str) -> i32 {
+    HealthClient::new(fleet.fleet.peers().channel(service))
+        .check(HealthCheckRequest {
+            service: name.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status
+}
+
+async fn readyz(fleet: &TestFleet, service: ServiceName) -> u16 {
+    let addr = fleet.fleet.grpc_addr(service).unwrap();
+    fleet
         .http
-        .get(format!("{}/readyz", fleet.gateway()))
+        .get(format!("http://{addr}/readyz"))
         .send()
         .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// gRPC health and `/readyz` agree: while contact cannot reach its database
+/// both say so, and both recover when it can again.
+#[tokio::test]
+async fn grpc_health_follows_readiness_when_postgres_goes_away_and_back() {
+    let fleet = TestFleet::start().await;
+    let contact = "attend.contact.v1.ContactService";
+    assert_eq!(
+        grpc_health(&fleet, ServiceName::Contact, contact).await,
+        ServingStatus::Serving as i32
+    );
+
+    // Contact's role loses the right to connect to this test's database, and
+    // its open connections are closed.
+    let mut admin = fleet.admin().await;
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'attend\\_%' AND rolname NOT LIKE 'attend\\_contact%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    for role in others {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "GRANT CONNECT ON DATABASE {} TO {role}",
+            fleet.db_name
+        )))
+        .execute(&mut admin)
+        .await
         .unwrap();
-    assert_eq!(readyz.status(), 200);
+    }
+    for sql in [
+        format!(
+            "REVOKE CONNECT ON DATABASE {} FROM PUBLIC, attend_contact",
+            fleet.db_name
+        ),
+        format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND usename = 'attend_contact'",
+            fleet.db_name
+        ),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    }
+    fleet
+        .eventually(Duration::from_secs(15), "contact reports NOT_SERVING", || async {
+            grpc_health(&fleet, ServiceName::Contact, contact).await == ServingStatus::NotServing as i32
+                && grpc_health(&fleet, ServiceName::Contact, "").await == ServingStatus::NotServing as i32
+        })
+        .await;
+    assert_eq!(readyz(&fleet, ServiceName::Contact).await, 503, "/readyz agrees");
+    // Only contact lost its database.
+    assert_eq!(readyz(&fleet, ServiceName::Booking).await, 200);
+
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "GRANT CONNECT ON DATABASE {} TO PUBLIC",
+        fleet.db_name
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    fleet
+        .eventually(Duration::from_secs(15), "contact reports SERVING again", || async {
+            grpc_health(&fleet, ServiceName::Contact, contact).await == ServingStatus::Serving as i32
+        })
+        .await;
+    assert_eq!(readyz(&fleet, ServiceName::Contact).await, 200);
+    fleet.teardown().await;
+}
+
+/// Reflection lists the services a port serves, no more, in both the v1 and
+/// the older v1alpha protocol.
+#[tokio::test]
+async fn reflection_lists_only_what_a_port_serves_in_v1_and_v1alpha() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let fleet = TestFleet::start_with(Options {
+        services: vec![ServiceName::Identity, ServiceName::Contact],
+        ..Options::default()
+    })
+    .await;
+    let channel = fleet.fleet.peers().channel(ServiceName::Contact);
+    let expected = [
+        "attend.contact.v1.ContactService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+
+    let request = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut replies = v1::server_reflection_client::ServerReflectionClient::new(channel.clone())
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) = reply.message_response
+    else {
+        panic!("v1: not a list: {reply:?}");
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(names, expected, "v1");
+
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1alpha::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut replies = v1alpha::server_reflection_client::ServerReflectionClient::new(channel.clone())
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) = reply.message_response
+    else {
+        panic!("v1alpha: not a list: {reply:?}");
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(names, expected, "v1alpha");
+
+    // And it can describe what it lists.
+    let request = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "attend.contact.v1.ContactService".to_owned(),
+            ),
+        ),
+    };
+    let mut replies = v1alpha::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+        ),
+        "{reply:?}"
+    );
     fleet.teardown().await;
 }
 
@@ -147,5 +326,29 @@ async fn a_failed_login_never_says_whether_the_email_exists() {
         answers.push(body);
     }
     assert_eq!(answers[0], answers[1]);
+    fleet.teardown().await;
+}
+
+/// Retention set after the stream exists is applied to it, not ignored.
+#[tokio::test]
+async fn a_changed_retention_is_applied_to_the_existing_stream() {
+    let fleet = TestFleet::start_with(Options {
+        services: vec![ServiceName::Identity],
+        ..Options::default()
+    })
+    .await;
+    let config = fleet.fleet.config();
+    let mut info = fleet.fleet.bus().ensure_stream().await.unwrap();
+    assert_eq!(info.info().await.unwrap().config.max_age, config.bus.max_age);
+
+    let mut settings = config.bus.clone();
+    settings.max_age = Duration::from_secs(30 * 24 * 3600);
+    let restarted = attend_kit::bus::Bus::connect(fleet.nats_url(), config.nats_prefix.clone(), settings)
+        .await
+        .unwrap();
+    let mut stream = restarted.ensure_stream().await.unwrap();
+    let applied = stream.info().await.unwrap().config.clone();
+    assert_eq!(applied.max_age, Duration::from_secs(30 * 24 * 3600));
+    assert_eq!(applied.subjects, [restarted.subject(">")], "nothing else changed");
     fleet.teardown().await;
 }

@@ -8,6 +8,7 @@
 //! - [`demo`]: `attend seed-demo`.
 
 pub mod admin;
+pub mod dead_letters;
 pub mod demo;
 
 use attend_kit::service::{ServiceDef, ServiceName};
@@ -47,9 +48,34 @@ pub fn select(names: &[String]) -> Result<Vec<ServiceDef>, String> {
     Ok(definitions().into_iter().filter(|d| wanted.contains(&d.name)).collect())
 }
 
+/// Services split across processes verify each other's calls, so they must
+/// share `ATTEND_FLEET_KEY`; one process running every service may make
+/// its own.
+pub fn check_fleet_key(defs: &[ServiceDef], fleet_key_set: bool) -> Result<(), String> {
+    if fleet_key_set || defs.len() == ServiceName::ALL.len() {
+        Ok(())
+    } else {
+        Err(
+            "configuration error: ATTEND_FLEET_KEY: is not set; it must hold the fleet's shared key (at least 32 \
+             characters, the same in every process; `openssl rand -base64 48`) when a process runs only some services"
+                .to_owned(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_split_fleet_needs_a_shared_key() {
+        let all = select(&["all".to_owned()]).unwrap();
+        let some = select(&["contact".to_owned()]).unwrap();
+        assert!(check_fleet_key(&all, false).is_ok());
+        assert!(check_fleet_key(&some, true).is_ok());
+        let err = check_fleet_key(&some, false).unwrap_err();
+        assert!(err.contains("ATTEND_FLEET_KEY"), "{err}");
+    }
 
     #[test]
     fn there_is_one_definition_per_service() {

@@ -58,6 +58,35 @@ enum Command {
     /// Reporting's read models.
     #[command(subcommand)]
     Reporting(ReportingCommand),
+    /// Events a consumer gave up on (undecodable, refused, or out of retries).
+    #[command(subcommand)]
+    DeadLetters(DeadLettersCommand),
+}
+
+#[derive(Subcommand)]
+enum DeadLettersCommand {
+    /// List dead letters still waiting, newest first, with why each failed.
+    List {
+        /// Only this service's (e.g. booking).
+        #[arg(long)]
+        service: Option<String>,
+        /// Include those already redriven.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Send dead letters back through their consumers' idempotent inbox
+    /// (an event redriven never has two effects); audited.
+    Redrive {
+        /// The dead letter's id (from `list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every dead letter still waiting.
+        #[arg(long)]
+        all: bool,
+        /// Only this service's (with --all).
+        #[arg(long)]
+        service: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -159,10 +188,14 @@ async fn run(cli: Cli) -> ExitCode {
         }
         _ => "attend".to_owned(),
     };
+    // Serving and migrating log what they do; the other commands print
+    // what a person needs, and log only what went wrong.
+    let quiet = !matches!(cli.command, Command::Run { .. } | Command::Migrate);
     let telemetry = match telemetry::init(&TelemetrySettings {
         service_name,
         log_format: config.log_format,
         otlp_endpoint: config.otlp_endpoint.clone(),
+        quiet,
     }) {
         Ok(t) => t,
         Err(e) => {
@@ -173,7 +206,9 @@ async fn run(cli: Cli) -> ExitCode {
     attend_kit::metrics::install();
 
     let result = match cli.command {
-        Command::Run { services } => match attend::select(&services) {
+        Command::Run { services } => match attend::select(&services)
+            .and_then(|defs| attend::check_fleet_key(&defs, config.fleet_key.is_some()).map(|()| defs))
+        {
             Ok(defs) => run_services(config, defs).await,
             Err(e) => {
                 eprintln!("attend: {e}");
@@ -212,6 +247,12 @@ async fn run(cli: Cli) -> ExitCode {
         },
         Command::Keys(KeysCommand::Rotate) => attend::admin::rotate_keys(config).await,
         Command::Reporting(ReportingCommand::Rebuild { org }) => attend::admin::rebuild_reports(config, org).await,
+        Command::DeadLetters(DeadLettersCommand::List { service, all }) => {
+            attend::dead_letters::list(config, service, all).await
+        }
+        Command::DeadLetters(DeadLettersCommand::Redrive { id, all, service }) => {
+            attend::dead_letters::redrive(config, id, all, service).await
+        }
     };
     telemetry.shutdown();
     match result {

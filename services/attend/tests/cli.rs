@@ -254,6 +254,7 @@ fn a_nats_tls_failure_is_reported_as_such() {
         &[
             ("NATS_URL", "tls://127.0.0.1:4222"),
             ("ATTEND_IDENTITY_GRPC_ADDR", "127.0.0.1:0"),
+            ("ATTEND_FLEET_KEY", "a-fleet-key-for-the-cli-tests-0123456789"),
         ],
     );
     assert_ne!(out.status.code(), Some(0));
@@ -262,5 +263,60 @@ fn a_nats_tls_failure_is_reported_as_such() {
     assert!(line.contains("TLS failed"), "{stderr}");
     assert!(line.contains("tls://127.0.0.1:4222"), "{stderr}");
     assert!(!line.contains("start-stop-daemon"), "{stderr}");
+    env.drop_database();
+}
+
+/// Services split across processes must share a fleet key: running only
+/// some without one is refused before anything starts, naming the setting.
+#[test]
+fn running_some_services_without_a_fleet_key_is_refused() {
+    let env = Env::new();
+    let out = env.attend_with(
+        &["run", "identity"],
+        None,
+        &[("ATTEND_IDENTITY_GRPC_ADDR", "127.0.0.1:0")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ATTEND_FLEET_KEY: is not set"), "{stderr}");
+    let out = env.attend_with(&["run", "identity"], None, &[("ATTEND_FLEET_KEY", "too-short")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("ATTEND_FLEET_KEY: must be at least 32 characters"));
+}
+
+/// `dead-letters` prints what an operator asked for and nothing else (the
+/// services' INFO logs stay out of it), and names what is wrong with its
+/// input.
+#[test]
+fn dead_letters_are_listed_plainly_and_bad_ids_are_named() {
+    let env = Env::new();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_attend"));
+    let out = command
+        .args(["dead-letters", "list"])
+        .env("DATABASE_URL", &env.database_url)
+        .env("ATTEND_NATS_PREFIX", &env.prefix)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "0 dead letters waiting\n");
+    assert_eq!(text(&out.stderr), "", "no log lines around the answer");
+
+    let out = env.attend(&["dead-letters", "redrive", "not-a-uuid"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is not a dead letter id"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.attend(&["dead-letters", "list", "--service", "gateway"], None);
+    assert!(
+        text(&out.stderr).contains("gateway has no database"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.attend(&["dead-letters", "redrive"], None);
+    assert_eq!(out.status.code(), Some(2), "clap asks for an id or --all");
     env.drop_database();
 }

@@ -89,7 +89,7 @@ impl Startable for Automation {
             ctx.spawn(engine.clone().run_scheduler(ctx.shutdown.clone()));
             let api = api::Api { engine };
             let server = ctx
-                .grpc_server()?
+                .grpc_server()
                 .add(TaskServiceServer::new(api.clone()))
                 .await
                 .add(RuleServiceServer::new(api))

@@ -68,7 +68,7 @@ impl Startable for Booking {
                 merges::FollowMerges(merges::BookingsAndRecalls { outbox: ctx.outbox() }),
             )?;
             let server = ctx
-                .grpc_server()?
+                .grpc_server()
                 .add(BookingServiceServer::new(api::Api {
                     db,
                     outbox: ctx.outbox(),

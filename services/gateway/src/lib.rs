@@ -142,8 +142,8 @@ impl Startable for Gateway {
             readiness
                 .checks
                 .push(("signing_keys", Arc::new(move || loaded.loaded())));
+            // The ops routes live on the gRPC port only, off the public listener.
             let public = router(state)
-                .merge(attend_kit::http::ops_router(readiness.clone()))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     http::StatusCode::GATEWAY_TIMEOUT,
                     Duration::from_secs(30),
@@ -154,7 +154,7 @@ impl Startable for Gateway {
                 ));
             ctx.serve_http(public)?;
 
-            let server = attend_kit::grpc::Server::new(ServiceName::Gateway, attend_kit::http::ops_router(readiness))?;
+            let server = ctx.grpc_server_with(readiness);
             ctx.serve_grpc(server)
         })
     }

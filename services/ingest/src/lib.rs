@@ -199,15 +199,14 @@ impl Startable for Ingest {
                     }
                 }
             });
-            let public = edge::router(edge)
-                .merge(attend_kit::http::ops_router(ctx.readiness()))
-                .layer(axum::middleware::from_fn_with_state(
-                    "ingest",
-                    attend_kit::http::observe,
-                ));
+            // The ops routes live on the gRPC port only, off the public listener.
+            let public = edge::router(edge).layer(axum::middleware::from_fn_with_state(
+                "ingest",
+                attend_kit::http::observe,
+            ));
             ctx.serve_http_recording(public, Some(edge::record_framework_refusals(db.clone())))?;
 
-            let server = ctx.grpc_server()?.add(IngestServiceServer::new(api::Api { db })).await;
+            let server = ctx.grpc_server().add(IngestServiceServer::new(api::Api { db })).await;
             ctx.serve_grpc(server)
         })
     }

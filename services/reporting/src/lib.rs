@@ -58,7 +58,7 @@ impl Startable for Reporting {
                 ctx.consume(spec, Projections)?;
             }
             let server = ctx
-                .grpc_server()?
+                .grpc_server()
                 .add(ReportingServiceServer::new(api::Api {
                     db,
                     orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),

@@ -3,9 +3,11 @@
 //! identity and idempotency keys in metadata; trace context both ways.
 //!
 //! The caller is set by the gateway (from a verified access token) or by a
-//! service acting on an event ([`Caller::system`]). Services trust this
-//! metadata only because they are reachable solely from inside the fleet's
-//! network; they still enforce what that caller may do.
+//! service acting on an event ([`Caller::system`]). It travels as a signed,
+//! short-lived token for the one service called ([`crate::calltoken`]):
+//! every client channel mints one per call, and every server verifies it and
+//! drops bare caller headers before a handler reads [`Caller::of`]. Services
+//! still enforce what that caller may do.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,7 +26,9 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 use url::Url;
 
+use crate::calltoken::{self, Claims, FleetKey, TOKEN_HEADER};
 use crate::error::Error;
+use crate::http::Readiness;
 use crate::ids::{OrgId, TypedId, UserId};
 use crate::service::ServiceName;
 
@@ -244,11 +248,23 @@ pub fn idempotency_key<T>(request: &Request<T>) -> Result<Option<String>, Error>
     }
 }
 
-/// Injects the current trace context into every outgoing call.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TraceInterceptor;
+/// Who signs a channel's calls: the fleet key, the calling service (or
+/// `operator` for the CLI), and the one service called.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub key: FleetKey,
+    pub issuer: &'static str,
+    pub audience: ServiceName,
+}
 
-impl Interceptor for TraceInterceptor {
+/// On every outgoing call: the current trace context, and the caller the
+/// request names turned into a token for the callee.
+#[derive(Debug, Clone)]
+pub struct ClientInterceptor {
+    signer: Signer,
+}
+
+impl Interceptor for ClientInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let mut headers = crate::telemetry::current_headers();
         for (k, v) in std::mem::take(&mut headers) {
@@ -256,15 +272,93 @@ impl Interceptor for TraceInterceptor {
                 request.metadata_mut().insert(key, value);
             }
         }
+        let metadata = request.metadata_mut();
+        // Calls without a caller (health checks) go without a token.
+        if metadata.contains_key(ROLE_HEADER) {
+            let caller = Caller::from_metadata(metadata).map_err(Status::from)?;
+            for key in [ROLE_HEADER, ORG_HEADER, USER_HEADER] {
+                metadata.remove(key);
+            }
+            let now = calltoken::now();
+            let token = self.signer.key.sign(&Claims {
+                iss: self.signer.issuer.to_owned(),
+                aud: self.signer.audience.as_str().to_owned(),
+                role: caller.role.as_str().to_owned(),
+                org: caller.org.map(|o| o.uuid().to_string()),
+                user: caller.user.map(|u| u.uuid().to_string()),
+                iat: now,
+                exp: now + calltoken::LIFETIME.as_secs() as i64,
+            });
+            let value = token
+                .parse()
+                .map_err(|_| Status::internal("an internal token is not valid metadata"))?;
+            metadata.insert(TOKEN_HEADER, value);
+        }
         Ok(request)
     }
 }
 
-/// A channel to a peer with trace propagation; every typed client wraps one.
-pub type Traced = tonic::service::interceptor::InterceptedService<Channel, TraceInterceptor>;
+/// On every incoming call: bare caller headers are dropped; a token, if
+/// present, must be the fleet's, for this service, and current, and then
+/// alone says who calls. A call without one reaches the handler callerless,
+/// and [`Caller::of`] refuses it `UNAUTHENTICATED`.
+#[derive(Debug, Clone)]
+pub struct VerifyInterceptor {
+    key: FleetKey,
+    audience: ServiceName,
+}
+
+impl VerifyInterceptor {
+    fn verify(&self, metadata: &mut MetadataMap) -> Result<(), calltoken::Refusal> {
+        for key in [ROLE_HEADER, ORG_HEADER, USER_HEADER] {
+            metadata.remove(key);
+        }
+        let Some(token) = metadata.remove(TOKEN_HEADER) else {
+            return Ok(());
+        };
+        let token = token.to_str().map_err(|_| calltoken::Refusal::Malformed)?;
+        let claims = self.key.verify(token, self.audience.as_str(), calltoken::now())?;
+        let mut put = |key: &'static str, value: &str| -> Result<(), calltoken::Refusal> {
+            let value = value.parse().map_err(|_| calltoken::Refusal::Malformed)?;
+            metadata.insert(key, value);
+            Ok(())
+        };
+        put(ROLE_HEADER, &claims.role)?;
+        if let Some(org) = &claims.org {
+            put(ORG_HEADER, org)?;
+        }
+        if let Some(user) = &claims.user {
+            put(USER_HEADER, user)?;
+        }
+        tracing::Span::current().record("rpc.caller", claims.iss.as_str());
+        Ok(())
+    }
+}
+
+impl Interceptor for VerifyInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        match self.verify(request.metadata_mut()) {
+            Ok(()) => Ok(request),
+            Err(refusal) => {
+                metrics::counter!(
+                    "grpc_unauthenticated_total",
+                    "service" => self.audience.as_str(),
+                    "reason" => refusal.label()
+                )
+                .increment(1);
+                tracing::warn!(service = %self.audience, reason = %refusal, "refused a gRPC call");
+                Err(Status::unauthenticated(refusal.to_string()))
+            }
+        }
+    }
+}
+
+/// A channel to a peer with trace propagation and caller tokens; every
+/// typed client wraps one.
+pub type Traced = tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>;
 
 /// A lazily connected channel to `url`: the peer may start later.
-pub fn channel(url: &Url) -> Traced {
+pub fn channel(url: &Url, signer: Signer) -> Traced {
     #[allow(
         clippy::expect_used,
         reason = "`url` came from validated configuration: always http(s)://host:port"
@@ -274,31 +368,39 @@ pub fn channel(url: &Url) -> Traced {
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(10))
         .tcp_nodelay(true);
-    tonic::service::interceptor::InterceptedService::new(endpoint.connect_lazy(), TraceInterceptor)
+    tonic::service::interceptor::InterceptedService::new(endpoint.connect_lazy(), ClientInterceptor { signer })
 }
+
+/// How often gRPC health re-reads readiness.
+const HEALTH_EVERY: Duration = Duration::from_secs(2);
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 
 /// A service's gRPC server: health, reflection, ops routes, then its own APIs.
 pub struct Server {
     service: ServiceName,
     routes: tonic::service::RoutesBuilder,
     health: tonic_health::server::HealthReporter,
+    readiness: Readiness,
+    key: FleetKey,
+    /// The gRPC services this port serves, as reflection lists them.
+    names: Vec<&'static str>,
 }
 
 impl Server {
-    /// `ops` are the HTTP routes (`/healthz`, `/readyz`, `/metrics`) served on the same port.
-    pub fn new(service: ServiceName, ops: axum::Router) -> anyhow::Result<Self> {
+    /// The ops routes (`/healthz`, `/readyz` by `readiness`, `/metrics`)
+    /// are served on the same port; calls are verified with `key`.
+    pub fn new(service: ServiceName, readiness: Readiness, key: FleetKey) -> Self {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(attend_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()?;
-        let mut routes = tonic::service::RoutesBuilder::from(ops);
-        routes.add_service(health_service).add_service(reflection);
-        Ok(Self {
+        let mut routes = tonic::service::RoutesBuilder::from(crate::http::ops_router(readiness.clone()));
+        routes.add_service(health_service);
+        Self {
             service,
             routes,
             health,
-        })
+            readiness,
+            key,
+            names: vec![HEALTH_SERVICE],
+        }
     }
 
     /// Adds an API and reports it serving in the health service.
@@ -314,12 +416,36 @@ impl Server {
         S::Future: Send + 'static,
     {
         self.health.set_serving::<S>().await;
+        self.names.push(S::NAME);
         self.routes.add_service(svc);
         self
     }
 
     /// Serves until `shutdown`, then finishes in-flight calls.
-    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    pub async fn serve(mut self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+        // Reflection lists what this port serves, in both protocol versions
+        // (grpcurl and grpcio-reflection still speak only v1alpha).
+        let reflection = || {
+            let mut builder = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(attend_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+                .include_reflection_service(false);
+            for name in self.names.iter().chain(&REFLECTION_SERVICES) {
+                builder = builder.with_service_name(*name);
+            }
+            builder
+        };
+        let (v1, v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
+        self.routes.add_service(v1).add_service(v1alpha);
+        tokio::spawn(track_readiness(
+            self.health.clone(),
+            self.readiness.clone(),
+            self.names.clone(),
+            shutdown.clone(),
+        ));
+
         let routes: Routes = self.routes.routes();
         // Without TCP_NODELAY, a reply's HTTP/2 frames wait on the peer's
         // delayed ACK: every call took 40 ms more.
@@ -327,10 +453,50 @@ impl Server {
         tonic::transport::Server::builder()
             .accept_http1(true)
             .layer(ObserveGrpcLayer { service: self.service })
+            .layer(tonic::service::InterceptorLayer::new(VerifyInterceptor {
+                key: self.key,
+                audience: self.service,
+            }))
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
             .await?;
         Ok(())
+    }
+}
+
+const REFLECTION_SERVICES: [&str; 2] = [
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
+
+/// Keeps gRPC health in step with `/readyz`: every service on the port (and
+/// the server as a whole, `""`) is NOT_SERVING while a dependency is down.
+async fn track_readiness(
+    health: tonic_health::server::HealthReporter,
+    readiness: Readiness,
+    names: Vec<&'static str>,
+    shutdown: CancellationToken,
+) {
+    use tonic_health::ServingStatus;
+    let mut serving = true;
+    loop {
+        let (ready, _) = readiness.report().await;
+        if ready != serving {
+            serving = ready;
+            let status = if ready {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            tracing::warn!(ready, "readiness changed; gRPC health follows");
+            for name in names.iter().filter(|n| **n != HEALTH_SERVICE).chain(&[""]) {
+                health.set_service_status(*name, status).await;
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(HEALTH_EVERY) => {}
+        }
     }
 }
 
@@ -392,12 +558,14 @@ where
             otel.kind = "server",
             otel.name = %method,
             rpc.service = self.service.as_str(),
+            rpc.caller = tracing::field::Empty,
             grpc.code = tracing::field::Empty,
         );
         crate::telemetry::set_parent_from(&span, &crate::telemetry::HeaderExtractor(request.headers()));
         let service = self.service.as_str();
         let started = Instant::now();
-        let future = self.inner.call(request);
+        // Inside the span: the caller check below it records who called.
+        let future = span.in_scope(|| self.inner.call(request));
         Box::pin(
             async move {
                 let result = future.await;

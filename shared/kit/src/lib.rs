@@ -16,6 +16,7 @@
 //!   catalogue of every event.
 //! - [`grpc`]: servers with health, reflection and ops routes on one port;
 //!   caller identity and idempotency keys in metadata; traced clients.
+//! - [`calltoken`]: the signed, short-lived tokens that prove a gRPC caller.
 //! - [`idempotency`]: stored results of mutating RPCs by key.
 //! - [`http`]: problem+json errors, `/healthz`, `/readyz`, `/metrics`,
 //!   request observation.
@@ -45,6 +46,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod bus;
+pub mod calltoken;
 pub mod clock;
 pub mod config;
 pub mod contact_point;

@@ -50,6 +50,10 @@ pub struct TelemetrySettings {
     pub service_name: String,
     pub log_format: LogFormat,
     pub otlp_endpoint: Option<String>,
+    /// A command a person runs (seed-demo, orgs, users): logs go to stderr
+    /// at `warn` unless `RUST_LOG` asks for more, so what the command prints
+    /// for the person is not lost among the services' INFO lines.
+    pub quiet: bool,
 }
 
 /// Installs the global subscriber and propagator. Call once, from `main`.
@@ -71,17 +75,32 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
 
-    let filter = EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn"));
-    let fmt_layer = match settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
+    let default_filter = if settings.quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn"
+    };
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let fmt_layer = match (settings.log_format, settings.quiet) {
+        (LogFormat::Text, false) => tracing_subscriber::fmt::layer()
             .with_target(true)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
             .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
+        (LogFormat::Text, true) => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .boxed(),
+        (LogFormat::Json, false) => tracing_subscriber::fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .boxed(),
+        (LogFormat::Json, true) => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
             .boxed(),
     };
     tracing_subscriber::registry()

@@ -14,6 +14,7 @@
 
 pub mod catalog;
 pub mod consumer;
+pub mod dead_letters;
 pub mod outbox;
 
 use std::time::Duration;
@@ -156,7 +157,9 @@ impl Bus {
         format!("{}.events.{event_type}", self.prefix)
     }
 
-    /// Creates the event stream if it does not exist yet.
+    /// Creates the event stream if it does not exist yet, and applies the
+    /// retention (`ATTEND_BUS_MAX_AGE`) and replica count
+    /// (`ATTEND_BUS_REPLICAS`) to one that does.
     pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
         let config = stream::Config {
             name: self.stream_name(),
@@ -164,13 +167,39 @@ impl Bus {
             storage: stream::StorageType::File,
             retention: stream::RetentionPolicy::Limits,
             max_age: self.settings.max_age,
+            num_replicas: self.settings.replicas,
             duplicate_window: Duration::from_secs(120),
             ..Default::default()
         };
-        self.js
+        let mut stream = self
+            .js
             .get_or_create_stream(config)
             .await
-            .with_context(|| format!("cannot create or open JetStream stream {}", self.stream_name()))
+            .with_context(|| format!("cannot create or open JetStream stream {}", self.stream_name()))?;
+        let current = stream.cached_info().config.clone();
+        if current.max_age != self.settings.max_age || current.num_replicas != self.settings.replicas {
+            let wanted = stream::Config {
+                max_age: self.settings.max_age,
+                num_replicas: self.settings.replicas,
+                ..current.clone()
+            };
+            self.js.update_stream(wanted).await.with_context(|| {
+                format!(
+                    "cannot apply ATTEND_BUS_MAX_AGE / ATTEND_BUS_REPLICAS to stream {} (a single NATS server keeps one replica)",
+                    self.stream_name()
+                )
+            })?;
+            tracing::warn!(
+                stream = %self.stream_name(),
+                max_age = ?self.settings.max_age,
+                was_max_age = ?current.max_age,
+                replicas = self.settings.replicas,
+                was_replicas = current.num_replicas,
+                "stream settings changed to the configured ones"
+            );
+            stream = self.js.get_stream(self.stream_name()).await?;
+        }
+        Ok(stream)
     }
 
     /// Is the connection up (for `/readyz`).

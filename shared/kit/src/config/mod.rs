@@ -90,6 +90,8 @@ pub struct BusSettings {
     pub concurrency: usize,
     /// How long the stream keeps events (read models are rebuilt from it).
     pub max_age: Duration,
+    /// Copies of the stream a NATS cluster keeps (1 on a single server).
+    pub replicas: usize,
 }
 
 /// Addresses of one service's gRPC (and ops HTTP) port.
@@ -132,6 +134,10 @@ pub struct Config {
     /// trailing slash. Ingest checks Twilio's signature over it; messaging
     /// gives Twilio status callback URLs under it.
     pub public_base_url: Option<String>,
+    /// `ATTEND_FLEET_KEY`: signs the tokens services present to each other
+    /// ([`crate::calltoken`]). Unset: a random key for this process only,
+    /// which is enough when every service runs in it (`attend run all`).
+    pub fleet_key: Option<crate::calltoken::FleetKey>,
     /// The source everything was read from, for service-specific settings.
     pub source: Source,
 }
@@ -210,6 +216,15 @@ impl Config {
             &mut errors,
             source.duration("ATTEND_BUS_MAX_AGE", Duration::from_secs(400 * 24 * 3600)),
         );
+        let replicas = keep(&mut errors, source.get_or("ATTEND_BUS_REPLICAS", 1usize));
+        if let Some(n) = replicas
+            && !(1..=5).contains(&n)
+        {
+            errors.push(ConfigError::new(
+                "ATTEND_BUS_REPLICAS",
+                "must be 1 to 5 (JetStream's limit)",
+            ));
+        }
         let gateway_addr = keep(
             &mut errors,
             source.get_or("ATTEND_GATEWAY_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080))),
@@ -221,6 +236,11 @@ impl Config {
         let otlp_endpoint = source.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
         let trust_forwarded_for = keep(&mut errors, source.flag("ATTEND_TRUST_FORWARDED_FOR", false));
         let public_base_url = keep(&mut errors, source.parsed("ATTEND_PUBLIC_BASE_URL", public_base_url)).flatten();
+        let fleet_key = keep(
+            &mut errors,
+            source.parsed("ATTEND_FLEET_KEY", crate::calltoken::FleetKey::parse),
+        )
+        .flatten();
 
         if let Some(max) = max_deliver
             && max < 2
@@ -255,12 +275,14 @@ impl Config {
                     batch_size: batch_size?.clamp(1, 512),
                     concurrency: concurrency?.clamp(1, 64),
                     max_age: max_age?,
+                    replicas: replicas?,
                 },
                 services,
                 gateway_addr: gateway_addr?,
                 ingest_addr: ingest_addr?,
                 trust_forwarded_for: trust_forwarded_for?,
                 public_base_url,
+                fleet_key,
                 source,
             })
         })();

@@ -29,7 +29,8 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    async fn report(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+    /// Whether every dependency answers, and each one's state.
+    pub async fn report(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
         let mut all = true;
         let mut report = serde_json::Map::new();
         let mut put = |name: &str, ok: bool| {

@@ -16,16 +16,20 @@ use super::ServiceName;
 use crate::bus::Bus;
 use crate::bus::consumer::{self, Handler, Spec};
 use crate::bus::outbox::Outbox;
+use crate::calltoken::FleetKey;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::grpc::{self, Traced};
 use crate::http::Readiness;
 
-/// Where every service is reached.
+/// Where every service is reached, and who this side is when calling.
 #[derive(Clone, Debug)]
 pub struct Peers {
     pub(super) urls: BTreeMap<ServiceName, Url>,
+    pub(super) key: FleetKey,
+    /// The calling service's name, or `operator` for the CLI and tests.
+    pub(super) issuer: &'static str,
 }
 
 impl Peers {
@@ -34,9 +38,27 @@ impl Peers {
         &self.urls[&name]
     }
 
-    /// A lazily connected, traced channel to a peer.
+    /// A lazily connected, traced channel to a peer, every call on it
+    /// carrying a token for that peer.
     pub fn channel(&self, name: ServiceName) -> Traced {
-        grpc::channel(self.url(name))
+        grpc::channel(
+            self.url(name),
+            grpc::Signer {
+                key: self.key.clone(),
+                issuer: self.issuer,
+                audience: name,
+            },
+        )
+    }
+
+    /// The same peers, called as `issuer`.
+    pub(super) fn as_issuer(&self, issuer: &'static str) -> Self {
+        Self { issuer, ..self.clone() }
+    }
+
+    /// The fleet key the channels sign with.
+    pub fn fleet_key(&self) -> &FleetKey {
+        &self.key
     }
 }
 
@@ -129,8 +151,13 @@ impl Context {
 
     /// The service's gRPC server with health, reflection and its ops routes;
     /// add the service's APIs, then [`Context::serve_grpc`].
-    pub fn grpc_server(&self) -> anyhow::Result<grpc::Server> {
-        grpc::Server::new(self.name, crate::http::ops_router(self.readiness()))
+    pub fn grpc_server(&self) -> grpc::Server {
+        self.grpc_server_with(self.readiness())
+    }
+
+    /// [`Context::grpc_server`] with readiness checks of the service's own.
+    pub fn grpc_server_with(&self, readiness: Readiness) -> grpc::Server {
+        grpc::Server::new(self.name, readiness, self.peers.key.clone())
     }
 
     /// Serves the gRPC server (and ops routes) on the service's port.

@@ -63,7 +63,7 @@ struct SchemaOnly;
 impl Startable for SchemaOnly {
     fn start(self: Box<Self>, mut ctx: Context) -> BoxFuture<'static, anyhow::Result<()>> {
         Box::pin(async move {
-            let server = ctx.grpc_server()?;
+            let server = ctx.grpc_server();
             ctx.serve_grpc(server)
         })
     }

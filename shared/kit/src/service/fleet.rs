@@ -13,14 +13,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::context::Peers;
-use super::startup::{POSTGRES_HINT, config_errors, connect_bus, is_unreachable, migrate};
+use super::startup::{config_errors, connect_bus, is_unreachable, migrate, postgres_hint};
 use super::{Context, ServiceDef, ServiceName};
 use crate::bus::Bus;
 use crate::bus::outbox::Outbox;
+use crate::calltoken::FleetKey;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::grpc;
+
+/// The issuer of calls made by tooling rather than a service.
+pub const OPERATOR: &str = "operator";
 
 /// A running service.
 struct Running {
@@ -116,6 +120,8 @@ impl Fleet {
                     .iter()
                     .map(|(name, addrs)| (*name, addrs.url.clone()))
                     .collect(),
+                key: config.fleet_key.clone().unwrap_or_else(FleetKey::random),
+                issuer: OPERATOR,
             },
             config,
             bus,
@@ -166,7 +172,7 @@ impl Fleet {
                     .map_err(|e| {
                         let (host, role) = (url.host_str().unwrap_or("?"), url.username());
                         if is_unreachable(&e) {
-                            anyhow::anyhow!("Postgres is unreachable at {host} for {name} ({e:#}); {POSTGRES_HINT}")
+                            anyhow::anyhow!("Postgres is unreachable at {host} for {name} ({e:#}); {}", postgres_hint())
                         } else {
                             anyhow::anyhow!(
                                 "{name} cannot connect to Postgres at {host} as role {role} ({e:#}); run `attend migrate` to create its role, or set ATTEND_{}_DATABASE_URL",
@@ -186,7 +192,7 @@ impl Fleet {
             config: self.config.clone(),
             db,
             bus: self.bus.clone(),
-            peers: self.peers.clone(),
+            peers: self.peers.as_issuer(name.as_str()),
             grpc_listener: Some(grpc),
             http_listener: http,
             shutdown: token.clone(),
@@ -219,6 +225,8 @@ impl Fleet {
         self.http_addrs.get(&name).copied()
     }
 
+    /// Channels to the fleet's services, calling as the operator (the CLI,
+    /// tests).
     pub fn peers(&self) -> &Peers {
         &self.peers
     }

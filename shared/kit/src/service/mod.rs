@@ -25,4 +25,6 @@ pub use context::{Context, Peers};
 pub use definition::{Configure, ServiceDef, Startable, no_settings};
 pub use fleet::Fleet;
 pub use name::ServiceName;
-pub use startup::{NATS_HINT, POSTGRES_HINT, config_errors, connect_admin, connect_bus, migrate, wait_until};
+pub use startup::{
+    NATS_HINT, POSTGRES_HINT, config_errors, connect_admin, connect_bus, migrate, nats_hint, postgres_hint, wait_until,
+};

@@ -14,6 +14,27 @@ pub const POSTGRES_HINT: &str =
     "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
 /// How to start NATS on a machine like ours (shown when it is down).
 pub const NATS_HINT: &str = "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log";
+/// What to check from inside a container, where starting a server is not
+/// the answer.
+const CONTAINER_HINT: &str =
+    "check that the server runs and that this container can reach it (the address, the network, a NetworkPolicy)";
+
+/// Whether this process runs in a container (Docker, Podman, Kubernetes).
+fn in_container() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+        || std::path::Path::new("/.dockerenv").exists()
+        || std::path::Path::new("/run/.containerenv").exists()
+}
+
+/// What to do about an unreachable Postgres, where this process runs.
+pub fn postgres_hint() -> &'static str {
+    if in_container() { CONTAINER_HINT } else { POSTGRES_HINT }
+}
+
+/// What to do about an unreachable NATS, where this process runs.
+pub fn nats_hint() -> &'static str {
+    if in_container() { CONTAINER_HINT } else { NATS_HINT }
+}
 
 /// Connects to NATS, with the one-line explanation operators need when it fails.
 pub async fn connect_bus(config: &Config) -> anyhow::Result<Bus> {
@@ -21,7 +42,7 @@ pub async fn connect_bus(config: &Config) -> anyhow::Result<Bus> {
     let bus = Bus::connect(url, config.nats_prefix.clone(), config.bus.clone())
         .await
         .map_err(|e| match e {
-            ConnectFailure::Unreachable(_) => anyhow::anyhow!("NATS is {e} at {url}; {NATS_HINT}"),
+            ConnectFailure::Unreachable(_) => anyhow::anyhow!("NATS is {e} at {url}; {}", nats_hint()),
             ConnectFailure::Tls(_) => anyhow::anyhow!(
                 "NATS at {url}: {e}; check the server's certificate and the CA this machine trusts, and that NATS_URL uses tls:// only for a TLS server"
             ),
@@ -45,7 +66,7 @@ pub async fn connect_admin(config: &Config) -> anyhow::Result<sqlx::PgConnection
             let _ = shown.set_password(Some("***"));
         }
         if is_unreachable(&e) {
-            anyhow::anyhow!("Postgres is unreachable at {shown} ({e:#}); {POSTGRES_HINT}")
+            anyhow::anyhow!("Postgres is unreachable at {shown} ({e:#}); {}", postgres_hint())
         } else {
             anyhow::anyhow!("Postgres at {shown} refused us: {e:#} (check DATABASE_URL)")
         }
