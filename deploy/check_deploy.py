@@ -33,6 +33,10 @@ AUTOSCALED = {"gateway", "ingest"}
 # their pods (no migrate init container either), no role, no Secret key.
 STATELESS = {"gateway"}
 SECRET_NAME = "attend-secrets"
+# Signs the tokens the services present to each other: every service
+# container reads it from the Secret, compose gives it a local default.
+FLEET_KEY = "ATTEND_FLEET_KEY"
+FLEET_KEY_MIN_LEN = 32
 GRPC_PORT = 50051
 IMAGE_NAME = "attend"
 METRICS = [
@@ -144,6 +148,10 @@ def check_compose(c: Checks, root: str) -> None:
         for k, v in shared.items():
             c.check(str(env.get(k)) == v, f"{where}: {k}={env.get(k)!r}, expected {v!r}")
         c.check(env.get("NATS_URL") == "nats://nats:4222", f"{where}: NATS_URL")
+        fleet = re.fullmatch(r"\$\{" + FLEET_KEY + r":-([^}]*)\}", str(env.get(FLEET_KEY, "")))
+        c.check(fleet is not None and len(fleet.group(1)) >= FLEET_KEY_MIN_LEN,
+                f"{where}: {FLEET_KEY} from the shell with a local default of at least "
+                f"{FLEET_KEY_MIN_LEN} characters (${{{FLEET_KEY}:-...}})")
         db_vars = {k: v for k, v in env.items() if k.endswith("DATABASE_URL")}
         shared_db = mig.get("environment", {}).get("DATABASE_URL")
         c.check(bool(shared_db) and db_vars.get("DATABASE_URL") == shared_db,
@@ -446,6 +454,12 @@ def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: s
             c.check(SECRET_NAME not in refs, f"{where}: volume {v.get('name')} does not mount {SECRET_NAME}")
         if svc == "ingest":
             c.check({"ATTEND_WIX_PUBLIC_KEY", "ATTEND_WEBHOOK_SECRET"} <= envs, f"{where}: webhook secrets")
+        fleet = [e for e in ctr.get("env", []) if e.get("name") == FLEET_KEY]
+        ref = fleet[0].get("valueFrom", {}).get("secretKeyRef", {}) if len(fleet) == 1 else {}
+        c.check(ref.get("name") == SECRET_NAME and ref.get("key") == FLEET_KEY and not ref.get("optional"),
+                f"{where}: {FLEET_KEY} from {SECRET_NAME} key {FLEET_KEY}, not optional")
+        c.check(all(e.get("name") != FLEET_KEY for x in inits for e in x.get("env", [])),
+                f"{where}: the migrate init container gets no {FLEET_KEY} (it runs no service)")
         ports = {p.get("name"): p.get("containerPort") for p in ctr.get("ports", [])}
         c.check(ports.get("grpc") == GRPC_PORT, f"{where}: container port grpc={GRPC_PORT}")
         if svc in HTTP_PORTS:
@@ -507,6 +521,12 @@ def check_kustomizations(c: Checks, root: str) -> set:
             - {"DATABASE_URL"} - {f"ATTEND_{upper(s)}_DATABASE_URL" for s in SERVICES},
             "example secret has no other database URL")
     c.check({"ATTEND_WIX_PUBLIC_KEY", "ATTEND_WEBHOOK_SECRET"} <= keys, "example secret has the ingest secrets")
+    c.check(FLEET_KEY in keys, f"example secret has {FLEET_KEY}")
+    if secret:
+        example = os.path.join(root, "k8s/base/secret.example.yaml")
+        with open(example, encoding="utf-8") as f:
+            c.check("openssl rand -base64 48" in f.read(),
+                    f"secret.example.yaml says how to generate {FLEET_KEY} (openssl rand -base64 48)")
     for path in glob.glob(os.path.join(root, "k8s/**/kustomization.yaml"), recursive=True):
         with open(path, encoding="utf-8") as f:
             k = yaml.load(f, Loader=StrictLoader)
@@ -548,6 +568,8 @@ def check_dependencies(c: Checks, root: str) -> None:
         with open(readme, encoding="utf-8") as f:
             text = f.read()
         c.check("nats-values.yaml" in text and "postgres-cluster.yaml" in text, "README uses both files")
+        c.check(f'--from-literal={FLEET_KEY}="$(openssl rand -base64 48)"' in text,
+                f"README's attend-secrets command creates {FLEET_KEY}")
         # The role-creation loop creates a role for exactly the services that
         # own a schema (none for the gateway).
         loops = re.findall(r"^for svc in ([^;\n]*); do$", text, re.M)
