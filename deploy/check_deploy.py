@@ -148,6 +148,8 @@ def check_compose(c: Checks, root: str) -> None:
         for k, v in shared.items():
             c.check(str(env.get(k)) == v, f"{where}: {k}={env.get(k)!r}, expected {v!r}")
         c.check(env.get("NATS_URL") == "nats://nats:4222", f"{where}: NATS_URL")
+        c.check(str(env.get("ATTEND_BUS_REPLICAS")) == "1",
+                f"{where}: ATTEND_BUS_REPLICAS=1 (compose runs one NATS server)")
         fleet = re.fullmatch(r"\$\{" + FLEET_KEY + r":-([^}]*)\}", str(env.get(FLEET_KEY, "")))
         c.check(fleet is not None and len(fleet.group(1)) >= FLEET_KEY_MIN_LEN,
                 f"{where}: {FLEET_KEY} from the shell with a local default of at least "
@@ -562,6 +564,13 @@ def check_dependencies(c: Checks, root: str) -> None:
     c.check(cfg.get("cluster", {}).get("enabled") is True and cfg.get("cluster", {}).get("replicas") == 3,
             "a 3-node NATS cluster")
     c.check(js.get("merge", {}).get("sync_interval") == "always", "JetStream sync_interval: always")
+    # The event stream's replicas (applied by the services) fit the cluster.
+    base = os.path.join(root, "k8s/base/configmap.yaml")
+    cm = load_yaml_documents(base)[0].get("data", {})
+    replicas = str(cm.get("ATTEND_BUS_REPLICAS", ""))
+    servers = cfg.get("cluster", {}).get("replicas")
+    c.check(replicas.isdigit() and int(replicas) == servers,
+            f"attend-config ATTEND_BUS_REPLICAS ({replicas!r}) equals the NATS servers ({servers})")
     readme = os.path.join(root, "k8s/dependencies/README.md")
     c.check(os.path.isfile(readme), "k8s/dependencies/README.md exists")
     if os.path.isfile(readme):
