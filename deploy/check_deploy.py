@@ -29,6 +29,10 @@ SERVICES = ["ingest", "contact", "booking", "automation", "messaging",
             "billing", "reporting", "care", "identity", "gateway"]
 HTTP_PORTS = {"gateway": 8080, "ingest": 8081}
 AUTOSCALED = {"gateway", "ingest"}
+# Schema-only shells (no domain API, nothing calls them yet): one replica in
+# the base instead of two idle ones. Every other fixed-size service runs two.
+SINGLE_REPLICA = {"billing", "care"}
+BASE_REPLICAS = 2
 # Own no schema and never connect to Postgres: no database URL anywhere in
 # their pods (no migrate init container either), no role, no Secret key.
 STATELESS = {"gateway"}
@@ -385,6 +389,10 @@ def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: s
         c.check(selects(spec["selector"].get("matchLabels", {}), labels), f"{where}: selector matches its pods")
         if svc in AUTOSCALED and label == "base":
             c.check("replicas" not in spec, f"{where}: no replicas field (the HPA owns it)")
+        elif label == "base":
+            want = 1 if svc in SINGLE_REPLICA else BASE_REPLICAS
+            c.check(spec.get("replicas") == want,
+                    f"{where}: {want} replica(s) in the base (has {spec.get('replicas')})")
         ann = spec["template"]["metadata"].get("annotations", {})
         c.check(ann.get("prometheus.io/scrape") == "true" and ann.get("prometheus.io/port") == str(GRPC_PORT)
                 and ann.get("prometheus.io/path") == "/metrics", f"{where}: Prometheus scrape annotations")
