@@ -175,6 +175,10 @@ def check_compose(c: Checks, root: str) -> None:
                     f"{where}: publishes port {HTTP_PORTS[svc]}")
         else:
             c.check(not ports, f"{where}: publishes no port")
+        hc = json.dumps(s.get("healthcheck", {}).get("test", []))
+        c.check(f"127.0.0.1/{GRPC_PORT}" in hc and "/readyz" in hc
+                and not any(str(p) in hc for p in HTTP_PORTS.values()),
+                f"{where}: healthcheck asks /readyz on the ops port {GRPC_PORT}, never a public port")
         grace = str(s.get("stop_grace_period", ""))
         c.check(re.fullmatch(r"\d+s", grace) is not None and int(grace[:-1]) > 30,
                 f"{where}: stop_grace_period above the 30s shutdown grace")
@@ -219,6 +223,10 @@ def check_dockerfile(c: Checks, root: str) -> None:
     cmd = [v for i, v in instr if i == "CMD"]
     c.check(entry and json.loads(entry[-1]) == ["/usr/local/bin/attend"], "ENTRYPOINT [/usr/local/bin/attend]")
     c.check(cmd and json.loads(cmd[-1]) == ["run", "all"], "CMD [run, all]")
+    hcs = [v for i, v in instr if i == "HEALTHCHECK"]
+    c.check(bool(hcs) and f"127.0.0.1/{GRPC_PORT}" in hcs[-1] and "/healthz" in hcs[-1]
+            and not any(str(p) in hcs[-1] for p in HTTP_PORTS.values()),
+            f"HEALTHCHECK asks /healthz on the ops port {GRPC_PORT} (the public listeners 404 it)")
     exposed = " ".join(v for i, v in instr if i == "EXPOSE").split()
     for port in ("50051", "8080", "8081"):
         c.check(port in exposed, f"EXPOSE {port}")
@@ -474,6 +482,13 @@ def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: s
         c.check(ports.get("grpc") == GRPC_PORT, f"{where}: container port grpc={GRPC_PORT}")
         if svc in HTTP_PORTS:
             c.check(ports.get("http") == HTTP_PORTS[svc], f"{where}: container port http={HTTP_PORTS[svc]}")
+        for x in inits + ctrs:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                if probe in x:
+                    p_ = x[probe]
+                    port = p_.get("httpGet", p_.get("tcpSocket", p_.get("grpc", {}))).get("port")
+                    c.check(port in ("grpc", GRPC_PORT),
+                            f"{where}/{x.get('name')}: {probe} on the ops port (grpc), not {port!r}")
         for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/healthz")):
             hg = ctr.get(probe, {}).get("httpGet", {})
             c.check(hg.get("path") == path and hg.get("port") == "grpc", f"{where}: {probe} GET {path} on port grpc")
