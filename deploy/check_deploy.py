@@ -48,6 +48,15 @@ METRICS = [
     "grpc_request_duration_seconds", "outbox_published_total", "outbox_pending",
     "bus_messages_processed_total", "bus_handle_duration_seconds", "webhooks_received_total",
 ]
+# NetworkPolicy conventions (k8s/base/networkpolicies.yaml): the labels a
+# cluster puts on the namespaces allowed in, and the peers each port admits.
+INGRESS_NS_LABELS = {"attend-ingress-controller": "true"}
+SCRAPER_NS_LABELS = {"attend-metrics-scraper": "true"}
+SCRAPER_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+FLEET_PEER = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "attend"}}}
+SCRAPER_PEER = {"namespaceSelector": {"matchLabels": SCRAPER_NS_LABELS},
+                "podSelector": {"matchLabels": SCRAPER_POD_LABELS}}
+INGRESS_PEER = {"namespaceSelector": {"matchLabels": INGRESS_NS_LABELS}}
 SUPPORT_SERVICES = {"postgres", "nats", "migrate", "otel-collector", "tempo-init",
                     "tempo", "prometheus", "grafana"}
 
@@ -360,6 +369,57 @@ def check_container_hardening(c: Checks, where: str, ctr: dict) -> None:
             c.check(r in res.get(kind, {}), f"{where}: resources.{kind}.{r}")
 
 
+def selector_matches(selector: dict, labels: dict) -> bool:
+    """A LabelSelector (matchLabels only: the policies here use nothing
+    else) against a pod's labels; an empty selector selects every pod."""
+    if selector.get("matchExpressions"):
+        raise ValueError("matchExpressions are not supported by this check")
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+
+
+def canonical(peer: object) -> str:
+    return json.dumps(peer, sort_keys=True)
+
+
+def check_network_policies(c: Checks, by: dict, deps: dict) -> None:
+    """Per attend pod: isolated for ingress, and the union of the policies
+    that select it admits exactly the expected (port, peer) pairs: 50051
+    from the fleet and from Prometheus; the public port, if any, from the
+    ingress controller's namespace. Nothing else, and no egress policy."""
+    pols = by.get("NetworkPolicy", {})
+    c.check(bool(pols), "NetworkPolicies exist")
+    for name, pol in pols.items():
+        spec = pol.get("spec", {})
+        c.check(spec.get("policyTypes") == ["Ingress"],
+                f"NetworkPolicy {name}: ingress only (egress, DNS included, is left alone)")
+        c.check("egress" not in spec, f"NetworkPolicy {name}: no egress rules")
+        for rule in spec.get("ingress", []):
+            for peer in rule.get("from", []):
+                c.check("ipBlock" not in peer, f"NetworkPolicy {name}: no ipBlock peers")
+            for port in rule.get("ports", []):
+                c.check(isinstance(port.get("port"), int) and port.get("protocol", "TCP") == "TCP",
+                        f"NetworkPolicy {name}: numeric TCP ports ({port})")
+    for svc, dep in deps.items():
+        labels = pod_labels(dep)
+        selecting = {n: p["spec"] for n, p in pols.items()
+                     if selector_matches(p["spec"].get("podSelector", {}), labels)}
+        c.check(any("Ingress" in s.get("policyTypes", []) and not s.get("ingress") for s in selecting.values()),
+                f"pods of {svc}: a default-deny ingress policy selects them")
+        allowed = set()
+        for s in selecting.values():
+            for rule in s.get("ingress", []):
+                ports = [p.get("port") for p in rule.get("ports", [])] or ["any port"]
+                peers = [canonical(p) for p in rule.get("from", [])] or ["anyone"]
+                allowed |= {(port, peer) for port in ports for peer in peers}
+        want = {(GRPC_PORT, canonical(FLEET_PEER)), (GRPC_PORT, canonical(SCRAPER_PEER))}
+        if svc in HTTP_PORTS:
+            want.add((HTTP_PORTS[svc], canonical(INGRESS_PEER)))
+        c.check(allowed == want,
+                f"pods of {svc}: ingress allowed exactly from the fleet and Prometheus on {GRPC_PORT}"
+                + (f" and the ingress controller on {HTTP_PORTS[svc]}" if svc in HTTP_PORTS else "")
+                + f" (extra: {sorted(allowed - want)}, missing: {sorted(want - allowed)})")
+
+
 def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: set) -> None:
     c.start(f"kubernetes ({label}, rendered)")
     objs = load_yaml_documents(path)
@@ -511,6 +571,8 @@ def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: s
             ref = h["spec"]["scaleTargetRef"]
             c.check(ref.get("kind") == "Deployment" and ref.get("name") == svc, f"HPA {svc}: targets its Deployment")
             c.check(h["spec"].get("minReplicas", 1) <= h["spec"]["maxReplicas"], f"HPA {svc}: min <= max")
+
+    check_network_policies(c, by, deps)
 
     if label == "dev":
         for o in objs:
