@@ -57,6 +57,10 @@ FLEET_PEER = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "attend"
 SCRAPER_PEER = {"namespaceSelector": {"matchLabels": SCRAPER_NS_LABELS},
                 "podSelector": {"matchLabels": SCRAPER_POD_LABELS}}
 INGRESS_PEER = {"namespaceSelector": {"matchLabels": INGRESS_NS_LABELS}}
+# One Postgres major everywhere: the local Postgres that tests and
+# development use (psql --version: 15.x), compose and the CloudNativePG
+# cluster(s) in k8s/dependencies.
+PG_MAJOR = 15
 SUPPORT_SERVICES = {"postgres", "nats", "migrate", "otel-collector", "tempo-init",
                     "tempo", "prometheus", "grafana"}
 
@@ -199,7 +203,7 @@ def check_compose(c: Checks, root: str) -> None:
     c.check("healthcheck" in services.get("postgres", {}), "postgres has a healthcheck")
     pg_image = str(services.get("postgres", {}).get("image", ""))
     m = re.match(r"postgres:(\d+)", pg_image)
-    c.check(m is not None and int(m.group(1)) >= 15, f"postgres image is 15+ ({pg_image})")
+    c.check(m is not None and int(m.group(1)) == PG_MAJOR, f"postgres image is Postgres {PG_MAJOR} ({pg_image})")
     # Every bind-mounted file or directory exists.
     for name, s in services.items():
         for v in s.get("volumes", []):
@@ -631,6 +635,9 @@ def check_dependencies(c: Checks, root: str) -> None:
     c.check(pg and pg[0].get("apiVersion") == "postgresql.cnpg.io/v1" and pg[0].get("kind") == "Cluster",
             "a CloudNativePG postgresql.cnpg.io/v1 Cluster")
     c.check(spec.get("instances") == 3, "3 instances")
+    image = str(spec.get("imageName", ""))
+    c.check(re.match(rf"ghcr\.io/cloudnative-pg/postgresql:{PG_MAJOR}\.\d+", image) is not None,
+            f"the cluster runs Postgres {PG_MAJOR} ({image})")
     c.check(spec.get("bootstrap", {}).get("initdb", {}).get("database") == "attend", "bootstraps database attend")
     sqls = " ".join(spec.get("bootstrap", {}).get("initdb", {}).get("postInitApplicationSQL", []))
     c.check("CREATEROLE" in sqls, "the owner role may create the per-service roles")
