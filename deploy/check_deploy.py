@@ -629,11 +629,15 @@ def check_kustomizations(c: Checks, root: str) -> set:
 
 def check_dependencies(c: Checks, root: str) -> None:
     c.start("k8s/dependencies")
-    pg = load_yaml_documents(os.path.join(root, "k8s/dependencies/postgres-cluster.yaml"))
-    c.check(len(pg) == 1, "postgres-cluster.yaml holds one object")
+    pg_docs = load_yaml_documents(os.path.join(root, "k8s/dependencies/postgres-cluster.yaml"))
+    kinds = sorted(d.get("kind", "") for d in pg_docs)
+    c.check(kinds == ["Cluster", "ScheduledBackup"],
+            f"postgres-cluster.yaml holds a Cluster and a ScheduledBackup (has {kinds})")
+    pg = [d for d in pg_docs if d.get("kind") == "Cluster"]
     spec = pg[0].get("spec", {}) if pg else {}
-    c.check(pg and pg[0].get("apiVersion") == "postgresql.cnpg.io/v1" and pg[0].get("kind") == "Cluster",
+    c.check(bool(pg) and pg[0].get("apiVersion") == "postgresql.cnpg.io/v1",
             "a CloudNativePG postgresql.cnpg.io/v1 Cluster")
+    name = pg[0]["metadata"]["name"] if pg else ""
     c.check(spec.get("instances") == 3, "3 instances")
     image = str(spec.get("imageName", ""))
     c.check(re.match(rf"ghcr\.io/cloudnative-pg/postgresql:{PG_MAJOR}\.\d+", image) is not None,
@@ -643,8 +647,59 @@ def check_dependencies(c: Checks, root: str) -> None:
     c.check("CREATEROLE" in sqls, "the owner role may create the per-service roles")
     secret = load_yaml_documents(os.path.join(root, "k8s/base/secret.example.yaml"))
     url = secret[0].get("stringData", {}).get("DATABASE_URL", "") if secret else ""
-    c.check(f"@{pg[0]['metadata']['name']}-rw:" in url if pg else False,
-            "the example DATABASE_URL points at the cluster's -rw Service")
+    c.check(bool(name) and f"@{name}-rw:" in url, "the example DATABASE_URL points at the cluster's -rw Service")
+
+    # Backups: WAL archiving and base backups to an S3-compatible object
+    # store, credentials from a Secret, a retention policy, a daily backup.
+    backup = spec.get("backup", {})
+    store = backup.get("barmanObjectStore", {})
+    c.check(str(store.get("destinationPath", "")).startswith("s3://"), "backups go to an s3:// destinationPath")
+    creds = store.get("s3Credentials", {})
+    refs = [creds.get(k, {}) for k in ("accessKeyId", "secretAccessKey")]
+    c.check(all(r.get("name") and r.get("key") for r in refs) and len({r.get("name") for r in refs}) == 1,
+            "S3 credentials come from one Secret, key by key")
+    c.check(bool(store.get("wal", {}).get("compression")), "archived WAL is compressed")
+    c.check(re.fullmatch(r"[1-9][0-9]*[dwm]", str(backup.get("retentionPolicy", ""))) is not None,
+            "a retention policy (e.g. 30d)")
+    c.check("-system-" in image,
+            "the image is CloudNativePG's `system` flavour (the one with Barman Cloud, which barmanObjectStore runs)")
+    sched = [d for d in pg_docs if d.get("kind") == "ScheduledBackup"]
+    sspec = sched[0].get("spec", {}) if sched else {}
+    c.check(sspec.get("cluster", {}).get("name") == name, f"the ScheduledBackup backs up {name}")
+    c.check(sspec.get("method", "barmanObjectStore") == "barmanObjectStore",
+            "the ScheduledBackup uses the object store")
+    fields = str(sspec.get("schedule", "")).split()
+    c.check(len(fields) == 6 and all(f.isdigit() for f in fields[:3]) and fields[3:] == ["*", "*", "*"],
+            f"the ScheduledBackup runs once a day (six-field schedule, seconds first: {sspec.get('schedule')!r})")
+    c.check(sspec.get("immediate") is True, "the first base backup is taken at once")
+
+    # The restore example: a new cluster that recovers from this one's
+    # archive, with the same image, store and credentials.
+    rpath = os.path.join(root, "k8s/dependencies/postgres-restore.example.yaml")
+    restore = load_yaml_documents(rpath) if os.path.isfile(rpath) else []
+    c.check(len(restore) == 1 and restore[0].get("kind") == "Cluster",
+            "postgres-restore.example.yaml holds one Cluster")
+    if restore:
+        r = restore[0]
+        rspec = r.get("spec", {})
+        c.check(r["metadata"]["name"] != name, "the restored cluster has a name of its own")
+        c.check(rspec.get("imageName") == image, "the restored cluster runs the same image (same major)")
+        rec = rspec.get("bootstrap", {}).get("recovery", {})
+        ext = {e.get("name"): e for e in rspec.get("externalClusters", [])}
+        c.check(rec.get("source") == name and name in ext,
+                f"the restore bootstraps by recovery from externalClusters entry {name!r}")
+        estore = ext.get(name, {}).get("barmanObjectStore", {})
+        for k in ("destinationPath", "endpointURL", "s3Credentials"):
+            c.check(estore.get(k) == store.get(k), f"the restore reads the object store's {k} the backups write")
+        c.check(estore.get("serverName", name) == store.get("serverName", name),
+                "the restore reads the serverName the backups are written under")
+        c.check(rec.get("database") == "attend" and rec.get("owner") == "attend", "the restore keeps database attend")
+        when = str(rec.get("recoveryTarget", {}).get("targetTime", ""))
+        c.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", when) is not None,
+                f"the example recovers to a point in time (RFC 3339 targetTime: {when!r})")
+        c.check("backup" not in rspec or
+                rspec["backup"].get("barmanObjectStore", {}).get("serverName", r["metadata"]["name"]) != name,
+                "the restored cluster never archives into the origin's serverName")
 
     with open(os.path.join(root, "k8s/dependencies/nats-values.yaml"), encoding="utf-8") as f:
         values = yaml.load(f, Loader=StrictLoader)
@@ -669,6 +724,8 @@ def check_dependencies(c: Checks, root: str) -> None:
         with open(readme, encoding="utf-8") as f:
             text = f.read()
         c.check("nats-values.yaml" in text and "postgres-cluster.yaml" in text, "README uses both files")
+        c.check("attend-pg-backup-s3" in text and "ACCESS_KEY_ID" in text and "ACCESS_SECRET_KEY" in text,
+                "README creates the backup credentials Secret the cluster reads")
         c.check(f'--from-literal={FLEET_KEY}="$(openssl rand -base64 48)"' in text,
                 f"README's attend-secrets command creates {FLEET_KEY}")
         # The role-creation loop creates a role for exactly the services that

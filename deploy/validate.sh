@@ -15,9 +15,11 @@
 #   2. Every rendered object, and k8s/base/secret.example.yaml, validates
 #      against the Kubernetes JSON schemas (kubernetes-validate --strict: an
 #      unknown field is an error) for each version in $K8S_VERSIONS.
-#   3. k8s/dependencies: the CloudNativePG Cluster and the NATS chart values
-#      against closed subset schemas in deploy/schemas/ (kubernetes-validate
-#      has no schema for a CRD, Helm none for these values).
+#   3. k8s/dependencies: the CloudNativePG Cluster and ScheduledBackup (and
+#      the restore example) object by object with deploy/validate_crds.py,
+#      and the NATS chart values, against closed subset schemas in
+#      deploy/schemas/ (kubernetes-validate has no schema for a CRD, Helm none
+#      for these values).
 #   4. docker-compose.yml against the compose-spec JSON schema (vendored in
 #      check-jsonschema).
 #   5. deploy/check_deploy.py: YAML/JSON syntax with duplicate keys rejected,
@@ -141,11 +143,11 @@ kubernetes_schemas() {
 
 # ---------------------------------------------------------------- 3. dependencies
 dependencies() {
-  log "    kubernetes-validate has no schema for the CloudNativePG CRD:"
-  log "    k8s/dependencies/postgres-cluster.yaml is checked against deploy/schemas/cnpg-cluster-subset.schema.json"
+  log "    kubernetes-validate has no schema for the CloudNativePG CRDs: each object is"
+  log "    checked against its closed subset schema in deploy/schemas/ (deploy/validate_crds.py)"
   local ok=0
-  "$VENV/bin/check-jsonschema" --schemafile deploy/schemas/cnpg-cluster-subset.schema.json \
-    k8s/dependencies/postgres-cluster.yaml | sed 's/^/    /' || ok=1
+  "$PY" deploy/validate_crds.py k8s/dependencies/postgres-cluster.yaml \
+    k8s/dependencies/postgres-restore.example.yaml | sed 's/^/    /' || ok=1
   log "    k8s/dependencies/nats-values.yaml against deploy/schemas/nats-helm-values-subset.schema.json"
   "$VENV/bin/check-jsonschema" --schemafile deploy/schemas/nats-helm-values-subset.schema.json \
     k8s/dependencies/nats-values.yaml | sed 's/^/    /' || ok=1
@@ -167,7 +169,7 @@ policy() {
 step "render k8s/base and k8s/overlays/dev (deploy/render_kustomize.py)" render_all
 step "same objects as kubectl kustomize" compare_with_kubectl
 step "Kubernetes schemas (kubernetes-validate --strict; versions: $K8S_VERSIONS)" kubernetes_schemas
-step "k8s/dependencies (CloudNativePG Cluster, NATS Helm values)" dependencies
+step "k8s/dependencies (CloudNativePG Cluster, ScheduledBackup, NATS Helm values)" dependencies
 step "docker-compose.yml (compose-spec)" compose_schema
 step "policy and consistency (deploy/check_deploy.py)" policy
 
