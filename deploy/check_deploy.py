@@ -314,6 +314,47 @@ def check_telemetry(c: Checks, root: str) -> None:
     c.end()
 
 
+METRIC_CALL = re.compile(r"\b(counter|gauge|histogram)!\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\"")
+# Metrics from elsewhere that the alerts may name: Prometheus' own `up`,
+# kube-state-metrics (kube_*), the NATS chart's exporter (nats_*, -prefix=nats).
+EXTERNAL_METRICS = re.compile(r"up|kube_[a-z0-9_]+|nats_[a-z0-9_]+")
+
+
+def exported_metrics(root: str) -> set:
+    """Every metric name the code records (metrics::counter!/gauge!/
+    histogram! in services/ and shared/), with the _bucket/_sum/_count
+    series of the histograms."""
+    names = set()
+    for top in ("services", "shared"):
+        for path in glob.glob(os.path.join(root, top, "**", "*.rs"), recursive=True):
+            with open(path, encoding="utf-8") as f:
+                for kind, name in METRIC_CALL.findall(f.read()):
+                    names.add(name)
+                    if kind == "histogram":
+                        names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return names
+
+
+def selectors(node: object) -> list:
+    """Every VectorSelector in a parsed PromQL expression (promql_parser)."""
+    found = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        if type(n).__name__ == "VectorSelector":
+            found.append(n)
+            continue
+        for attr in ("lhs", "rhs", "expr", "vector_selector", "param"):
+            child = getattr(n, attr, None)
+            if child is not None and type(child).__module__.startswith("promql_parser"):
+                stack.append(child)
+        for child in getattr(n, "args", None) or []:
+            stack.append(child)
+    return found
+
+
 def check_dashboard(c: Checks, root: str) -> None:
     import promql_parser
 
@@ -345,6 +386,17 @@ def check_dashboard(c: Checks, root: str) -> None:
             c.check(True, title)
         except ValueError as err:
             c.check(False, f"panel {title!r}: PromQL does not parse: {err}: {expr}")
+    known = exported_metrics(root)
+    for title, expr in exprs:
+        e = expr
+        for k, v in substitutions.items():
+            e = e.replace(k, v)
+        e = re.sub(r"\$\{?\w+\}?", ".*", e)
+        try:
+            names = {s.name for s in selectors(promql_parser.parse(e)) if s.name}
+        except ValueError:
+            continue  # reported above
+        c.check(names <= known, f"panel {title!r}: metrics the code exports (unknown: {sorted(names - known)})")
     text = " ".join(e for _, e in exprs)
     for m in METRICS:
         c.check(re.search(rf"\b{m}(_bucket)?\b", text) is not None, f"some panel uses {m}")
@@ -594,6 +646,93 @@ def check_kubernetes(c: Checks, root: str, label: str, path: str, secret_keys: s
     c.end()
 
 
+def check_monitoring(c: Checks, root: str, path: str) -> None:
+    """k8s/monitoring: a PodMonitor per service on the ops port, and alerts
+    whose PromQL parses and names only metrics that exist."""
+    import promql_parser
+
+    c.start("k8s/monitoring (rendered)")
+    objs = load_yaml_documents(path)
+    by: dict = {}
+    for o in objs:
+        by.setdefault(o["kind"], {})[o["metadata"]["name"]] = o
+    pms = by.get("PodMonitor", {})
+    c.check(set(pms) == {f"attend-{s}" for s in SERVICES},
+            f"one PodMonitor per service, attend-<service> (has {sorted(pms)})")
+    for svc in SERVICES:
+        pm = pms.get(f"attend-{svc}")
+        if pm is None:
+            continue
+        where = f"PodMonitor attend-{svc}"
+        spec = pm["spec"]
+        c.check(spec.get("selector", {}).get("matchLabels")
+                == {"app.kubernetes.io/name": "attend", "app.kubernetes.io/component": svc},
+                f"{where}: selects the {svc} pods (the Deployment's selector)")
+        c.check(spec.get("jobLabel") == "app.kubernetes.io/name",
+                f"{where}: job taken from app.kubernetes.io/name (job=\"attend\", as in compose)")
+        eps = spec.get("podMetricsEndpoints", [])
+        c.check(len(eps) == 1, f"{where}: one endpoint")
+        for ep in eps:
+            c.check(ep.get("port") == "grpc" and ep.get("path", "/metrics") == "/metrics",
+                    f"{where}: scrapes /metrics on the ops port grpc ({GRPC_PORT}), never a public port")
+            c.check(all(r.get("targetLabel") != "service" for r in ep.get("relabelings", [])),
+                    f"{where}: no target label `service` (it would clash with the metrics' own)")
+
+    rules = by.get("PrometheusRule", {})
+    c.check(bool(rules), "a PrometheusRule")
+    known = exported_metrics(root)
+    cm = load_yaml_documents(os.path.join(root, "k8s/base/configmap.yaml"))[0].get("data", {})
+    stream = f"{cm.get('ATTEND_NATS_PREFIX', 'attend').upper().replace('-', '_')}_EVENTS"
+    alerts: dict = {}
+    for rname, rule in rules.items():
+        for group in rule["spec"].get("groups", []):
+            for r in group.get("rules", []):
+                name = r.get("alert") or r.get("record")
+                where = f"PrometheusRule {rname}, {name}"
+                c.check(name not in alerts, f"{where}: unique name")
+                try:
+                    sels = selectors(promql_parser.parse(r.get("expr", "")))
+                    alerts[name] = r
+                except ValueError as err:
+                    c.check(False, f"{where}: PromQL does not parse: {err}")
+                    continue
+                for s in sels:
+                    # Equality matchers only: job=~"attend" would not count.
+                    matchers = {m.name: m.value for m in s.matchers.matchers
+                                if str(m.op).endswith("Equal") and "Not" not in str(m.op)} if s.matchers else {}
+                    if EXTERNAL_METRICS.fullmatch(s.name or ""):
+                        c.check(s.name != "up" or matchers.get("job") == "attend",
+                                f"{where}: up is selected with job=\"attend\"")
+                        if s.name.startswith("nats_"):
+                            c.check(matchers.get("stream_name") == stream,
+                                    f"{where}: NATS series of the event stream {stream} (ATTEND_NATS_PREFIX)")
+                        continue
+                    c.check(s.name in known,
+                            f"{where}: metric {s.name!r} is exported by the code (metrics::counter!/gauge!/histogram!)")
+                    c.check(matchers.get("job") == "attend", f"{where}: {s.name} selected with job=\"attend\"")
+                if "alert" in r:
+                    c.check(r.get("labels", {}).get("severity") in ("critical", "warning"),
+                            f"{where}: severity critical or warning")
+                    ann = r.get("annotations", {})
+                    c.check(bool(ann.get("summary")) and bool(ann.get("description")),
+                            f"{where}: summary and description")
+    # The conditions an operator is woken for, each by a metric that exists.
+    def uses(alert: str, metric: str) -> bool:
+        return alert in alerts and re.search(rf"\b{metric}\b", alerts[alert].get("expr", "")) is not None
+
+    for alert, metric in (("AttendOutboxNotPublishing", "outbox_pending"),
+                          ("AttendConsumerBacklog", "nats_consumer_num_pending"),
+                          ("AttendDeadLetters", "bus_dead_letters_total"),
+                          ("AttendWebhookRejectionsSpike", "webhooks_received_total"),
+                          ("AttendHttp5xxRate", "http_requests_total"),
+                          ("AttendServiceUnavailable", "kube_deployment_status_replicas_available"),
+                          ("AttendTargetDown", "up")):
+        c.check(uses(alert, metric), f"alert {alert} on {metric}")
+        c.check(alerts.get(alert, {}).get("labels", {}).get("severity") == "critical",
+                f"alert {alert} pages (severity critical)")
+    c.end()
+
+
 def check_kustomizations(c: Checks, root: str) -> set:
     c.start("k8s sources")
     secret = load_yaml_documents(os.path.join(root, "k8s/base/secret.example.yaml"))
@@ -711,6 +850,9 @@ def check_dependencies(c: Checks, root: str) -> None:
     c.check(cfg.get("cluster", {}).get("enabled") is True and cfg.get("cluster", {}).get("replicas") == 3,
             "a 3-node NATS cluster")
     c.check(js.get("merge", {}).get("sync_interval") == "always", "JetStream sync_interval: always")
+    c.check(values.get("promExporter", {}).get("enabled") is True
+            and values.get("promExporter", {}).get("podMonitor", {}).get("enabled") is True,
+            "the NATS exporter runs and is scraped (AttendConsumerBacklog reads nats_consumer_num_pending)")
     # The event stream's replicas (applied by the services) fit the cluster.
     base = os.path.join(root, "k8s/base/configmap.yaml")
     cm = load_yaml_documents(base)[0].get("data", {})
@@ -744,7 +886,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--rendered", action="append", default=[], metavar="LABEL=FILE",
-                    help="a rendered kustomization (render_kustomize.py output); LABEL base or dev")
+                    help="a rendered kustomization (render_kustomize.py output); LABEL base, dev or monitoring")
     args = ap.parse_args()
     c = Checks()
 
@@ -766,7 +908,10 @@ def main() -> int:
     keys = run(check_kustomizations, args.root) or set()
     for item in args.rendered:
         label, path = item.split("=", 1)
-        run(check_kubernetes, args.root, label, path, keys)
+        if label == "monitoring":
+            run(check_monitoring, args.root, path)
+        else:
+            run(check_kubernetes, args.root, label, path, keys)
     run(check_dependencies, args.root)
     for e in c.errors:
         print(f"FAIL {e}", file=sys.stderr)
