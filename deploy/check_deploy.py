@@ -61,6 +61,12 @@ INGRESS_PEER = {"namespaceSelector": {"matchLabels": INGRESS_NS_LABELS}}
 # development use (psql --version: 15.x), compose and the CloudNativePG
 # cluster(s) in k8s/dependencies.
 PG_MAJOR = 15
+# Third-party images are pinned by digest (name:tag@sha256:<64 hex>), except
+# these, with the reason (see the comments in docker-compose.yml).
+DIGEST = re.compile(r"[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}")
+UNPINNED_COMPOSE_IMAGES = {
+    "nats": "no digest published for a maintained 2.10 build",
+}
 SUPPORT_SERVICES = {"postgres", "nats", "migrate", "otel-collector", "tempo-init",
                     "tempo", "prometheus", "grafana"}
 
@@ -200,6 +206,14 @@ def check_compose(c: Checks, root: str) -> None:
     c.check(str(nats.get("image", "")).startswith("nats:2.10"), "nats image is 2.10")
     c.check("8222/healthz" in json.dumps(nats.get("healthcheck", {})), "nats healthcheck uses :8222/healthz")
     c.check(any(str(v).endswith(":/data") for v in nats.get("volumes", [])), "nats stores JetStream on a volume")
+    for name, s in services.items():
+        image = str(s.get("image", ""))
+        if image == f"{IMAGE_NAME}:dev":
+            continue
+        if name in UNPINNED_COMPOSE_IMAGES:
+            continue
+        c.check(DIGEST.fullmatch(image) is not None,
+                f"service {name}: third-party image pinned by digest, tag kept ({image})")
     c.check("healthcheck" in services.get("postgres", {}), "postgres has a healthcheck")
     pg_image = str(services.get("postgres", {}).get("image", ""))
     m = re.match(r"postgres:(\d+)", pg_image)
@@ -800,6 +814,7 @@ def check_dependencies(c: Checks, root: str) -> None:
     c.check(bool(store.get("wal", {}).get("compression")), "archived WAL is compressed")
     c.check(re.fullmatch(r"[1-9][0-9]*[dwm]", str(backup.get("retentionPolicy", ""))) is not None,
             "a retention policy (e.g. 30d)")
+    c.check(DIGEST.fullmatch(image) is not None, f"the cluster's image is pinned by digest, tag kept ({image})")
     c.check("-system-" in image,
             "the image is CloudNativePG's `system` flavour (the one with Barman Cloud, which barmanObjectStore runs)")
     sched = [d for d in pg_docs if d.get("kind") == "ScheduledBackup"]
