@@ -12,9 +12,11 @@
 #   1. k8s/base, k8s/overlays/dev and k8s/monitoring render
 #      (deploy/render_kustomize.py); where `kubectl` is installed,
 #      `kubectl kustomize` must render the very same objects.
-#   2. Every rendered object, and k8s/base/secret.example.yaml, validates
-#      against the Kubernetes JSON schemas (kubernetes-validate --strict: an
-#      unknown field is an error) for each version in $K8S_VERSIONS.
+#   2. Every rendered object of k8s/base and k8s/overlays/dev, and
+#      k8s/base/secret.example.yaml, validates against the Kubernetes JSON
+#      schemas (kubernetes-validate --strict: an unknown field is an error)
+#      for each version in $K8S_VERSIONS. (k8s/monitoring holds only custom
+#      resources: step 4.)
 #   3. k8s/dependencies: the CloudNativePG Cluster and ScheduledBackup (and
 #      the restore example) object by object with deploy/validate_crds.py,
 #      and the NATS chart values, against closed subset schemas in
