@@ -9,21 +9,29 @@
 # and fast. No Docker engine, cluster, kustomize or helm needed.
 #
 # What it checks:
-#   1. k8s/base and k8s/overlays/dev render (deploy/render_kustomize.py); where
-#      `kubectl` is installed, `kubectl kustomize` must render the very same
-#      objects.
-#   2. Every rendered object, and k8s/base/secret.example.yaml, validates
-#      against the Kubernetes JSON schemas (kubernetes-validate --strict: an
-#      unknown field is an error) for each version in $K8S_VERSIONS.
-#   3. k8s/dependencies: the CloudNativePG Cluster and the NATS chart values
-#      against closed subset schemas in deploy/schemas/ (kubernetes-validate
-#      has no schema for a CRD, Helm none for these values).
-#   4. docker-compose.yml against the compose-spec JSON schema (vendored in
+#   1. k8s/base, k8s/overlays/dev and k8s/monitoring render
+#      (deploy/render_kustomize.py); where `kubectl` is installed,
+#      `kubectl kustomize` must render the very same objects.
+#   2. Every rendered object of k8s/base and k8s/overlays/dev, and
+#      k8s/base/secret.example.yaml, validates against the Kubernetes JSON
+#      schemas (kubernetes-validate --strict: an unknown field is an error)
+#      for each version in $K8S_VERSIONS. (k8s/monitoring holds only custom
+#      resources: step 4.)
+#   3. k8s/dependencies: the CloudNativePG Cluster and ScheduledBackup (and
+#      the restore example) object by object with deploy/validate_crds.py,
+#      and the NATS chart values, against closed subset schemas in
+#      deploy/schemas/ (kubernetes-validate has no schema for a CRD, Helm none
+#      for these values).
+#   4. k8s/monitoring: the PodMonitors and the PrometheusRule (Prometheus
+#      Operator CRDs) object by object against closed subset schemas in
+#      deploy/schemas/ (deploy/validate_crds.py).
+#   5. docker-compose.yml against the compose-spec JSON schema (vendored in
 #      check-jsonschema).
-#   5. deploy/check_deploy.py: YAML/JSON syntax with duplicate keys rejected,
+#   6. deploy/check_deploy.py: YAML/JSON syntax with duplicate keys rejected,
 #      and the policy that ties the files together (every service in compose,
-#      Prometheus and Kubernetes alike; probes, hardening, secrets, the
-#      dashboard's PromQL, the Dockerfile).
+#      Prometheus and Kubernetes alike; probes, hardening, secrets, network
+#      policies, backups, the dashboard's and the alerts' PromQL and the
+#      metrics they name, the Dockerfile).
 #
 # Exits non-zero if anything fails; every step runs, and each prints what it
 # validated.
@@ -72,10 +80,12 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 failures=()
+steps=0
 step() {
   # step NAME COMMAND...: run one check, record its failure, keep going.
   local name=$1
   shift
+  steps=$((steps + 1))
   log ""
   log "==> $name"
   if "$@"; then
@@ -87,7 +97,7 @@ step() {
 }
 
 # ---------------------------------------------------------------- 1. render
-OVERLAYS=(k8s/base k8s/overlays/dev)
+OVERLAYS=(k8s/base k8s/overlays/dev k8s/monitoring)
 render_all() {
   local dir out ok=0
   for dir in "${OVERLAYS[@]}"; do
@@ -141,33 +151,43 @@ kubernetes_schemas() {
 
 # ---------------------------------------------------------------- 3. dependencies
 dependencies() {
-  log "    kubernetes-validate has no schema for the CloudNativePG CRD:"
-  log "    k8s/dependencies/postgres-cluster.yaml is checked against deploy/schemas/cnpg-cluster-subset.schema.json"
+  log "    kubernetes-validate has no schema for the CloudNativePG CRDs: each object is"
+  log "    checked against its closed subset schema in deploy/schemas/ (deploy/validate_crds.py)"
   local ok=0
-  "$VENV/bin/check-jsonschema" --schemafile deploy/schemas/cnpg-cluster-subset.schema.json \
-    k8s/dependencies/postgres-cluster.yaml | sed 's/^/    /' || ok=1
+  "$PY" deploy/validate_crds.py k8s/dependencies/postgres-cluster.yaml \
+    k8s/dependencies/postgres-restore.example.yaml | sed 's/^/    /' || ok=1
   log "    k8s/dependencies/nats-values.yaml against deploy/schemas/nats-helm-values-subset.schema.json"
   "$VENV/bin/check-jsonschema" --schemafile deploy/schemas/nats-helm-values-subset.schema.json \
     k8s/dependencies/nats-values.yaml | sed 's/^/    /' || ok=1
   return $ok
 }
 
-# ---------------------------------------------------------------- 4. compose
+# ---------------------------------------------------------------- 4. monitoring
+monitoring() {
+  log "    kubernetes-validate has no schema for the Prometheus Operator CRDs: the rendered"
+  log "    k8s/monitoring is checked object by object against deploy/schemas/ (deploy/validate_crds.py)"
+  [ -s "$WORK/monitoring.yaml" ] || { log "    k8s/monitoring: nothing to validate (did it render?)"; return 1; }
+  "$PY" deploy/validate_crds.py "$WORK/monitoring.yaml" | sed "s|$WORK/||; s/^/    /"
+}
+
+# ---------------------------------------------------------------- 5. compose
 compose_schema() {
   log "    docker-compose.yml against the compose-spec schema ($("$VENV/bin/check-jsonschema" --version))"
   "$VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml | sed 's/^/    /'
 }
 
-# ---------------------------------------------------------------- 5. policy
+# ---------------------------------------------------------------- 6. policy
 policy() {
-  "$PY" deploy/check_deploy.py --rendered "base=$WORK/base.yaml" --rendered "dev=$WORK/dev.yaml" 2>&1 \
+  "$PY" deploy/check_deploy.py --rendered "base=$WORK/base.yaml" --rendered "dev=$WORK/dev.yaml" \
+    --rendered "monitoring=$WORK/monitoring.yaml" 2>&1 \
     | sed "s/^/  /"
 }
 
-step "render k8s/base and k8s/overlays/dev (deploy/render_kustomize.py)" render_all
+step "render k8s/base, k8s/overlays/dev, k8s/monitoring (deploy/render_kustomize.py)" render_all
 step "same objects as kubectl kustomize" compare_with_kubectl
 step "Kubernetes schemas (kubernetes-validate --strict; versions: $K8S_VERSIONS)" kubernetes_schemas
-step "k8s/dependencies (CloudNativePG Cluster, NATS Helm values)" dependencies
+step "k8s/dependencies (CloudNativePG Cluster, ScheduledBackup, NATS Helm values)" dependencies
+step "k8s/monitoring (PodMonitors, PrometheusRule)" monitoring
 step "docker-compose.yml (compose-spec)" compose_schema
 step "policy and consistency (deploy/check_deploy.py)" policy
 
@@ -177,4 +197,4 @@ if [ ${#failures[@]} -gt 0 ]; then
   printf '  - %s\n' "${failures[@]}"
   exit 1
 fi
-log "deploy/validate.sh: all 6 steps OK"
+log "deploy/validate.sh: all $steps steps OK"
