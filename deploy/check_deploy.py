@@ -44,9 +44,9 @@ FLEET_KEY_MIN_LEN = 32
 GRPC_PORT = 50051
 IMAGE_NAME = "attend"
 METRICS = [
-    "http_requests_total", "http_request_duration_seconds", "grpc_requests_total",
-    "grpc_request_duration_seconds", "outbox_published_total", "outbox_pending",
-    "bus_messages_processed_total", "bus_handle_duration_seconds", "webhooks_received_total",
+    "attend_http_requests_total", "attend_http_request_duration_seconds", "attend_grpc_requests_total",
+    "attend_grpc_request_duration_seconds", "attend_outbox_published_total", "attend_outbox_pending",
+    "attend_bus_messages_processed_total", "attend_bus_handle_duration_seconds", "attend_webhooks_received_total",
 ]
 # NetworkPolicy conventions (k8s/base/networkpolicies.yaml): the labels a
 # cluster puts on the namespaces allowed in, and the peers each port admits.
@@ -734,11 +734,11 @@ def check_monitoring(c: Checks, root: str, path: str) -> None:
     def uses(alert: str, metric: str) -> bool:
         return alert in alerts and re.search(rf"\b{metric}\b", alerts[alert].get("expr", "")) is not None
 
-    for alert, metric in (("AttendOutboxNotPublishing", "outbox_pending"),
+    for alert, metric in (("AttendOutboxNotPublishing", "attend_outbox_pending"),
                           ("AttendConsumerBacklog", "nats_consumer_num_pending"),
-                          ("AttendDeadLetters", "bus_dead_letters_total"),
-                          ("AttendWebhookRejectionsSpike", "webhooks_received_total"),
-                          ("AttendHttp5xxRate", "http_requests_total"),
+                          ("AttendDeadLetters", "attend_bus_dead_letters_total"),
+                          ("AttendWebhookRejectionsSpike", "attend_webhooks_received_total"),
+                          ("AttendHttp5xxRate", "attend_http_requests_total"),
                           ("AttendServiceUnavailable", "kube_deployment_status_replicas_available"),
                           ("AttendTargetDown", "up")):
         c.check(uses(alert, metric), f"alert {alert} on {metric}")

@@ -67,6 +67,11 @@ async fn a_redriven_dead_letter_takes_effect_once_and_is_audited() {
     use attend_kit::bus::dead_letters::{self, Which};
     use attend_kit::bus::outbox::Outbox;
     use attend_kit::db::Db;
+    use attend_kit::grpc::{Caller, request};
+    use attend_kit::ids::TypedId;
+    use attend_proto::ops::v1::ops_service_client::OpsServiceClient;
+    use attend_proto::ops::v1::redrive_dead_letters_request::Which as Which_;
+    use attend_proto::ops::v1::{ListDeadLettersRequest, RedriveDeadLettersRequest};
 
     let mut fleet = TestFleet::start_with(Options {
         settings: vec![("ATTEND_BUS_MAX_DELIVER", "2".to_owned())],
@@ -99,11 +104,37 @@ async fn a_redriven_dead_letter_takes_effect_once_and_is_audited() {
     let waiting = dead_letters::list(&db, false).await.unwrap();
     assert_eq!(waiting.len(), 1);
     assert!(waiting[0].error.contains("out of retries"), "{:?}", waiting[0].error);
-    let sent = dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::All)
+
+    // Operators' tools do the same over gRPC, as the platform only.
+    let mut ops = OpsServiceClient::new(fleet.fleet.peers().channel(ServiceName::Booking));
+    let org = OrgId::parse_uuid(&waiting[0].org_id.unwrap().to_string()).unwrap();
+    let staff = ops
+        .list_dead_letters(request(ListDeadLettersRequest::default(), &Caller::system(org)))
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(staff.code(), tonic::Code::PermissionDenied);
+    let listed = ops
+        .list_dead_letters(request(ListDeadLettersRequest::default(), &Caller::platform()))
+        .await
+        .unwrap()
+        .into_inner()
+        .dead_letters;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, waiting[0].id.to_string());
+    let sent = ops
+        .redrive_dead_letters(request(
+            RedriveDeadLettersRequest {
+                which: Some(Which_::Id(listed[0].id.clone())),
+            },
+            &Caller::platform(),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .redriven;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].redriven_at.is_some());
+    let sent_id = uuid::Uuid::parse_str(&sent[0].id).unwrap();
 
     fleet
         .eventually(Duration::from_secs(30), "the redriven booking is applied", || async {
@@ -119,7 +150,7 @@ async fn a_redriven_dead_letter_takes_effect_once_and_is_audited() {
             .unwrap()
             .is_empty()
     );
-    let again = dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::One(sent[0].id))
+    let again = dead_letters::redrive(&db, &outbox, fleet.fleet.bus(), Which::One(sent_id))
         .await
         .unwrap_err();
     assert!(again.to_string().contains("already redriven"), "{again}");

@@ -473,7 +473,7 @@ async fn a_failure_the_database_will_repeat_is_dead_lettered_at_once() {
     assert!(
         metrics
             .lines()
-            .any(|l| l.starts_with("bus_dead_letters_total") && l.contains("contact-leads")),
+            .any(|l| l.starts_with("attend_bus_dead_letters_total") && l.contains("contact-leads")),
         "{metrics}"
     );
     fleet.teardown().await;

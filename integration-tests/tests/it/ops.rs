@@ -166,6 +166,7 @@ async fn reflection_lists_only_what_a_port_serves_in_v1_and_v1alpha() {
     let channel = fleet.fleet.peers().channel(ServiceName::Contact);
     let expected = [
         "attend.contact.v1.ContactService",
+        "attend.ops.v1.OpsService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

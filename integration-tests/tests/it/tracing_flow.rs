@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use attend_integration_tests::{TestFleet, WIX_PRIVATE_KEY, wix_created_claims, wix_jwt};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{SpanKind, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -81,6 +81,38 @@ async fn one_webhook_is_one_trace_through_every_service() {
         assert!(
             names.iter().any(|n| n == expected),
             "{expected:?} is in the trace: {names:?}"
+        );
+    }
+    // Every gRPC call is a client span whose child is the callee's server
+    // span, so the service graph can pair them.
+    let call = "/attend.contact.v1.ContactService/MatchOrCreateContact";
+    let client = in_trace
+        .iter()
+        .find(|s| s.name == call && s.span_kind == SpanKind::Client)
+        .expect("booking's call to contact has a client span");
+    let server = in_trace
+        .iter()
+        .find(|s| s.name == call && s.span_kind == SpanKind::Server)
+        .expect("contact's server span");
+    assert_eq!(
+        server.parent_span_id,
+        client.span_context.span_id(),
+        "server under client"
+    );
+    // Every consumer span is the child of the producer span of the message
+    // it handles.
+    let producers: Vec<_> = in_trace.iter().filter(|s| s.span_kind == SpanKind::Producer).collect();
+    assert!(
+        producers.iter().any(|p| p.name == "ingest.booking_received publish"),
+        "ingest's event has a producer span: {names:?}"
+    );
+    for consume in in_trace.iter().filter(|s| s.name == "consume") {
+        assert_eq!(consume.span_kind, SpanKind::Consumer);
+        assert!(
+            producers
+                .iter()
+                .any(|p| p.span_context.span_id() == consume.parent_span_id),
+            "a consumer span's parent is a producer span"
         );
     }
     let mut consumers: Vec<String> = in_trace

@@ -151,7 +151,7 @@ pub(crate) async fn request_reset(
         tokio::spawn(async move {
             if let Err(e) = mailer.send_reset(email, req.client_address).await {
                 tracing::error!(error = %e, "a password-reset email could not be sent");
-                metrics::counter!("identity_emails_failed_total", "category" => "password_reset").increment(1);
+                metrics::counter!("attend_identity_emails_failed_total", "category" => "password_reset").increment(1);
             }
         });
     }

@@ -341,7 +341,7 @@ impl Interceptor for VerifyInterceptor {
             Ok(()) => Ok(request),
             Err(refusal) => {
                 metrics::counter!(
-                    "grpc_unauthenticated_total",
+                    "attend_grpc_unauthenticated_total",
                     "service" => self.audience.as_str(),
                     "reason" => refusal.label()
                 )
@@ -353,9 +353,95 @@ impl Interceptor for VerifyInterceptor {
     }
 }
 
-/// A channel to a peer with trace propagation and caller tokens; every
-/// typed client wraps one.
-pub type Traced = tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>;
+/// A channel to a peer with a client span per call, trace propagation and
+/// caller tokens; every typed client wraps one.
+pub type Traced = ClientSpan<tonic::service::interceptor::InterceptedService<Channel, ClientInterceptor>>;
+
+/// A client span around every outgoing call, so the callee's server span is
+/// its child and a trace shows who called whom (Tempo's service graph pairs
+/// client and server spans). The interceptor runs inside it, so the context
+/// the callee continues is this span's.
+#[derive(Debug, Clone)]
+pub struct ClientSpan<S> {
+    inner: S,
+    peer: ServiceName,
+}
+
+impl<S, B, R> Service<http::Request<B>> for ClientSpan<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    R: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let method = request.uri().path().to_owned();
+        let span = tracing::info_span!(
+            "grpc.client",
+            otel.kind = "client",
+            otel.name = %method,
+            rpc.system = "grpc",
+            peer.service = self.peer.as_str(),
+            grpc.code = tracing::field::Empty,
+        );
+        let future = span.in_scope(|| self.inner.call(request));
+        Box::pin(
+            async move {
+                let result = future.await;
+                if let Ok(response) = &result {
+                    tracing::Span::current().record("grpc.code", canonical_code(status_of(response)));
+                }
+                result
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The status of a gRPC answer as far as its headers tell: errors come as
+/// trailers-only answers with `grpc-status` in the headers; a success
+/// carries it in trailers later, so no status here means OK.
+fn status_of<R>(response: &http::Response<R>) -> tonic::Code {
+    let code = response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0);
+    tonic::Code::from_i32(code)
+}
+
+/// A gRPC status code as the specification spells it (`NOT_FOUND`).
+pub fn canonical_code(code: tonic::Code) -> &'static str {
+    use tonic::Code as C;
+    match code {
+        C::Ok => "OK",
+        C::Cancelled => "CANCELLED",
+        C::Unknown => "UNKNOWN",
+        C::InvalidArgument => "INVALID_ARGUMENT",
+        C::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        C::NotFound => "NOT_FOUND",
+        C::AlreadyExists => "ALREADY_EXISTS",
+        C::PermissionDenied => "PERMISSION_DENIED",
+        C::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        C::FailedPrecondition => "FAILED_PRECONDITION",
+        C::Aborted => "ABORTED",
+        C::OutOfRange => "OUT_OF_RANGE",
+        C::Unimplemented => "UNIMPLEMENTED",
+        C::Internal => "INTERNAL",
+        C::Unavailable => "UNAVAILABLE",
+        C::DataLoss => "DATA_LOSS",
+        C::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
 
 /// A lazily connected channel to `url`: the peer may start later.
 pub fn channel(url: &Url, signer: Signer) -> Traced {
@@ -368,7 +454,14 @@ pub fn channel(url: &Url, signer: Signer) -> Traced {
         .connect_timeout(Duration::from_secs(2))
         .timeout(Duration::from_secs(10))
         .tcp_nodelay(true);
-    tonic::service::interceptor::InterceptedService::new(endpoint.connect_lazy(), ClientInterceptor { signer })
+    let peer = signer.audience;
+    ClientSpan {
+        inner: tonic::service::interceptor::InterceptedService::new(
+            endpoint.connect_lazy(),
+            ClientInterceptor { signer },
+        ),
+        peer,
+    }
 }
 
 /// How often gRPC health re-reads readiness.
@@ -421,8 +514,22 @@ impl Server {
         self
     }
 
+    /// Adds the operators' API (`attend.ops.v1.OpsService`).
+    pub fn with_ops(mut self, api: crate::bus::dead_letters::Api) -> Self {
+        use attend_proto::ops::v1::ops_service_server::OpsServiceServer;
+        self.names
+            .push(<OpsServiceServer<crate::bus::dead_letters::Api> as tonic::server::NamedService>::NAME);
+        self.routes.add_service(OpsServiceServer::new(api));
+        self
+    }
+
     /// Serves until `shutdown`, then finishes in-flight calls.
     pub async fn serve(mut self, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+        for name in self.names.iter().filter(|n| **n != HEALTH_SERVICE) {
+            self.health
+                .set_service_status(*name, tonic_health::ServingStatus::Serving)
+                .await;
+        }
         // Reflection lists what this port serves, in both protocol versions
         // (grpcurl and grpcio-reflection still speak only v1alpha).
         let reflection = || {
@@ -569,22 +676,15 @@ where
         Box::pin(
             async move {
                 let result = future.await;
-                // Success trailers carry status 0; errors come as trailers-only
-                // responses with grpc-status in the headers.
                 let code = match &result {
-                    Ok(response) => response
-                        .headers()
-                        .get("grpc-status")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<i32>().ok())
-                        .unwrap_or(0),
-                    Err(_) => tonic::Code::Unknown as i32,
+                    Ok(response) => status_of(response),
+                    Err(_) => tonic::Code::Unknown,
                 };
-                let code_name = format!("{:?}", tonic::Code::from_i32(code));
-                tracing::Span::current().record("grpc.code", code_name.as_str());
-                metrics::counter!("grpc_requests_total", "service" => service, "method" => method.clone(), "code" => code_name)
+                let code_name = canonical_code(code);
+                tracing::Span::current().record("grpc.code", code_name);
+                metrics::counter!("attend_grpc_requests_total", "service" => service, "method" => method.clone(), "code" => code_name)
                     .increment(1);
-                metrics::histogram!("grpc_request_duration_seconds", "service" => service, "method" => method)
+                metrics::histogram!("attend_grpc_request_duration_seconds", "service" => service, "method" => method)
                     .record(started.elapsed().as_secs_f64());
                 result
             }

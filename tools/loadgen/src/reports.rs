@@ -13,7 +13,7 @@
 //! 2. **Projection lag.** The whole fleet on its own database; signed Wix
 //!    bookings into ingest at `--lag-rate` a second (half the sustainable
 //!    rate `loadgen automation` measures); the p50 and p99 of
-//!    `projection_lag_seconds` (from each event's `occurred_at` to its
+//!    `attend_projection_lag_seconds` (from each event's `occurred_at` to its
 //!    projection), read from the histogram as Prometheus would.
 
 use std::sync::Arc;
@@ -434,7 +434,7 @@ async fn measure_lag(args: &Args, fleet: &Fleet, secret_text: &str) -> anyhow::R
         args.lag_rate
     );
     println!(
-        "  {:.0} events projected: p50 {} / p99 {} from the event to its read model (histogram_quantile over projection_lag_seconds)",
+        "  {:.0} events projected: p50 {} / p99 {} from the event to its read model (histogram_quantile over attend_projection_lag_seconds)",
         during.count(),
         stats::ms(Duration::from_secs_f64(during.quantile(0.5))),
         stats::ms(Duration::from_secs_f64(during.quantile(0.99))),
@@ -442,14 +442,14 @@ async fn measure_lag(args: &Args, fleet: &Fleet, secret_text: &str) -> anyhow::R
     Ok(())
 }
 
-/// `projection_lag_seconds` summed over its consumers: cumulative bucket counts.
+/// `attend_projection_lag_seconds` summed over its consumers: cumulative bucket counts.
 #[derive(Debug, Clone, Default)]
 struct Histogram(Vec<(f64, f64)>);
 
 fn histogram() -> Histogram {
     let mut buckets: std::collections::BTreeMap<u64, (f64, f64)> = std::collections::BTreeMap::new();
     for line in attend_kit::metrics::render().lines() {
-        let Some(rest) = line.strip_prefix("projection_lag_seconds_bucket{") else {
+        let Some(rest) = line.strip_prefix("attend_projection_lag_seconds_bucket{") else {
             continue;
         };
         let Some((labels, value)) = rest.rsplit_once("} ") else {

@@ -272,7 +272,7 @@ impl Engine {
                 continue;
             }
             fired += 1;
-            metrics::counter!("automation_rules_fired_total", "rule" => rule.row.id.clone()).increment(1);
+            metrics::counter!("attend_automation_rules_fired_total", "rule" => rule.row.id.clone()).increment(1);
             let job_ctx = Context {
                 rule_id: Some(rule.row.id.clone()),
                 rule_version: Some(rule.row.version),

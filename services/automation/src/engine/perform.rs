@@ -232,7 +232,7 @@ impl Engine {
         .await?;
         if finished {
             tx.commit().await?;
-            metrics::counter!("automation_jobs_total", "status" => status).increment(1);
+            metrics::counter!("attend_automation_jobs_total", "status" => status).increment(1);
         } else {
             tx.rollback().await?;
         }

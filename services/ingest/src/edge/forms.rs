@@ -33,7 +33,8 @@ pub(super) async fn submission(
     if let Some(ip) = ip
         && let Err(not_until) = edge.form_limit.check_key(&ip)
     {
-        metrics::counter!("webhooks_received_total", "provider" => "form", "outcome" => "rate_limited").increment(1);
+        metrics::counter!("attend_webhooks_received_total", "provider" => "form", "outcome" => "rate_limited")
+            .increment(1);
         let problem = Problem::rate_limited(
             "submissions from this address",
             not_until.wait_time_from(DefaultClock::default().now()),

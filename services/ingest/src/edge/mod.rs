@@ -178,7 +178,8 @@ pub fn record_framework_refusals(db: Db) -> attend_kit::http::serve::OnRefusal {
                 headers: &kept,
                 body: &[],
             };
-            metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => "rejected").increment(1);
+            metrics::counter!("attend_webhooks_received_total", "provider" => provider, "outcome" => "rejected")
+                .increment(1);
             record_rejected(&db, &r).await;
         })
     })
@@ -245,7 +246,8 @@ impl Edge {
         match result {
             Ok(accepted) => {
                 let outcome = if accepted.duplicate { "duplicate" } else { "accepted" };
-                metrics::counter!("webhooks_received_total", "provider" => provider, "outcome" => outcome).increment(1);
+                metrics::counter!("attend_webhooks_received_total", "provider" => provider, "outcome" => outcome)
+                    .increment(1);
                 let mut answer = json!({
                     "success": true,
                     "eventId": accepted.event_id.to_string(),
@@ -263,7 +265,7 @@ impl Edge {
 
     /// A refusal: counted, recorded, answered as a problem.
     async fn refuse(&self, delivery: &Delivery<'_>, rejection: Rejection) -> Response {
-        metrics::counter!("webhooks_received_total", "provider" => delivery.provider, "outcome" => "rejected")
+        metrics::counter!("attend_webhooks_received_total", "provider" => delivery.provider, "outcome" => "rejected")
             .increment(1);
         self.record(delivery, &rejection).await;
         let mut response = rejection.into_response();

@@ -63,7 +63,7 @@ pub(super) async fn events(State(edge): State<Arc<Edge>>, headers: HeaderMap, bo
     .await;
     match result {
         Ok(taken) => {
-            metrics::counter!("webhooks_received_total", "provider" => "sendgrid", "outcome" => "accepted")
+            metrics::counter!("attend_webhooks_received_total", "provider" => "sendgrid", "outcome" => "accepted")
                 .increment(1);
             (
                 StatusCode::OK,
@@ -100,7 +100,7 @@ impl Edge {
                     }
                 },
                 Item::Ignored { event_id, why } => {
-                    metrics::counter!("sendgrid_events_ignored_total").increment(1);
+                    metrics::counter!("attend_sendgrid_events_ignored_total").increment(1);
                     taken.left_out.push(json!({
                         "index": index, "sg_event_id": event_id, "code": "not_handled", "reason": why,
                     }));
@@ -170,7 +170,7 @@ impl Edge {
     /// Keeps an event left out of an accepted batch for operators, with
     /// the batch's status.
     async fn record_left_out(&self, delivery: &Delivery<'_>, why: &Rejection, raw: &[u8]) {
-        metrics::counter!("sendgrid_events_left_out_total", "code" => why.code()).increment(1);
+        metrics::counter!("attend_sendgrid_events_left_out_total", "code" => why.code()).increment(1);
         let r = Rejected {
             provider: delivery.provider,
             endpoint: delivery.endpoint,

@@ -128,7 +128,7 @@ impl Sender {
         tx.commit().await?;
         for row in &lost {
             tracing::warn!(message = %row.id, "an SMS may or may not have gone: left unconfirmed");
-            metrics::counter!("sms_unconfirmed_total").increment(1);
+            metrics::counter!("attend_sms_unconfirmed_total").increment(1);
         }
         let handled = due.len();
         // Several at once: each waits on the provider, and the per-number

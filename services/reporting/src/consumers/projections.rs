@@ -60,7 +60,7 @@ impl Handler for Projections {
         // happened to when its projection is written.
         if let Some(at) = event.envelope.occurred_at.as_ref().and_then(from_timestamp) {
             metrics::histogram!(
-                "projection_lag_seconds",
+                "attend_projection_lag_seconds",
                 "service" => "reporting",
                 "consumer" => consumer_for(&event.envelope.r#type).unwrap_or_default()
             )

@@ -342,9 +342,9 @@ impl<H: Handler> Worker<H> {
         }
         let outcome = self.process_in_span(&msg, delivered).instrument(span).await;
         let service = self.db.service().as_str();
-        metrics::counter!("bus_messages_processed_total", "service" => service, "consumer" => self.durable.clone(), "outcome" => outcome.as_str())
+        metrics::counter!("attend_bus_messages_processed_total", "service" => service, "consumer" => self.durable.clone(), "outcome" => outcome.as_str())
             .increment(1);
-        metrics::histogram!("bus_handle_duration_seconds", "service" => service, "consumer" => self.durable.clone())
+        metrics::histogram!("attend_bus_handle_duration_seconds", "service" => service, "consumer" => self.durable.clone())
             .record(started.elapsed().as_secs_f64());
     }
 
@@ -441,7 +441,7 @@ impl<H: Handler> Worker<H> {
                 ack(msg, AckKind::Term).await;
                 // What an alert watches: any dead letter needs an operator.
                 metrics::counter!(
-                    "bus_dead_letters_total",
+                    "attend_bus_dead_letters_total",
                     "service" => self.db.service().as_str(),
                     "consumer" => self.durable.clone(),
                 )

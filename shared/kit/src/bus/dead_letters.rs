@@ -166,3 +166,70 @@ async fn redrive_one(db: &Db, outbox: &Outbox, bus: &Bus, id: Uuid) -> anyhow::R
         ..found
     }))
 }
+
+/// The same operations over gRPC (`attend.ops.v1.OpsService`), served on
+/// the port of every service with a database; platform callers only.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub db: Db,
+    pub outbox: Outbox,
+    pub bus: Bus,
+}
+
+fn to_pb(letter: Letter) -> attend_proto::ops::v1::DeadLetter {
+    attend_proto::ops::v1::DeadLetter {
+        id: letter.id.to_string(),
+        consumer: letter.consumer,
+        event_id: letter.event_id.map(|e| e.to_string()).unwrap_or_default(),
+        org_id: letter.org_id.map(|o| o.to_string()).unwrap_or_default(),
+        subject: letter.subject,
+        error: letter.error,
+        deliveries: letter.deliveries,
+        created_at: Some(super::timestamp(letter.created_at)),
+        redriven_at: letter.redriven_at.map(super::timestamp),
+    }
+}
+
+#[tonic::async_trait]
+impl attend_proto::ops::v1::ops_service_server::OpsService for Api {
+    async fn list_dead_letters(
+        &self,
+        request: tonic::Request<attend_proto::ops::v1::ListDeadLettersRequest>,
+    ) -> Result<tonic::Response<attend_proto::ops::v1::ListDeadLettersResponse>, tonic::Status> {
+        Caller::of(&request)?.require(&[Role::Platform])?;
+        let letters = list(&self.db, request.get_ref().include_redriven)
+            .await
+            .map_err(crate::Error::from)?;
+        Ok(tonic::Response::new(attend_proto::ops::v1::ListDeadLettersResponse {
+            dead_letters: letters.into_iter().map(to_pb).collect(),
+        }))
+    }
+
+    async fn redrive_dead_letters(
+        &self,
+        request: tonic::Request<attend_proto::ops::v1::RedriveDeadLettersRequest>,
+    ) -> Result<tonic::Response<attend_proto::ops::v1::RedriveDeadLettersResponse>, tonic::Status> {
+        use attend_proto::ops::v1::redrive_dead_letters_request::Which as W;
+        Caller::of(&request)?.require(&[Role::Platform])?;
+        let which = match &request.get_ref().which {
+            Some(W::Id(id)) => Which::One(
+                Uuid::parse_str(id.trim())
+                    .map_err(|_| crate::Error::invalid("id", "is not a dead letter id (a UUID)"))?,
+            ),
+            Some(W::All(true)) => Which::All,
+            _ => return Err(crate::Error::invalid("which", "name one dead letter's id, or all").into()),
+        };
+        let sent = redrive(&self.db, &self.outbox, &self.bus, which).await.map_err(|e| {
+            if e.to_string().contains("already redriven") {
+                crate::Error::Precondition(e.to_string())
+            } else {
+                crate::Error::Internal(e.context("redriving dead letters"))
+            }
+        })?;
+        Ok(tonic::Response::new(
+            attend_proto::ops::v1::RedriveDeadLettersResponse {
+                redriven: sent.into_iter().map(to_pb).collect(),
+            },
+        ))
+    }
+}

@@ -89,12 +89,23 @@ impl Outbox {
         let (id, org_id) = (draft.id().uuid(), draft.org().uuid());
         let mut envelope = draft.into_envelope();
         envelope.producer = self.producer.as_str().to_owned();
-        let mut headers: BTreeMap<String, String> = crate::telemetry::current_headers();
+        let subject = format!("{}.events.{}", self.prefix, envelope.r#type);
+        // A producer span for the message: every consumer's span is its
+        // child, so a trace draws who sent what to whom.
+        let span = tracing::info_span!(
+            "publish",
+            otel.kind = "producer",
+            otel.name = format!("{} publish", envelope.r#type),
+            messaging.system = "nats",
+            messaging.destination.name = %subject,
+            messaging.message.id = %id,
+        );
+        let mut headers: BTreeMap<String, String> = span.in_scope(crate::telemetry::current_headers);
         headers.insert(EVENT_TYPE_HEADER.to_owned(), envelope.r#type.clone());
         Row {
             id,
             org_id,
-            subject: format!("{}.events.{}", self.prefix, envelope.r#type),
+            subject,
             headers: sqlx::types::Json(headers),
             payload: envelope.encode_to_vec(),
         }
@@ -174,7 +185,7 @@ impl Relay {
             if last_gauge.elapsed() > Duration::from_secs(10) {
                 last_gauge = tokio::time::Instant::now();
                 if let Ok(pending) = self.pending().await {
-                    metrics::gauge!("outbox_pending", "service" => service).set(pending as f64);
+                    metrics::gauge!("attend_outbox_pending", "service" => service).set(pending as f64);
                 }
             }
 
@@ -266,7 +277,7 @@ impl Relay {
                 .context("delete published outbox rows")?;
         }
         tx.commit().await.context("commit relay transaction")?;
-        metrics::counter!("outbox_published_total", "service" => self.db.service().as_str())
+        metrics::counter!("attend_outbox_published_total", "service" => self.db.service().as_str())
             .increment(acked.len() as u64);
         match failed {
             Some(e) => Err(e),

@@ -119,7 +119,7 @@ pub async fn observe(State(service): State<&'static str>, request: Request, next
         ("method", method),
         ("status", status.to_string()),
     ];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels[..3]).record(started.elapsed().as_secs_f64());
+    metrics::counter!("attend_http_requests_total", &labels).increment(1);
+    metrics::histogram!("attend_http_request_duration_seconds", &labels[..3]).record(started.elapsed().as_secs_f64());
     response
 }

@@ -157,7 +157,16 @@ impl Context {
 
     /// [`Context::grpc_server`] with readiness checks of the service's own.
     pub fn grpc_server_with(&self, readiness: Readiness) -> grpc::Server {
-        grpc::Server::new(self.name, readiness, self.peers.key.clone())
+        let server = grpc::Server::new(self.name, readiness, self.peers.key.clone());
+        // Operators' tools on every service that keeps dead letters.
+        match &self.db {
+            Some(db) => server.with_ops(crate::bus::dead_letters::Api {
+                db: db.clone(),
+                outbox: self.outbox.clone(),
+                bus: self.bus.clone(),
+            }),
+            None => server,
+        }
     }
 
     /// Serves the gRPC server (and ops routes) on the service's port.

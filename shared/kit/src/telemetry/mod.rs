@@ -5,7 +5,9 @@
 //! OpenTelemetry spans. The tracer provider is always installed, so every
 //! span has a trace id and `traceparent` propagates across gRPC metadata and
 //! NATS headers even when nothing exports; when `OTEL_EXPORTER_OTLP_ENDPOINT`
-//! is set, spans are also exported over OTLP/gRPC (to a collector, Tempo).
+//! (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, spans are also exported
+//! over OTLP, gRPC or HTTP/protobuf (to a collector, Tempo). JSON log lines
+//! carry `trace_id` and `span_id` ([`JsonWithTrace`]).
 //!
 //! One webhook is one trace: ingest's HTTP span is the root, the outbox row
 //! keeps its context, the relay publishes it in NATS headers, the consumer's
@@ -25,6 +27,11 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::LogFormat;
+
+mod json_log;
+
+pub use json_log::JsonWithTrace;
+use tracing_subscriber::fmt::format::JsonFields;
 
 /// Keeps the exporter alive; [`Telemetry::shutdown`] flushes pending spans.
 #[derive(Debug)]
@@ -58,16 +65,15 @@ pub struct TelemetrySettings {
 
 /// Installs the global subscriber and propagator. Call once, from `main`.
 pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(settings.service_name.clone())
-        .build();
-    let mut builder = SdkTracerProvider::builder().with_resource(resource);
-    if let Some(endpoint) = &settings.otlp_endpoint {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .with_endpoint(endpoint.clone())
-            .build()
-            .map_err(|e| anyhow::anyhow!("OTEL_EXPORTER_OTLP_ENDPOINT: cannot build exporter: {e}"))?;
+    // The SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES itself;
+    // our name is only the default.
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if env_set("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name(settings.service_name.clone());
+    }
+    // The sampler comes from OTEL_TRACES_SAMPLER(_ARG), read by the SDK.
+    let mut builder = SdkTracerProvider::builder().with_resource(resource.build());
+    if let Some(exporter) = span_exporter(&env_set)? {
         builder = builder.with_batch_exporter(exporter);
     }
     let provider = builder.build();
@@ -92,14 +98,12 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
             .with_writer(std::io::stderr)
             .boxed(),
         (LogFormat::Json, false) => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+            .fmt_fields(JsonFields::new())
+            .event_format(json_log::JsonWithTrace)
             .boxed(),
         (LogFormat::Json, true) => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+            .fmt_fields(JsonFields::new())
+            .event_format(json_log::JsonWithTrace)
             .with_writer(std::io::stderr)
             .boxed(),
     };
@@ -107,9 +111,62 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
         .with(filter)
         .with(fmt_layer)
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(json_log::TraceIdsLayer::default())
         .try_init()
         .map_err(|e| anyhow::anyhow!("a global tracing subscriber is already installed: {e}"))?;
     Ok(Telemetry { provider })
+}
+
+/// A non-empty environment variable.
+fn env_set(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The OTLP span exporter the environment (`env`) asks for, as the
+/// OpenTelemetry specification defines the variables: the protocol from
+/// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`
+/// (`grpc`, the default here, or `http/protobuf`); the endpoint from
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, or else
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (with `/v1/traces` appended for HTTP).
+/// Headers, timeout and compression the exporter reads itself. `None`
+/// when no endpoint is set: nothing is exported.
+pub fn span_exporter(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Option<opentelemetry_otlp::SpanExporter>> {
+    let (var, protocol) = ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]
+        .into_iter()
+        .find_map(|var| env(var).map(|p| (var, p.trim().to_owned())))
+        .unwrap_or(("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()));
+    let http = match protocol.as_str() {
+        "grpc" => false,
+        "http/protobuf" => true,
+        other => anyhow::bail!("{var}: expected grpc or http/protobuf (got {other:?})"),
+    };
+    let (var, endpoint) = match (
+        env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ) {
+        (Some(traces), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces),
+        (None, Some(base)) if http => (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("{}/v1/traces", base.trim_end_matches('/')),
+        ),
+        (None, Some(base)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", base),
+        (None, None) => return Ok(None),
+    };
+    let built = if http {
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+            .with_endpoint(endpoint)
+            .build()
+    } else {
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()
+    };
+    built
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{var}: cannot build the {protocol} exporter: {e}"))
 }
 
 /// The propagator; W3C trace context even before [`init`] (tests, tools).
@@ -204,6 +261,9 @@ impl Extractor for NatsHeaderExtractor<'_> {
         self.0.iter().map(|(k, _)| k.as_ref()).collect()
     }
 }
+
+#[cfg(test)]
+mod export_tests;
 
 #[cfg(test)]
 mod tests {
