@@ -21,6 +21,7 @@ mod ops;
 mod pipelines;
 mod recalls;
 mod refusals;
+mod replay;
 mod reports;
 mod restart;
 mod security;

@@ -44,6 +44,64 @@ where
     result
 }
 
+/// `attend events replay`: ingest (with identity, to know organisations)
+/// runs in this process and replays its event log over gRPC as the
+/// platform, the operators' edge (attend_ingest::replay).
+pub async fn replay_events(
+    config: Config,
+    from: String,
+    to: Option<String>,
+    provider: Option<String>,
+) -> anyhow::Result<()> {
+    use attend_proto::ingest::v1::ReplayEventsRequest;
+    use attend_proto::ingest::v1::ingest_service_client::IngestServiceClient;
+    let from = instant("--from", &from)?;
+    let to = to.map(|t| instant("--to", &t)).transpose()?;
+    let defs = crate::definitions()
+        .into_iter()
+        .filter(|d| matches!(d.name, ServiceName::Identity | ServiceName::Ingest))
+        .collect();
+    let mut fleet = Fleet::start(ephemeral(config), defs, CancellationToken::new()).await?;
+    let mut ingest = IngestServiceClient::new(fleet.peers().channel(ServiceName::Ingest));
+    let answer = ingest
+        .replay_events(request(
+            ReplayEventsRequest {
+                from: Some(attend_kit::bus::timestamp(from)),
+                to: to.map(attend_kit::bus::timestamp),
+                provider: provider.unwrap_or_default(),
+            },
+            &Caller::platform(),
+        ))
+        .await;
+    // Let this process's relay hand what it can to NATS before stopping;
+    // anything left is published by the fleet's ingest.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    fleet.shutdown().await?;
+    let done = answer.map_err(|s| anyhow::anyhow!("{}", s.message()))?.into_inner();
+    println!(
+        "{} deliveries read: {} events published again under their original ids, {} the current mapping maps to nothing, {} of a kind replay does not cover, {} refused",
+        done.read, done.published, done.unmapped, done.not_replayable, done.refused_count
+    );
+    for r in &done.refused {
+        println!("refused {} ({}): {}", r.event_id, r.provider, r.reason);
+    }
+    Ok(())
+}
+
+/// An instant from the command line: RFC 3339, or a date (midnight UTC).
+fn instant(flag: &str, text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    let text = text.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && let Some(midnight) = day.and_hms_opt(0, 0, 0)
+    {
+        return Ok(midnight.and_utc());
+    }
+    anyhow::bail!("{flag}: {text:?} is not an instant (e.g. 2026-11-30T09:00:00Z, or 2026-11-30 for midnight UTC)")
+}
+
 /// What `attend orgs add` takes.
 #[derive(Debug, Clone)]
 pub struct NewOrg {

@@ -61,6 +61,28 @@ enum Command {
     /// Events a consumer gave up on (undecodable, refused, or out of retries).
     #[command(subcommand)]
     DeadLetters(DeadLettersCommand),
+    /// Ingest's raw event log.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Re-publish the raw deliveries received in a time range through the
+    /// current mapping, each under its original event id: what was never
+    /// applied (an unmapped or dead-lettered delivery) is applied now, what
+    /// was is a duplicate. Audited. Wix bookings, leads and inbound texts.
+    Replay {
+        /// From this instant (RFC 3339, or a date for midnight UTC).
+        #[arg(long)]
+        from: String,
+        /// Up to this instant (default: now).
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this provider: wix, manychat, form, clicksend, twilio.
+        #[arg(long)]
+        provider: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -247,6 +269,9 @@ async fn run(cli: Cli) -> ExitCode {
         },
         Command::Keys(KeysCommand::Rotate) => attend::admin::rotate_keys(config).await,
         Command::Reporting(ReportingCommand::Rebuild { org }) => attend::admin::rebuild_reports(config, org).await,
+        Command::Events(EventsCommand::Replay { from, to, provider }) => {
+            attend::admin::replay_events(config, from, to, provider).await
+        }
         Command::DeadLetters(DeadLettersCommand::List { service, all }) => {
             attend::dead_letters::list(config, service, all).await
         }

@@ -320,3 +320,33 @@ fn dead_letters_are_listed_plainly_and_bad_ids_are_named() {
     assert_eq!(out.status.code(), Some(2), "clap asks for an id or --all");
     env.drop_database();
 }
+
+/// `events replay` names a bad instant, and on an empty log says so plainly.
+#[test]
+fn events_replay_reads_its_range_and_names_bad_instants() {
+    let env = Env::new();
+    let out = env.attend(&["events", "replay", "--from", "yesterday"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--from: \"yesterday\" is not an instant"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.attend(
+        &["events", "replay", "--from", "2026-01-01", "--provider", "myspace"],
+        None,
+    );
+    assert!(
+        text(&out.stderr).contains("provider: must be one of"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.attend(&["events", "replay", "--from", "2026-01-01"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("0 deliveries read: 0 events published again"),
+        "{}",
+        text(&out.stdout)
+    );
+    env.drop_database();
+}

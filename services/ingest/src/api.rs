@@ -13,6 +13,8 @@ use crate::store;
 
 pub struct Api {
     pub db: Db,
+    pub outbox: attend_kit::bus::outbox::Outbox,
+    pub orgs: attend_kit::orgs::Directory,
 }
 
 impl Api {
@@ -49,8 +51,73 @@ impl Api {
     }
 }
 
+impl Api {
+    async fn replay_events(
+        &self,
+        caller: Caller,
+        req: pb::ReplayEventsRequest,
+    ) -> Result<pb::ReplayEventsResponse, Error> {
+        caller.require_permission(Permission::PlatformOperate)?;
+        let from = req
+            .from
+            .as_ref()
+            .and_then(attend_kit::bus::from_timestamp)
+            .ok_or_else(|| Error::invalid("from", "is required: the first instant to replay"))?;
+        let to = match &req.to {
+            None => chrono::Utc::now(),
+            Some(t) => {
+                attend_kit::bus::from_timestamp(t).ok_or_else(|| Error::invalid("to", "is not a valid instant"))?
+            }
+        };
+        if to <= from {
+            return Err(Error::invalid("to", "must be after from"));
+        }
+        let provider = Some(req.provider.trim().to_owned()).filter(|p| !p.is_empty());
+        if let Some(p) = &provider
+            && !["wix", "manychat", "form", "clicksend", "twilio", "sendgrid"].contains(&p.as_str())
+        {
+            return Err(Error::invalid(
+                "provider",
+                "must be one of wix, manychat, form, clicksend, twilio, sendgrid",
+            ));
+        }
+        let filter = crate::replay::Filter { from, to, provider };
+        let done = crate::replay::replay(&self.db, &self.outbox, &self.orgs, &filter).await?;
+        tracing::warn!(
+            read = done.read,
+            published = done.published,
+            refused = done.refused_count,
+            "events replayed"
+        );
+        Ok(pb::ReplayEventsResponse {
+            read: done.read,
+            published: done.published,
+            unmapped: done.unmapped,
+            not_replayable: done.not_replayable,
+            refused: done
+                .refused
+                .into_iter()
+                .map(|(id, provider, reason)| pb::ReplayRefusal {
+                    event_id: id.to_string(),
+                    provider,
+                    reason,
+                })
+                .collect(),
+            refused_count: done.refused_count,
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl IngestService for Api {
+    async fn replay_events(
+        &self,
+        request: Request<pb::ReplayEventsRequest>,
+    ) -> Result<Response<pb::ReplayEventsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.replay_events(caller, request.into_inner()).await?))
+    }
+
     async fn list_rejected_deliveries(
         &self,
         request: Request<pb::ListRejectedDeliveriesRequest>,

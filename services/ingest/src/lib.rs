@@ -34,6 +34,7 @@ mod fuzz_props;
 pub mod fuzzing;
 mod payload;
 mod refusal;
+pub mod replay;
 pub mod signature;
 mod store;
 
@@ -206,7 +207,12 @@ impl Startable for Ingest {
             ));
             ctx.serve_http_recording(public, Some(edge::record_framework_refusals(db.clone())))?;
 
-            let server = ctx.grpc_server().add(IngestServiceServer::new(api::Api { db })).await;
+            let api = api::Api {
+                db,
+                outbox: ctx.outbox(),
+                orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
+            };
+            let server = ctx.grpc_server().add(IngestServiceServer::new(api)).await;
             ctx.serve_grpc(server)
         })
     }

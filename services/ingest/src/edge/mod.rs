@@ -23,6 +23,8 @@ mod sendgrid;
 mod twilio;
 mod wix;
 
+pub(crate) use wix::{booking_draft, notice_customer, stored_notice};
+
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
@@ -339,36 +341,11 @@ impl Edge {
         let value = payload::object(delivery.body, delivery.content_type).map_err(Rejection::malformed)?;
         let lead = &read(&value).map_err(Rejection::malformed)?;
         let org = &self.organisation_by_slug(slug).await?;
-        let (phone, email) = read_phone_and_email(
-            (lead.phone.as_deref(), lead.phone_field),
-            (lead.email.as_deref(), lead.email_field),
-            org.phone_region,
-        )?;
+        let read = read_lead_contacts(lead, org)?;
         let delivery_id = delivery_key(lead.delivery_id.as_deref(), delivery.body);
         let entry = delivery.entry(&delivery_id, &lead.event);
-        self.append_and_publish(org, entry, |id| {
-            let event = LeadReceived {
-                provider: delivery.provider.to_owned(),
-                event: lead.event.clone(),
-                name: lead.name.clone().unwrap_or_default(),
-                phone,
-                email,
-                intent: lead.intent.clone().unwrap_or_default(),
-                flow_name: lead.flow_name.clone().unwrap_or_default(),
-                buttons_clicked: lead.buttons_clicked.clone(),
-                external_contact_id: lead.external_contact_id.clone().unwrap_or_default(),
-                source: lead.source.clone().unwrap_or_default(),
-                utm: Some(lead.utm.clone()),
-                click_id: lead.click_id.clone().unwrap_or_default(),
-                form_name: lead.form_name.clone().unwrap_or_default(),
-                page_url: lead.page_url.clone().unwrap_or_default(),
-                message: lead.message.clone().unwrap_or_default(),
-                occurred_at: Some(timestamp(lead.occurred_at.unwrap_or_else(chrono::Utc::now))),
-                raw_event_id: id.uuid().to_string(),
-            };
-            Draft::new(org.id, &event)
-        })
-        .await
+        self.append_and_publish(org, entry, |id| lead_draft(delivery.provider, org, lead, read, id))
+            .await
     }
 
     /// A messaging provider's callback for `org`, read by the provider's
@@ -402,26 +379,9 @@ impl Edge {
     }
 
     async fn accept_sms(&self, delivery: &Delivery<'_>, org: &Org, sms: &Inbound) -> Result<Accepted, Rejection> {
-        let from = Phone::parse(&sms.from, org.phone_region)
-            .map_err(|r| Rejection::malformed(vec![FieldError::new(sms.from_field, r)]))?
-            .to_string();
-        // Our own number: kept as sent if it isn't one we can read.
-        let to = phone_as_sent(sms.to.as_deref(), org.phone_region);
         let entry = delivery.entry(&sms.message_id, "sms.inbound");
-        self.append_and_publish(org, entry, |id| {
-            let event = SmsReceived {
-                provider: delivery.provider.to_owned(),
-                message_id: sms.message_id.clone(),
-                from,
-                to,
-                body: sms.body.clone(),
-                received_at: Some(timestamp(sms.received_at.unwrap_or_else(chrono::Utc::now))),
-                original_message_id: sms.original_message_id.clone().unwrap_or_default(),
-                raw_event_id: id.uuid().to_string(),
-            };
-            Draft::new(org.id, &event)
-        })
-        .await
+        let draft = sms_draft(delivery.provider, org, sms)?;
+        self.append_and_publish(org, entry, draft).await
     }
 
     async fn accept_report(&self, delivery: &Delivery<'_>, org: &Org, report: &Report) -> Result<Accepted, Rejection> {
@@ -447,6 +407,72 @@ impl Edge {
         })
         .await
     }
+}
+
+/// A lead's phone and email as the organisation reads them.
+pub(crate) fn read_lead_contacts(lead: &Lead, org: &Org) -> Result<(String, String), Rejection> {
+    read_phone_and_email(
+        (lead.phone.as_deref(), lead.phone_field),
+        (lead.email.as_deref(), lead.email_field),
+        org.phone_region,
+    )
+}
+
+/// The event a lead becomes (its phone and email read already).
+pub(crate) fn lead_draft(
+    provider: &str,
+    org: &Org,
+    lead: &Lead,
+    (phone, email): (String, String),
+    id: EventId,
+) -> Draft {
+    let event = LeadReceived {
+        provider: provider.to_owned(),
+        event: lead.event.clone(),
+        name: lead.name.clone().unwrap_or_default(),
+        phone,
+        email,
+        intent: lead.intent.clone().unwrap_or_default(),
+        flow_name: lead.flow_name.clone().unwrap_or_default(),
+        buttons_clicked: lead.buttons_clicked.clone(),
+        external_contact_id: lead.external_contact_id.clone().unwrap_or_default(),
+        source: lead.source.clone().unwrap_or_default(),
+        utm: Some(lead.utm.clone()),
+        click_id: lead.click_id.clone().unwrap_or_default(),
+        form_name: lead.form_name.clone().unwrap_or_default(),
+        page_url: lead.page_url.clone().unwrap_or_default(),
+        message: lead.message.clone().unwrap_or_default(),
+        occurred_at: Some(timestamp(lead.occurred_at.unwrap_or_else(chrono::Utc::now))),
+        raw_event_id: id.uuid().to_string(),
+    };
+    Draft::new(org.id, &event)
+}
+
+/// The event an inbound text becomes, given its id; refused when the
+/// sender's number can't be read.
+pub(crate) fn sms_draft<'a>(
+    provider: &'a str,
+    org: &'a Org,
+    sms: &'a Inbound,
+) -> Result<impl FnOnce(EventId) -> Draft + 'a, Rejection> {
+    let from = Phone::parse(&sms.from, org.phone_region)
+        .map_err(|r| Rejection::malformed(vec![FieldError::new(sms.from_field, r)]))?
+        .to_string();
+    // Our own number: kept as sent if it isn't one we can read.
+    let to = phone_as_sent(sms.to.as_deref(), org.phone_region);
+    Ok(move |id: EventId| {
+        let event = SmsReceived {
+            provider: provider.to_owned(),
+            message_id: sms.message_id.clone(),
+            from,
+            to,
+            body: sms.body.clone(),
+            received_at: Some(timestamp(sms.received_at.unwrap_or_else(chrono::Utc::now))),
+            original_message_id: sms.original_message_id.clone().unwrap_or_default(),
+            raw_event_id: id.uuid().to_string(),
+        };
+        Draft::new(org.id, &event)
+    })
 }
 
 /// A sender's own delivery id, or the body's hash: a retry of the same

@@ -38,16 +38,8 @@ impl Edge {
         let org = self.wix_organisation(notice.instance_id.as_deref()).await?;
 
         // Parse the customer with the organisation's region before storing anything.
-        let booking = match &notice.booking {
-            Some((action, b)) => {
-                let customer = match &b.customer {
-                    Some(c) => Some(customer(c, &org)?),
-                    None => None,
-                };
-                Some((*action, b, customer))
-            }
-            None => None,
-        };
+        let customer = notice_customer(&notice, &org)?;
+        let booking = notice.booking.as_ref();
 
         let event_id = EventId::new();
         // A booking's id is assigned the first time ingest sees it; the
@@ -59,36 +51,11 @@ impl Edge {
             if let Some(id) = candidate {
                 subject_ids.insert("booking_id".to_owned(), json!(id.uuid().to_string()));
             }
-            let event = match (&booking, candidate) {
-                (Some((action, b, customer)), Some(booking_id)) => {
-                    let event = ExternalBookingReceived {
-                        provider: "wix".to_owned(),
-                        action: *action as i32,
-                        booking_id: booking_id.uuid().to_string(),
-                        external_booking_id: b.external_booking_id.clone(),
-                        external_contact_id: b.external_contact_id.clone().unwrap_or_default(),
-                        customer: customer.clone(),
-                        external_service_id: b.service_id.clone().unwrap_or_default(),
-                        service_name: b.service_name.clone().unwrap_or_default(),
-                        start_time: b.start.map(timestamp),
-                        end_time: b.end.map(timestamp),
-                        external_status: b.external_status.clone(),
-                        external_payment_status: b.external_payment_status.clone(),
-                        raw_event_id: event_id.uuid().to_string(),
-                        status: b.status as i32,
-                        payment_status: b.payment as i32,
-                        provider_event_time: notice.event_time.map(timestamp),
-                    };
-                    // The published event has the event-log row's id.
-                    let draft = Draft::new(org.id, &event)
-                        .with_id(event_id)
-                        .about("booking_id", booking_id);
-                    Some(self.outbox.row(draft))
-                }
-                _ => None,
-            };
-            let reference = match (&booking, candidate) {
-                (Some((_, b, _)), Some(id)) => Some(Reference {
+            let event = candidate
+                .and_then(|booking_id| booking_draft(&org, &notice, customer.clone(), booking_id, event_id))
+                .map(|draft| self.outbox.row(draft));
+            let reference = match (booking, candidate) {
+                (Some((_, b)), Some(id)) => Some(Reference {
                     kind: "booking",
                     external_id: &b.external_booking_id,
                     fresh: id.uuid(),
@@ -165,6 +132,70 @@ impl Edge {
         };
         found.map_err(|e| Rejection::no_wix_organisation(e, instance_id))
     }
+}
+
+/// The booking event a notice becomes, under the event-log row's id;
+/// `None` when this version maps nothing from it.
+pub(crate) fn booking_draft(
+    org: &Org,
+    notice: &Notice,
+    customer: Option<Customer>,
+    booking_id: BookingId,
+    event_id: EventId,
+) -> Option<Draft> {
+    let (action, b) = notice.booking.as_ref()?;
+    let event = ExternalBookingReceived {
+        provider: "wix".to_owned(),
+        action: *action as i32,
+        booking_id: booking_id.uuid().to_string(),
+        external_booking_id: b.external_booking_id.clone(),
+        external_contact_id: b.external_contact_id.clone().unwrap_or_default(),
+        customer,
+        external_service_id: b.service_id.clone().unwrap_or_default(),
+        service_name: b.service_name.clone().unwrap_or_default(),
+        start_time: b.start.map(timestamp),
+        end_time: b.end.map(timestamp),
+        external_status: b.external_status.clone(),
+        external_payment_status: b.external_payment_status.clone(),
+        raw_event_id: event_id.uuid().to_string(),
+        status: b.status as i32,
+        payment_status: b.payment as i32,
+        provider_event_time: notice.event_time.map(timestamp),
+    };
+    // The published event has the event-log row's id.
+    Some(
+        Draft::new(org.id, &event)
+            .with_id(event_id)
+            .about("booking_id", booking_id),
+    )
+}
+
+/// The customer of a notice's booking, read in the organisation's region.
+pub(crate) fn notice_customer(notice: &Notice, org: &Org) -> Result<Option<Customer>, Rejection> {
+    match &notice.booking {
+        Some((_, b)) => b.customer.as_ref().map(|c| customer(c, org)).transpose(),
+        None => Ok(None),
+    }
+}
+
+/// A stored delivery read again, without its signature: it was verified
+/// when it arrived, and the log it comes from is append-only.
+pub(crate) fn stored_notice(headers: &Map<String, Value>, body: &[u8], delivery_id: &str) -> Result<Notice, Rejection> {
+    if headers.contains_key("webhook-signature") {
+        return parse::from_seed_json(body, delivery_id).map_err(Rejection::malformed);
+    }
+    let claims = std::str::from_utf8(body)
+        .ok()
+        .and_then(|token| token.trim().split('.').nth(1))
+        .and_then(|payload| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<Value>(&json).ok())
+        .ok_or_else(|| Rejection::malformed(vec![FieldError::new("body", "is not a Wix JWT")]))?;
+    parse::from_wix_claims(&claims).map_err(Rejection::malformed)
 }
 
 /// Reads the customer's phone and email, naming the body field at fault.
