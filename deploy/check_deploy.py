@@ -64,9 +64,7 @@ PG_MAJOR = 15
 # Third-party images are pinned by digest (name:tag@sha256:<64 hex>), except
 # these, with the reason (see the comments in docker-compose.yml).
 DIGEST = re.compile(r"[^@\s]+:[^@\s]+@sha256:[0-9a-f]{64}")
-UNPINNED_COMPOSE_IMAGES = {
-    "nats": "no digest published for a maintained 2.10 build",
-}
+UNPINNED_COMPOSE_IMAGES: dict[str, str] = {}
 SUPPORT_SERVICES = {"postgres", "nats", "migrate", "otel-collector", "tempo-init",
                     "tempo", "prometheus", "grafana"}
 
@@ -203,7 +201,7 @@ def check_compose(c: Checks, root: str) -> None:
                 f"{where}: stop_grace_period above the 30s shutdown grace")
     nats = services.get("nats", {})
     c.check("--jetstream" in nats.get("command", []), "nats runs with JetStream")
-    c.check(str(nats.get("image", "")).startswith("nats:2.10"), "nats image is 2.10")
+    c.check(str(nats.get("image", "")).startswith("nats:2.12"), "nats image is 2.12")
     c.check("8222/healthz" in json.dumps(nats.get("healthcheck", {})), "nats healthcheck uses :8222/healthz")
     c.check(any(str(v).endswith(":/data") for v in nats.get("volumes", [])), "nats stores JetStream on a volume")
     for name, s in services.items():
