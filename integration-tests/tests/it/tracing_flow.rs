@@ -99,6 +99,17 @@ async fn one_webhook_is_one_trace_through_every_service() {
         client.span_context.span_id(),
         "server under client"
     );
+    // The callee knows which service called: its token says so.
+    let caller = server
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "rpc.caller")
+        .map(|kv| kv.value.to_string());
+    assert_eq!(
+        caller.as_deref(),
+        Some("booking"),
+        "booking's consumer calls as booking"
+    );
     // Every consumer span is the child of the producer span of the message
     // it handles.
     let producers: Vec<_> = in_trace.iter().filter(|s| s.span_kind == SpanKind::Producer).collect();

@@ -547,6 +547,7 @@ impl Server {
         let (v1, v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
         self.routes.add_service(v1).add_service(v1alpha);
         tokio::spawn(track_readiness(
+            self.service,
             self.health.clone(),
             self.readiness.clone(),
             self.names.clone(),
@@ -579,23 +580,27 @@ const REFLECTION_SERVICES: [&str; 2] = [
 /// Keeps gRPC health in step with `/readyz`: every service on the port (and
 /// the server as a whole, `""`) is NOT_SERVING while a dependency is down.
 async fn track_readiness(
+    service: ServiceName,
     health: tonic_health::server::HealthReporter,
     readiness: Readiness,
     names: Vec<&'static str>,
     shutdown: CancellationToken,
 ) {
     use tonic_health::ServingStatus;
-    let mut serving = true;
+    // None until the first look: a service still starting is not news.
+    let mut serving: Option<bool> = None;
     loop {
-        let (ready, _) = readiness.report().await;
-        if ready != serving {
-            serving = ready;
+        let (ready, report) = readiness.report().await;
+        if serving != Some(ready) {
+            if serving.is_some() {
+                tracing::warn!(%service, ready, dependencies = %serde_json::Value::Object(report), "readiness changed; gRPC health follows");
+            }
+            serving = Some(ready);
             let status = if ready {
                 ServingStatus::Serving
             } else {
                 ServingStatus::NotServing
             };
-            tracing::warn!(ready, "readiness changed; gRPC health follows");
             for name in names.iter().filter(|n| **n != HEALTH_SERVICE).chain(&[""]) {
                 health.set_service_status(*name, status).await;
             }

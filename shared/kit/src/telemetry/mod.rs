@@ -58,8 +58,9 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     pub otlp_endpoint: Option<String>,
     /// A command a person runs (seed-demo, orgs, users): logs go to stderr
-    /// at `warn` unless `RUST_LOG` asks for more, so what the command prints
-    /// for the person is not lost among the services' INFO lines.
+    /// at `error` unless `RUST_LOG` asks for more, so what the command
+    /// prints for the person is not lost among the lines of the services it
+    /// runs in-process (their warnings are about serving, not the command).
     pub quiet: bool,
 }
 
@@ -82,7 +83,7 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_tracer_provider(provider.clone());
 
     let default_filter = if settings.quiet {
-        "warn"
+        "error"
     } else {
         "info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn"
     };
