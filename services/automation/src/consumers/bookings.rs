@@ -29,6 +29,11 @@ impl Handler for Bookings {
         self.0.wake.notify_one();
     }
 
+    /// The organisation's seeded rules, before the transaction opens.
+    async fn prepare(&self, event: &Received) -> Result<(), HandleError> {
+        self.0.prepare(event.org).await
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let mut outcome = None;

@@ -27,6 +27,11 @@ impl Handler for Contacts {
         self.0.wake.notify_one();
     }
 
+    /// The organisation's seeded rules, before the transaction opens.
+    async fn prepare(&self, event: &Received) -> Result<(), HandleError> {
+        self.0.prepare(event.org).await
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let c = if t == contact::ContactCreated::TYPE {

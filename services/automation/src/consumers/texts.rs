@@ -23,6 +23,11 @@ impl Handler for Texts {
         self.0.wake.notify_one();
     }
 
+    /// The organisation's seeded rules, before the transaction opens.
+    async fn prepare(&self, event: &Received) -> Result<(), HandleError> {
+        self.0.prepare(event.org).await
+    }
+
     async fn handle(&self, tx: &mut Tx, event: &Received) -> Result<(), HandleError> {
         let t = event.envelope.r#type.as_str();
         let (trigger, message) = if t == messaging::SmsReceived::TYPE {

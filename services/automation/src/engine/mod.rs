@@ -135,11 +135,28 @@ impl Seeded {
     /// caller's rollback can't take them away). A rule an admin changed
     /// keeps its versions: seeding adds only missing rules.
     pub async fn ensure(&self, db: &Db, org: OrgId, now: DateTime<Utc>) -> Result<(), attend_kit::Error> {
-        if self.0.lock().is_ok_and(|s| s.contains(&org)) {
+        if self.is_seeded(org) {
             return Ok(());
         }
-        let system = Actor::System.to_string();
         let mut tx = db.tenant(org).await?;
+        Self::seed(&mut tx, org, now).await?;
+        tx.commit().await?;
+        if let Ok(mut s) = self.0.lock() {
+            s.insert(org);
+        }
+        Ok(())
+    }
+
+    pub fn is_seeded(&self, org: OrgId) -> bool {
+        self.0.lock().is_ok_and(|s| s.contains(&org))
+    }
+
+    /// Adds the missing seeded rules in `tx`. Inside a caller's transaction
+    /// this is how a rule evaluation makes sure of them without a second
+    /// connection: a consumer holding one and waiting for another, while
+    /// the others wait on its locks, stalled the pool until a timeout.
+    pub async fn seed(tx: &mut Tx, org: OrgId, now: DateTime<Utc>) -> Result<(), attend_kit::Error> {
+        let system = Actor::System.to_string();
         for seed in seeds::SEEDS {
             let json: Value = serde_json::from_str(seed.definition)
                 .map_err(|e| anyhow::anyhow!("seeded rule {} is not JSON: {e}", seed.id))?;
@@ -153,11 +170,7 @@ impl Seeded {
                 actor: &system,
                 at: now,
             };
-            store::rules::insert(&mut tx, org, &version, true).await?;
-        }
-        tx.commit().await?;
-        if let Ok(mut s) = self.0.lock() {
-            s.insert(org);
+            store::rules::insert(tx, org, &version, true).await?;
         }
         Ok(())
     }
@@ -212,11 +225,22 @@ fn rule_fields(rules: &[Loaded]) -> HashSet<Field> {
 }
 
 impl Engine {
+    /// Before a consumer's transaction: the organisation's seeded rules, in
+    /// a transaction of their own, holding no other connection.
+    pub async fn prepare(&self, org: OrgId) -> Result<(), HandleError> {
+        self.seeded.ensure(&self.db, org, self.clock.now()).await?;
+        Ok(())
+    }
+
     /// Evaluates the organisation's rules for an event, inside the
     /// consumer's transaction.
     pub async fn on_event(&self, tx: &mut Tx, org: OrgId, mut ctx: Context) -> Result<(), HandleError> {
         let now = self.clock.now();
-        self.seeded.ensure(&self.db, org, now).await?;
+        // Consumers seed before their transaction opens (Handler::prepare);
+        // anything else gets them in its own transaction.
+        if !self.seeded.is_seeded(org) {
+            Seeded::seed(tx, org, now).await?;
+        }
         let rules = load(store::rules::active_for(tx, org, &ctx.trigger).await?);
         if rules.is_empty() {
             return Ok(());

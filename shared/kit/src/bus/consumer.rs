@@ -154,6 +154,15 @@ pub trait Handler: Send + Sync + 'static {
     /// After the transaction [`Handler::handle`] wrote to has committed:
     /// wake whatever works on what it wrote (a scheduler), so it sees it.
     fn committed(&self, _event: &Received) {}
+
+    /// Before the event's transaction opens, holding no connection: work
+    /// that needs a transaction of its own (an organisation's defaults).
+    /// Work that took a second connection from inside the transaction
+    /// could stall the pool: every connection held by a transaction
+    /// waiting for another.
+    fn prepare<'a>(&'a self, _event: &'a Received) -> impl Future<Output = Result<(), HandleError>> + Send + 'a {
+        async { Ok(()) }
+    }
 }
 
 /// Which events a consumer wants and what it is called.
@@ -383,6 +392,7 @@ impl<H: Handler> Worker<H> {
 
     /// `Ok(true)` applied now, `Ok(false)` applied before.
     async fn apply(&self, event: &Received) -> Result<bool, HandleError> {
+        self.handler.prepare(event).await?;
         let mut tx = self.db.tenant(event.org).await?;
         let fresh =
             sqlx::query("insert into inbox (consumer, event_id, org_id) values ($1, $2, $3) on conflict do nothing")
