@@ -73,9 +73,8 @@ pub async fn replay_events(
             &Caller::platform(),
         ))
         .await;
-    // Let this process's relay hand what it can to NATS before stopping;
-    // anything left is published by the fleet's ingest.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // The events wait in ingest's outbox: this process's relay or the
+    // fleet's ingest publishes them.
     fleet.shutdown().await?;
     let done = answer.map_err(|s| anyhow::anyhow!("{}", s.message()))?.into_inner();
     println!(

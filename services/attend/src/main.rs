@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> ExitCode {
     let telemetry = match telemetry::init(&TelemetrySettings {
         service_name,
         log_format: config.log_format,
-        otlp_endpoint: config.otlp_endpoint.clone(),
+        source: config.source.clone(),
         quiet,
     }) {
         Ok(t) => t,

@@ -90,10 +90,8 @@ impl Startable for Automation {
             let api = api::Api { engine };
             let server = ctx
                 .grpc_server()
-                .add(TaskServiceServer::new(api.clone()))
-                .await
-                .add(RuleServiceServer::new(api))
-                .await;
+                .with_api(TaskServiceServer::new(api.clone()))
+                .with_api(RuleServiceServer::new(api));
             ctx.serve_grpc(server)
         })
     }

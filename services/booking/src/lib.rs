@@ -67,13 +67,10 @@ impl Startable for Booking {
                 merges::SPEC,
                 merges::FollowMerges(merges::BookingsAndRecalls { outbox: ctx.outbox() }),
             )?;
-            let server = ctx
-                .grpc_server()
-                .add(BookingServiceServer::new(api::Api {
-                    db,
-                    outbox: ctx.outbox(),
-                }))
-                .await;
+            let server = ctx.grpc_server().with_api(BookingServiceServer::new(api::Api {
+                db,
+                outbox: ctx.outbox(),
+            }));
             ctx.serve_grpc(server)
         })
     }

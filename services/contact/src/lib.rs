@@ -91,7 +91,7 @@ impl Startable for Contact {
                 outbox: ctx.outbox(),
                 orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
             };
-            let server = ctx.grpc_server().add(ContactServiceServer::new(api)).await;
+            let server = ctx.grpc_server().with_api(ContactServiceServer::new(api));
             ctx.serve_grpc(server)
         })
     }

@@ -119,7 +119,7 @@ impl Startable for Identity {
                 db,
                 keys,
             };
-            let server = ctx.grpc_server().add(IdentityServiceServer::new(api)).await;
+            let server = ctx.grpc_server().with_api(IdentityServiceServer::new(api));
             ctx.serve_grpc(server)
         })
     }

@@ -74,11 +74,11 @@ impl Api {
         }
         let provider = Some(req.provider.trim().to_owned()).filter(|p| !p.is_empty());
         if let Some(p) = &provider
-            && !["wix", "manychat", "form", "clicksend", "twilio", "sendgrid"].contains(&p.as_str())
+            && !crate::replay::PROVIDERS.contains(&p.as_str())
         {
             return Err(Error::invalid(
                 "provider",
-                "must be one of wix, manychat, form, clicksend, twilio, sendgrid",
+                format!("must be one of {}", crate::replay::PROVIDERS.join(", ")),
             ));
         }
         let filter = crate::replay::Filter { from, to, provider };

@@ -212,7 +212,7 @@ impl Startable for Ingest {
                 outbox: ctx.outbox(),
                 orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
             };
-            let server = ctx.grpc_server().add(IngestServiceServer::new(api)).await;
+            let server = ctx.grpc_server().with_api(IngestServiceServer::new(api));
             ctx.serve_grpc(server)
         })
     }

@@ -32,8 +32,10 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::edge;
+use crate::payload::wix::Notice;
 use crate::payload::{self, leads, sms};
 use crate::refusal::Rejection;
+use attend_proto::ingest::v1::Customer;
 
 /// Which deliveries to replay.
 #[derive(Debug, Clone)]
@@ -53,6 +55,9 @@ pub struct Summary {
     pub refused: Vec<(Uuid, String, String)>,
     pub refused_count: u64,
 }
+
+/// The providers whose deliveries the log keeps (and a replay may name).
+pub const PROVIDERS: [&str; 6] = ["wix", "manychat", "form", "clicksend", "twilio", "sendgrid"];
 
 /// Refusals listed in full; the rest are counted.
 const REFUSALS_SHOWN: usize = 20;
@@ -76,16 +81,17 @@ struct Stored {
 /// What the current mapping makes of a delivery.
 enum Mapped {
     Event(Box<Draft>),
-    /// A Wix booking event that needs the booking's id assigned first.
+    /// A Wix booking event, once the booking has its id.
     Booking {
-        external_id: String,
+        notice: Box<Notice>,
+        customer: Option<Customer>,
     },
     Nothing,
     NotReplayable,
 }
 
-/// Replays every delivery `filter` selects; `who` is recorded in each
-/// organisation's audit trail.
+/// Replays every delivery `filter` selects; each organisation's audit
+/// trail records it.
 pub async fn replay(db: &Db, outbox: &Outbox, orgs: &Directory, filter: &Filter) -> Result<Summary, attend_kit::Error> {
     let mut summary = Summary::default();
     let mut known: HashMap<Uuid, Org> = HashMap::new();
@@ -123,13 +129,13 @@ pub async fn replay(db: &Db, outbox: &Outbox, orgs: &Directory, filter: &Filter)
                     org
                 }
             };
-            match map(&stored, &org) {
-                Ok(Mapped::Event(draft)) => {
-                    publish(db, outbox, &org, *draft).await?;
-                    summary.published += 1;
-                    *per_org.entry(stored.org_id).or_default() += 1;
-                }
-                Ok(Mapped::Booking { external_id }) => {
+            let draft = match map(&stored, &org) {
+                Ok(Mapped::Event(draft)) => *draft,
+                Ok(Mapped::Booking { notice, customer }) => {
+                    let Some((_, b)) = &notice.booking else {
+                        summary.unmapped += 1;
+                        continue;
+                    };
                     // The id assigned when it arrived, else the booking's own.
                     let assigned = stored
                         .subject_ids
@@ -138,23 +144,32 @@ pub async fn replay(db: &Db, outbox: &Outbox, orgs: &Directory, filter: &Filter)
                         .and_then(|id| BookingId::parse_uuid(id).ok());
                     let booking_id = match assigned {
                         Some(id) => id,
-                        None => booking_id(db, &org, &external_id).await?,
+                        None => booking_id(db, &org, &b.external_booking_id).await?,
                     };
-                    let draft = booking(&stored, &org, booking_id);
-                    match draft {
-                        Ok(Some(draft)) => {
-                            publish(db, outbox, &org, draft).await?;
-                            summary.published += 1;
-                            *per_org.entry(stored.org_id).or_default() += 1;
+                    match edge::booking_draft(&org, &notice, customer, booking_id, EventId::from(stored.id)) {
+                        Some(draft) => draft,
+                        None => {
+                            summary.unmapped += 1;
+                            continue;
                         }
-                        Ok(None) => summary.unmapped += 1,
-                        Err(r) => refuse(&mut summary, &stored, &r),
                     }
                 }
-                Ok(Mapped::Nothing) => summary.unmapped += 1,
-                Ok(Mapped::NotReplayable) => summary.not_replayable += 1,
-                Err(r) => refuse(&mut summary, &stored, &r),
-            }
+                Ok(Mapped::Nothing) => {
+                    summary.unmapped += 1;
+                    continue;
+                }
+                Ok(Mapped::NotReplayable) => {
+                    summary.not_replayable += 1;
+                    continue;
+                }
+                Err(r) => {
+                    refuse(&mut summary, &stored, &r);
+                    continue;
+                }
+            };
+            publish(db, outbox, &org, draft).await?;
+            summary.published += 1;
+            *per_org.entry(stored.org_id).or_default() += 1;
         }
     }
     for (org, published) in per_org {
@@ -193,11 +208,13 @@ fn map(stored: &Stored, org: &Org) -> Result<Mapped, Rejection> {
     match (stored.provider.as_str(), stored.event_type.as_str()) {
         ("wix", _) => {
             let notice = edge::stored_notice(&stored.headers, body, &stored.delivery_id)?;
-            Ok(match &notice.booking {
-                Some((_, b)) => Mapped::Booking {
-                    external_id: b.external_booking_id.clone(),
-                },
-                None => Mapped::Nothing,
+            if notice.booking.is_none() {
+                return Ok(Mapped::Nothing);
+            }
+            let customer = edge::notice_customer(&notice, org)?;
+            Ok(Mapped::Booking {
+                notice: Box::new(notice),
+                customer,
             })
         }
         (provider @ ("manychat" | "form"), _) => {
@@ -226,19 +243,6 @@ fn map(stored: &Stored, org: &Org) -> Result<Mapped, Rejection> {
         }
         _ => Ok(Mapped::NotReplayable),
     }
-}
-
-/// A Wix delivery's booking event under its booking's id.
-fn booking(stored: &Stored, org: &Org, booking_id: BookingId) -> Result<Option<Draft>, Rejection> {
-    let notice = edge::stored_notice(&stored.headers, &stored.raw_body, &stored.delivery_id)?;
-    let customer = edge::notice_customer(&notice, org)?;
-    Ok(edge::booking_draft(
-        org,
-        &notice,
-        customer,
-        booking_id,
-        EventId::from(stored.id),
-    ))
 }
 
 /// The id a provider's booking has, assigned now if it has none yet (the

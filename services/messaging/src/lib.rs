@@ -387,7 +387,7 @@ impl Startable for Messaging {
             ctx.consume(receipts::SPEC, receipts::Receipts(api.clone()))?;
             ctx.consume(email_events::SPEC, email_events::EmailEvents(api.clone()))?;
             ctx.consume(attend_kit::merges::SPEC, attend_kit::merges::FollowMerges(SmsMerges))?;
-            let server = ctx.grpc_server().add(MessagingServiceServer::new(api)).await;
+            let server = ctx.grpc_server().with_api(MessagingServiceServer::new(api));
             ctx.serve_grpc(server)
         })
     }

@@ -57,13 +57,10 @@ impl Startable for Reporting {
             for spec in SPECS {
                 ctx.consume(spec, Projections)?;
             }
-            let server = ctx
-                .grpc_server()
-                .add(ReportingServiceServer::new(api::Api {
-                    db,
-                    orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
-                }))
-                .await;
+            let server = ctx.grpc_server().with_api(ReportingServiceServer::new(api::Api {
+                db,
+                orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
+            }));
             ctx.serve_grpc(server)
         })
     }

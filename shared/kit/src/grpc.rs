@@ -496,8 +496,9 @@ impl Server {
         }
     }
 
-    /// Adds an API and reports it serving in the health service.
-    pub async fn add<S>(mut self, svc: S) -> Self
+    /// Adds an API; [`Server::serve`] reports it serving in the health
+    /// service, then keeps it in step with readiness.
+    pub fn with_api<S>(mut self, svc: S) -> Self
     where
         S: Service<http::Request<tonic::body::Body>, Error = Infallible>
             + tonic::server::NamedService
@@ -508,18 +509,8 @@ impl Server {
         S::Response: axum::response::IntoResponse,
         S::Future: Send + 'static,
     {
-        self.health.set_serving::<S>().await;
         self.names.push(S::NAME);
         self.routes.add_service(svc);
-        self
-    }
-
-    /// Adds the operators' API (`attend.ops.v1.OpsService`).
-    pub fn with_ops(mut self, api: crate::bus::dead_letters::Api) -> Self {
-        use attend_proto::ops::v1::ops_service_server::OpsServiceServer;
-        self.names
-            .push(<OpsServiceServer<crate::bus::dead_letters::Api> as tonic::server::NamedService>::NAME);
-        self.routes.add_service(OpsServiceServer::new(api));
         self
     }
 

@@ -76,8 +76,9 @@ pub enum Which {
 }
 
 /// Sends letters back through their consumers; returns those sent. A
-/// letter already redriven is not sent again (`One` of it is an error).
-pub async fn redrive(db: &Db, outbox: &Outbox, bus: &Bus, which: Which) -> anyhow::Result<Vec<Letter>> {
+/// letter already redriven is not sent again (`One` of it is a failed
+/// precondition).
+pub async fn redrive(db: &Db, outbox: &Outbox, bus: &Bus, which: Which) -> Result<Vec<Letter>, crate::Error> {
     let ids: Vec<Uuid> = match which {
         Which::One(id) => vec![id],
         Which::All => list(db, false).await?.into_iter().map(|l| l.id).collect(),
@@ -87,16 +88,16 @@ pub async fn redrive(db: &Db, outbox: &Outbox, bus: &Bus, which: Which) -> anyho
         if let Some(letter) = redrive_one(db, outbox, bus, id).await? {
             sent.push(letter);
         } else if which == Which::One(id) {
-            anyhow::bail!(
+            return Err(crate::Error::Precondition(format!(
                 "dead letter {id} of {} does not exist or was already redriven",
                 db.service()
-            );
+            )));
         }
     }
     Ok(sent)
 }
 
-async fn redrive_one(db: &Db, outbox: &Outbox, bus: &Bus, id: Uuid) -> anyhow::Result<Option<Letter>> {
+async fn redrive_one(db: &Db, outbox: &Outbox, bus: &Bus, id: Uuid) -> Result<Option<Letter>, crate::Error> {
     // The organisation's transaction when it has one (its audit fact goes in
     // its outbox); the platform's when it has none.
     let org: Option<Option<Uuid>> = sqlx::query_scalar("select org_id from dead_letters where id = $1")
@@ -130,10 +131,13 @@ async fn redrive_one(db: &Db, outbox: &Outbox, bus: &Bus, id: Uuid) -> anyhow::R
         }
     }
     headers.insert("Nats-Msg-Id", format!("redrive-{id}").as_str());
+    let nats = |e: &dyn std::fmt::Display| crate::Error::Unavailable(format!("NATS: {e}"));
     bus.jetstream()
         .publish_with_headers(found.subject.clone(), headers, payload.into())
-        .await?
-        .await?;
+        .await
+        .map_err(|e| nats(&e))?
+        .await
+        .map_err(|e| nats(&e))?;
 
     let redriven_at: DateTime<Utc> =
         sqlx::query_scalar("update dead_letters set redriven_at = now() where id = $1 returning redriven_at")
@@ -219,13 +223,7 @@ impl attend_proto::ops::v1::ops_service_server::OpsService for Api {
             Some(W::All(true)) => Which::All,
             _ => return Err(crate::Error::invalid("which", "name one dead letter's id, or all").into()),
         };
-        let sent = redrive(&self.db, &self.outbox, &self.bus, which).await.map_err(|e| {
-            if e.to_string().contains("already redriven") {
-                crate::Error::Precondition(e.to_string())
-            } else {
-                crate::Error::Internal(e.context("redriving dead letters"))
-            }
-        })?;
+        let sent = redrive(&self.db, &self.outbox, &self.bus, which).await?;
         Ok(tonic::Response::new(
             attend_proto::ops::v1::RedriveDeadLettersResponse {
                 redriven: sent.into_iter().map(to_pb).collect(),

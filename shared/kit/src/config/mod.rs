@@ -114,7 +114,6 @@ pub struct Config {
     pub db_max_connections: u32,
     pub nats_url: String,
     pub nats_prefix: Prefix,
-    pub otlp_endpoint: Option<String>,
     pub log_format: LogFormat,
     pub migrate_on_start: bool,
     /// How long shutdown waits for in-flight work before giving up.
@@ -233,7 +232,6 @@ impl Config {
             &mut errors,
             source.get_or("ATTEND_INGEST_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081))),
         );
-        let otlp_endpoint = source.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
         let trust_forwarded_for = keep(&mut errors, source.flag("ATTEND_TRUST_FORWARDED_FOR", false));
         let public_base_url = keep(&mut errors, source.parsed("ATTEND_PUBLIC_BASE_URL", public_base_url)).flatten();
         let fleet_key = keep(
@@ -265,7 +263,6 @@ impl Config {
                 db_max_connections: db_max_connections?,
                 nats_url,
                 nats_prefix: nats_prefix?,
-                otlp_endpoint,
                 log_format: log_format?,
                 migrate_on_start: migrate_on_start?,
                 shutdown_grace: shutdown_grace?,

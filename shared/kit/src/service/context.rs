@@ -160,11 +160,13 @@ impl Context {
         let server = grpc::Server::new(self.name, readiness, self.peers.key.clone());
         // Operators' tools on every service that keeps dead letters.
         match &self.db {
-            Some(db) => server.with_ops(crate::bus::dead_letters::Api {
-                db: db.clone(),
-                outbox: self.outbox.clone(),
-                bus: self.bus.clone(),
-            }),
+            Some(db) => server.with_api(attend_proto::ops::v1::ops_service_server::OpsServiceServer::new(
+                crate::bus::dead_letters::Api {
+                    db: db.clone(),
+                    outbox: self.outbox.clone(),
+                    bus: self.bus.clone(),
+                },
+            )),
             None => server,
         }
     }

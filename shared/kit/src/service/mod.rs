@@ -25,6 +25,4 @@ pub use context::{Context, Peers};
 pub use definition::{Configure, ServiceDef, Startable, no_settings};
 pub use fleet::Fleet;
 pub use name::ServiceName;
-pub use startup::{
-    NATS_HINT, POSTGRES_HINT, config_errors, connect_admin, connect_bus, migrate, nats_hint, postgres_hint, wait_until,
-};
+pub use startup::{config_errors, connect_admin, connect_bus, migrate, nats_hint, postgres_hint, wait_until};

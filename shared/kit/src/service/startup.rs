@@ -10,10 +10,9 @@ use crate::db;
 use super::ServiceDef;
 
 /// How to start Postgres on a machine like ours (shown when it is down).
-pub const POSTGRES_HINT: &str =
-    "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+const POSTGRES_HINT: &str = "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
 /// How to start NATS on a machine like ours (shown when it is down).
-pub const NATS_HINT: &str = "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log";
+const NATS_HINT: &str = "start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log";
 /// What to check from inside a container, where starting a server is not
 /// the answer.
 const CONTAINER_HINT: &str =

@@ -26,7 +26,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::LogFormat;
+use crate::config::{LogFormat, Source};
 
 mod json_log;
 
@@ -56,7 +56,9 @@ pub struct TelemetrySettings {
     /// process, `attend-<service>` for one.
     pub service_name: String,
     pub log_format: LogFormat,
-    pub otlp_endpoint: Option<String>,
+    /// Where the OTLP exporter's settings (`OTEL_EXPORTER_OTLP_*`) are read
+    /// from: the environment or `ATTEND_CONFIG_FILE`, as every setting.
+    pub source: Source,
     /// A command a person runs (seed-demo, orgs, users): logs go to stderr
     /// at `error` unless `RUST_LOG` asks for more, so what the command
     /// prints for the person is not lost among the lines of the services it
@@ -74,7 +76,7 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
     }
     // The sampler comes from OTEL_TRACES_SAMPLER(_ARG), read by the SDK.
     let mut builder = SdkTracerProvider::builder().with_resource(resource.build());
-    if let Some(exporter) = span_exporter(&env_set)? {
+    if let Some(exporter) = span_exporter(&|var| settings.source.raw(var))? {
         builder = builder.with_batch_exporter(exporter);
     }
     let provider = builder.build();
@@ -112,7 +114,8 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<Telemetry> {
         .with(filter)
         .with(fmt_layer)
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
-        .with(json_log::TraceIdsLayer::default())
+        // Only JSON lines show the ids; text logs don't pay for them.
+        .with((settings.log_format == LogFormat::Json).then(json_log::TraceIdsLayer::default))
         .try_init()
         .map_err(|e| anyhow::anyhow!("a global tracing subscriber is already installed: {e}"))?;
     Ok(Telemetry { provider })
