@@ -10,6 +10,7 @@
 mod automation;
 mod booking_lifecycle;
 mod callers;
+mod care;
 mod contacts_api;
 mod dead_letters;
 mod email;

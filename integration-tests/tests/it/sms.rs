@@ -389,6 +389,8 @@ async fn templates_check_their_placeholders_and_preview_with_their_segments() {
         "referral_invite",
         "recall_reminder",
         "thank_you_attended",
+        "care_urgent_update",
+        "care_appointment_reminder",
     ] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
@@ -535,7 +537,7 @@ async fn templates_are_seeded_once_whatever_the_first_use() {
     assert_eq!(refused["errors"][0]["field"], "template_id", "{refused}");
     let (status, listed) = fleet.api_get(&token, "/api/sms/templates").await;
     assert_eq!(status, 200, "{listed}");
-    assert_eq!(listed["templates"].as_array().map(Vec::len), Some(12), "{listed}");
+    assert_eq!(listed["templates"].as_array().map(Vec::len), Some(14), "{listed}");
 
     let org = fleet.create_org("sms-h", "wix-sms-h").await;
     let token = fleet.user_token(org, "staff@sms-h.example", "staff").await;

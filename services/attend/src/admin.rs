@@ -377,3 +377,40 @@ pub async fn rotate_keys(config: Config) -> anyhow::Result<()> {
     println!("gateways pick up the new key within five minutes, or at once on the first token that names it");
     Ok(())
 }
+
+/// `attend keys rotate-data`: care (with identity, which it asks about
+/// organisations) runs in this process and re-seals, with the first key
+/// of `ATTEND_DATA_KEYS`, everything an older key sealed, in batches, while
+/// the fleet keeps serving (attend_care::rotate).
+pub async fn rotate_data_keys(config: Config, batch_size: u32) -> anyhow::Result<()> {
+    use attend_proto::care::v1::RotateDataKeysRequest;
+    use attend_proto::care::v1::care_service_client::CareServiceClient;
+    anyhow::ensure!(
+        attend_care::data_keys_set(&config),
+        "ATTEND_DATA_KEYS is not set: list the new key first, then the ones still in use (id:base64,id:base64)"
+    );
+    let defs = crate::definitions()
+        .into_iter()
+        .filter(|d| matches!(d.name, ServiceName::Identity | ServiceName::Care))
+        .collect();
+    let mut fleet = Fleet::start(ephemeral(config), defs, CancellationToken::new()).await?;
+    let mut care = CareServiceClient::new(fleet.peers().channel(ServiceName::Care));
+    let answer = care
+        .rotate_data_keys(request(
+            RotateDataKeysRequest {
+                batch_size: i32::try_from(batch_size).unwrap_or(i32::MAX),
+            },
+            &Caller::platform(),
+        ))
+        .await;
+    fleet.shutdown().await?;
+    let done = answer.map_err(|s| anyhow::anyhow!("{}", s.message()))?.into_inner();
+    for (table, rows) in &done.rewritten {
+        println!("care.{table}: {rows} re-sealed");
+    }
+    println!(
+        "everything is sealed with key {:?}; keys listed after it in ATTEND_DATA_KEYS can be removed once every care process runs with this list",
+        done.current_key
+    );
+    Ok(())
+}

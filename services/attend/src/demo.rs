@@ -1,7 +1,9 @@
 //! `attend seed-demo`: a demo organisation with its template values, one
-//! user per role, and a week of bookings, all created through the platform's own edges (identity's
-//! gRPC API and ingest's signed webhook endpoint), so the demo exercises
-//! the same path real data takes.
+//! user per role, a week of bookings, leads, and a care client with a
+//! family member of each access level and a week of care updates and
+//! health logs ([`crate::demo_care`]), all created through the platform's
+//! own edges (the services' gRPC APIs and ingest's signed webhook
+//! endpoint), so the demo exercises the same path real data takes.
 //!
 //! The fleet runs in this process on ephemeral ports for the duration, so
 //! seeding works whether or not `attend run all` is running. Webhook ids are
@@ -36,6 +38,19 @@ const PATIENTS: [(&str, &str, &str); 6] = [
     ("Noah Williams", "0491 570 158", "Skin check"),
     ("Ava Brown", "0491 570 159", "Biopsy review"),
     ("Jack Wilson", "0491 570 110", "Mole mapping"),
+];
+
+/// The demo users: one per role, and a family member of each access level
+/// (`family` is view-only; docs/care.md).
+const DEMO_USERS: [(&str, &str); 8] = [
+    ("admin", "admin"),
+    ("staff", "staff"),
+    ("readonly", "readonly"),
+    ("care_team", "care_team"),
+    ("family", "family"),
+    ("family.messaging", "family"),
+    ("family.full", "family"),
+    ("client", "client"),
 ];
 
 /// Seeds the demo data and prints how to log in.
@@ -103,14 +118,14 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
         .unwrap_or_else(|| format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]));
     let mut users = Vec::new();
     let mut admin = None;
-    for role in ["admin", "staff", "readonly", "care_team", "family", "client"] {
-        let email = format!("{role}@{ORG_SLUG}.example");
+    for (local, role) in DEMO_USERS {
+        let email = format!("{local}@{ORG_SLUG}.example");
         let created = identity
             .create_user(request(
                 identity::CreateUserRequest {
                     org_id: org.id.clone(),
                     email: email.clone(),
-                    name: format!("Demo {role}"),
+                    name: format!("Demo {local}"),
                     role: role.to_owned(),
                     password: password.clone(),
                 },
@@ -234,6 +249,7 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
     );
 
     let leads = seed_leads(fleet, org_id, &http, intake).await?;
+    let care = crate::demo_care::seed(fleet, org_id).await?;
 
     println!("Demo data is in.");
     println!();
@@ -246,6 +262,7 @@ async fn seed_with(fleet: &Fleet, secret: &str, intake: &str) -> anyhow::Result<
         bookings.len()
     );
     println!("  leads         {leads} (ManyChat, a Meta-ad form, a text, a walk-in) through the same edges");
+    println!("  care          {care}");
     for (email, role, created) in &users {
         if *created {
             println!("  user          {email} ({role})  password: {password}");

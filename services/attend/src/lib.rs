@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod dead_letters;
 pub mod demo;
+mod demo_care;
 
 use attend_kit::service::{ServiceDef, ServiceName};
 
@@ -63,6 +64,23 @@ pub fn check_fleet_key(defs: &[ServiceDef], fleet_key_set: bool) -> Result<(), S
     }
 }
 
+/// Clinical text sealed with the development key protects nothing: a
+/// process running care on its own (the production shape) must be given
+/// `ATTEND_DATA_KEYS`. One process running everything (a laptop, the demo)
+/// may use the development key, and says so in its log.
+pub fn check_data_keys(defs: &[ServiceDef], data_keys_set: bool) -> Result<(), String> {
+    let runs_care = defs.iter().any(|d| d.name == ServiceName::Care);
+    if data_keys_set || !runs_care || defs.len() == ServiceName::ALL.len() {
+        Ok(())
+    } else {
+        Err(
+            "configuration error: ATTEND_DATA_KEYS: is not set; care needs its data keys (id:base64 of 32 bytes, \
+             e.g. k1:$(openssl rand -base64 32)) when a process runs only some services"
+                .to_owned(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +93,18 @@ mod tests {
         assert!(check_fleet_key(&some, true).is_ok());
         let err = check_fleet_key(&some, false).unwrap_err();
         assert!(err.contains("ATTEND_FLEET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn care_alone_needs_its_data_keys() {
+        let all = select(&["all".to_owned()]).unwrap();
+        let care = select(&["care".to_owned()]).unwrap();
+        let contact = select(&["contact".to_owned()]).unwrap();
+        assert!(check_data_keys(&all, false).is_ok());
+        assert!(check_data_keys(&contact, false).is_ok());
+        assert!(check_data_keys(&care, true).is_ok());
+        let err = check_data_keys(&care, false).unwrap_err();
+        assert!(err.contains("ATTEND_DATA_KEYS"), "{err}");
     }
 
     #[test]

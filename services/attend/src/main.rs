@@ -177,6 +177,13 @@ enum KeysCommand {
     /// A new key signs from now on; the previous one keeps verifying the
     /// tokens it signed, older ones retire.
     Rotate,
+    /// Re-seals the care records an older data key sealed with the first
+    /// key of ATTEND_DATA_KEYS, in batches, while the platform runs.
+    RotateData {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch_size: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -230,6 +237,7 @@ async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run { services } => match attend::select(&services)
             .and_then(|defs| attend::check_fleet_key(&defs, config.fleet_key.is_some()).map(|()| defs))
+            .and_then(|defs| attend::check_data_keys(&defs, attend_care::data_keys_set(&config)).map(|()| defs))
         {
             Ok(defs) => run_services(config, defs).await,
             Err(e) => {
@@ -268,6 +276,9 @@ async fn run(cli: Cli) -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Keys(KeysCommand::Rotate) => attend::admin::rotate_keys(config).await,
+        Command::Keys(KeysCommand::RotateData { batch_size }) => {
+            attend::admin::rotate_data_keys(config, batch_size).await
+        }
         Command::Reporting(ReportingCommand::Rebuild { org }) => attend::admin::rebuild_reports(config, org).await,
         Command::Events(EventsCommand::Replay { from, to, provider }) => {
             attend::admin::replay_events(config, from, to, provider).await

@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod limits;
+pub mod live;
 pub mod routes;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::automation::v1::rule_service_client::RuleServiceClient;
 use attend_proto::automation::v1::task_service_client::TaskServiceClient;
 use attend_proto::booking::v1::booking_service_client::BookingServiceClient;
+use attend_proto::care::v1::care_service_client::CareServiceClient;
 use attend_proto::contact::v1::contact_service_client::ContactServiceClient;
 use attend_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use attend_proto::messaging::v1::messaging_service_client::MessagingServiceClient;
@@ -60,6 +62,9 @@ pub struct AppState {
     pub rules: RuleServiceClient<Traced>,
     pub messaging: MessagingServiceClient<Traced>,
     pub reports: ReportingServiceClient<Traced>,
+    pub care: CareServiceClient<Traced>,
+    /// The live channel's fan-out (`/api/ws`).
+    pub live: live::Hub,
 }
 
 /// The public API router.
@@ -77,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::tasks::router())
         .merge(routes::automation::router())
         .merge(routes::reports::router())
+        .merge(routes::care::router())
+        .merge(routes::messages::router())
+        .route("/api/ws", axum::routing::get(live::connect))
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
@@ -101,7 +109,10 @@ impl Startable for Gateway {
                 rules: RuleServiceClient::new(peers.channel(ServiceName::Automation)),
                 messaging: MessagingServiceClient::new(peers.channel(ServiceName::Messaging)),
                 reports: ReportingServiceClient::new(peers.channel(ServiceName::Reporting)),
+                care: CareServiceClient::new(peers.channel(ServiceName::Care)),
+                live: live::Hub::new(ctx.bus.clone()),
             };
+            ctx.spawn(state.live.clone().run(ctx.shutdown.clone()));
 
             // Keep the signing keys fresh: at once (retrying until identity
             // answers), then every five minutes.

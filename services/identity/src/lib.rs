@@ -67,14 +67,8 @@ struct Identity {
 }
 
 fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
-    #[allow(clippy::expect_used, reason = "a constant, valid URL")]
-    let default = url::Url::parse("http://127.0.0.1:8080").expect("static URL is valid");
-    match config.source.get_or("ATTEND_PUBLIC_URL", default) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Box::new(Identity { public_url: url })),
-        Ok(url) => Err(vec![ConfigError::new(
-            "ATTEND_PUBLIC_URL",
-            format!("expected an http(s) URL (got scheme {:?})", url.scheme()),
-        )]),
+    match attend_kit::config::public_url(&config.source) {
+        Ok(public_url) => Ok(Box::new(Identity { public_url })),
         Err(e) => Err(vec![e]),
     }
 }

@@ -224,6 +224,40 @@ typed_id!(
     "recall"
 );
 typed_id!(
+    /// A care recipient (care's clients).
+    ClientId,
+    "client"
+);
+typed_id!(
+    /// A family member's link to a client.
+    FamilyMemberId,
+    "family",
+    "a family member id"
+);
+typed_id!(
+    /// A care update (progress note).
+    NoteId,
+    "note"
+);
+typed_id!(
+    /// A client's appointment (care's, not booking's).
+    AppointmentId,
+    "appt",
+    "an appointment id"
+);
+typed_id!(
+    /// A message between a client's family and the care team.
+    MessageId,
+    "msg",
+    "a message id"
+);
+typed_id!(
+    /// One day's health log of a client.
+    HealthLogId,
+    "healthlog",
+    "a health log id"
+);
+typed_id!(
     /// An SMS, either way.
     SmsId,
     "sms",

@@ -49,6 +49,11 @@ pub mod attend {
             tonic::include_proto!("attend.reporting.v1");
         }
     }
+    pub mod care {
+        pub mod v1 {
+            tonic::include_proto!("attend.care.v1");
+        }
+    }
     pub mod ops {
         pub mod v1 {
             tonic::include_proto!("attend.ops.v1");

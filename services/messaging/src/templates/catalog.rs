@@ -1,6 +1,8 @@
 //! Spec 000's SMS templates as data: the eleven core templates, word for
 //! word from its "SMS Template System", and the thank-you its "On Attended
-//! Appointment" rule sends, word for word from that rule.
+//! Appointment" rule sends, word for word from that rule; and the care
+//! portal's urgent-update notice and appointment reminder (spec 001 has no
+//! text for them).
 //!
 //! | id | sent when (spec 000's automation rules) | purpose | quiet hours |
 //! | --- | --- | --- | --- |
@@ -16,6 +18,8 @@
 //! | `referral_invite` | three days after an attended appointment | **marketing** | kept |
 //! | `recall_reminder` | a recall falls due | transactional | kept |
 //! | `thank_you_attended` | a booking's outcome is attended | transactional | kept |
+//! | `care_urgent_update` | a care update is flagged urgent (care's notifier) | transactional | **ignored** |
+//! | `care_appointment_reminder` | the days before a client's appointment a family member chose | transactional | kept |
 //!
 //! Purpose: marketing messages need the contact's consent, and the sender
 //! adds [`OPT_OUT_LINE`] to them (the spec's texts don't carry it, and are
@@ -33,7 +37,8 @@
 //! Quiet hours ([`crate::sms::quiet_hours`]) defer a message to the
 //! morning. All are kept except the 2-hour reminder: it is sent two hours
 //! before the appointment, so a 9:00 appointment's goes at 7:00, and
-//! deferring it would make it useless. Considered and not exempted: the
+//! deferring it would make it useless; and the urgent care update, which
+//! a family asked to receive at once (it names no clinical detail). Considered and not exempted: the
 //! welcome (it promises a call "within 5 minutes", untrue at night) and the
 //! booking confirmation (bookings synced or imported at night would wake
 //! patients).
@@ -56,10 +61,12 @@ pub(crate) enum Category {
     Referral,
     Recall,
     ThankYou,
+    /// The care portal's notices to a client's family.
+    Care,
 }
 
 impl Category {
-    pub(crate) const ALL: [Category; 10] = [
+    pub(crate) const ALL: [Category; 11] = [
         Category::Welcome,
         Category::FollowUp,
         Category::Confirmation,
@@ -70,6 +77,7 @@ impl Category {
         Category::Referral,
         Category::Recall,
         Category::ThankYou,
+        Category::Care,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -84,6 +92,7 @@ impl Category {
             Category::Referral => "referral",
             Category::Recall => "recall",
             Category::ThankYou => "thank_you",
+            Category::Care => "care",
         }
     }
 
@@ -246,6 +255,24 @@ pub(crate) const SEEDS: &[Seed] = &[
         purpose: Purpose::Transactional,
         quiet_hours: true,
     },
+    Seed {
+        id: "care_urgent_update",
+        name: "Urgent Care Update",
+        category: Category::Care,
+        content: "Hi {name}, {clinic} has posted an urgent care update about {client_name}. \
+                  Please sign in to the family portal to read it.",
+        purpose: Purpose::Transactional,
+        quiet_hours: false,
+    },
+    Seed {
+        id: "care_appointment_reminder",
+        name: "Care Appointment Reminder",
+        category: Category::Care,
+        content: "Hi {name}, a reminder that {client_name} has an appointment on {date} at {time}. \
+                  Details are in the family portal.",
+        purpose: Purpose::Transactional,
+        quiet_hours: true,
+    },
 ];
 
 /// The seed with this id.
@@ -262,7 +289,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
-    fn the_eleven_core_templates_and_the_thank_you_are_seeded() {
+    fn the_eleven_core_templates_the_thank_you_and_the_urgent_care_update_are_seeded() {
         let ids: Vec<&str> = SEEDS.iter().map(|s| s.id).collect();
         assert_eq!(
             ids,
@@ -279,6 +306,8 @@ mod tests {
                 "referral_invite",
                 "recall_reminder",
                 "thank_you_attended",
+                "care_urgent_update",
+                "care_appointment_reminder",
             ]
         );
     }
@@ -390,9 +419,9 @@ mod tests {
     }
 
     #[test]
-    fn only_the_two_hour_reminder_ignores_quiet_hours() {
+    fn only_the_two_hour_reminder_and_the_urgent_care_update_ignore_quiet_hours() {
         let ignoring: Vec<&str> = SEEDS.iter().filter(|s| !s.quiet_hours).map(|s| s.id).collect();
-        assert_eq!(ignoring, ["reminder_2hr"]);
+        assert_eq!(ignoring, ["reminder_2hr", "care_urgent_update"]);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! | `incentive` | what a referral earns ("$20 off your next visit") |
 //! | `months` | time since the last visit, in words ("6 months") |
 //! | `doctor_name` | the doctor's name without the title, which templates write ("Dr. {doctor_name}") |
+//! | `client_name` | the care recipient a family message is about ("Margaret Lee") |
 //!
 //! Every placeholder spec 000's templates use is here. Its automation rules
 //! repeat some texts with other names (`{day}`, `{link}`, `{doctor}`); the
@@ -69,10 +70,12 @@ pub(crate) enum Placeholder {
     Incentive,
     Months,
     DoctorName,
+    /// The care recipient a message to their family is about.
+    ClientName,
 }
 
 impl Placeholder {
-    pub(crate) const ALL: [Placeholder; 16] = [
+    pub(crate) const ALL: [Placeholder; 17] = [
         Placeholder::Name,
         Placeholder::FullName,
         Placeholder::Clinic,
@@ -89,6 +92,7 @@ impl Placeholder {
         Placeholder::Incentive,
         Placeholder::Months,
         Placeholder::DoctorName,
+        Placeholder::ClientName,
     ];
 
     /// The name written between the braces.
@@ -110,6 +114,7 @@ impl Placeholder {
             Placeholder::Incentive => "incentive",
             Placeholder::Months => "months",
             Placeholder::DoctorName => "doctor_name",
+            Placeholder::ClientName => "client_name",
         }
     }
 
@@ -137,6 +142,7 @@ impl Placeholder {
             Placeholder::Incentive => "$20 off your next visit",
             Placeholder::Months => "12 months",
             Placeholder::DoctorName => "Patel",
+            Placeholder::ClientName => "Margaret Lee",
         }
     }
 
@@ -159,6 +165,7 @@ impl Placeholder {
             Placeholder::Incentive => "what a referral earns, like \"$20 off your next visit\"",
             Placeholder::Months => "time since the last visit, like \"6 months\"",
             Placeholder::DoctorName => "the doctor's name, without \"Dr.\"",
+            Placeholder::ClientName => "the care recipient a family message is about",
         }
     }
 }

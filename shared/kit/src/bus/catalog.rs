@@ -5,7 +5,7 @@
 //! message beside the owner's API in `/proto`.
 
 use super::Event;
-use attend_proto::{automation, booking, contact, events, ingest, messaging};
+use attend_proto::{automation, booking, care, contact, events, ingest, messaging};
 
 macro_rules! events {
     ($($payload:ty => $type:literal;)*) => {
@@ -52,6 +52,10 @@ events! {
     automation::v1::TaskCompleted => "automation.task_completed";
     automation::v1::TaskCancelled => "automation.task_cancelled";
     automation::v1::ReminderSent => "automation.reminder_sent";
+    care::v1::NoteWritten => "care.note_written";
+    care::v1::NoteUrgent => "care.note_urgent";
+    care::v1::MessageSent => "care.message_sent";
+    care::v1::MessageRead => "care.message_read";
     events::v1::AuditRecorded => "audit.recorded";
 }
 

@@ -371,6 +371,19 @@ pub fn url_for(addr: SocketAddr) -> Url {
     Url::parse(&format!("http://{host}:{}", addr.port())).expect("host and port form a valid URL")
 }
 
+/// `ATTEND_PUBLIC_URL`: the web address people use (the gateway's, as
+/// they reach it), for links in emails; `http://127.0.0.1:8080` unless set.
+pub fn public_url(source: &Source) -> Result<Url, ConfigError> {
+    let default = url_for(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    match source.get_or("ATTEND_PUBLIC_URL", default)? {
+        url if matches!(url.scheme(), "http" | "https") => Ok(url),
+        url => Err(ConfigError::new(
+            "ATTEND_PUBLIC_URL",
+            format!("expected an http(s) URL (got scheme {:?})", url.scheme()),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
