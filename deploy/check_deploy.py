@@ -31,7 +31,7 @@ HTTP_PORTS = {"gateway": 8080, "ingest": 8081}
 AUTOSCALED = {"gateway", "ingest"}
 # Schema-only shells (no domain API, nothing calls them yet): one replica in
 # the base instead of two idle ones. Every other fixed-size service runs two.
-SINGLE_REPLICA = {"billing", "care"}
+SINGLE_REPLICA = {"billing"}
 BASE_REPLICAS = 2
 # Own no schema and never connect to Postgres: no database URL anywhere in
 # their pods (no migrate init container either), no role, no Secret key.

@@ -54,6 +54,28 @@ fn fields(problem: &Value) -> Vec<&str> {
         .map_or_else(Vec::new, |e| e.iter().map(|e| e["field"].as_str().unwrap()).collect())
 }
 
+/// Assigns `carer` to the client and links `grandson` (view only).
+async fn team_and_grandson(fleet: &TestFleet, admin: &str, client: &str, carer: &str, grandson: &str) {
+    let (status, team) = fleet
+        .api_send(
+            Method::PUT,
+            admin,
+            &format!("/api/clients/{client}/care-team"),
+            Some(&json!({"care_team": [{"user_id": user_id(fleet, carer).await, "role": "carer"}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{team}");
+    let (status, linked) = post(
+        fleet,
+        admin,
+        &format!("/api/clients/{client}/family"),
+        &json!({"user_id": user_id(fleet, grandson).await, "relationship": "grandson"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{linked}");
+}
+
 /// A client of the organisation, made by its admin; the client's id.
 async fn new_client(fleet: &TestFleet, admin: &str, name: &str, phone: &str) -> String {
     let contact = fleet.new_contact(admin, name, phone, "").await;
@@ -443,24 +465,7 @@ async fn health_logs_are_a_week_by_day_with_gaps_and_implausible_readings_are_na
     let carer = fleet.user_token(org, "carer@care-h.example", "care_team").await;
     let viewer = fleet.user_token(org, "ben@care-h.example", "family").await;
     let margaret = new_client(&fleet, &admin, "Margaret Lee", "0411 000 011").await;
-    let (status, _) = fleet
-        .api_send(
-            Method::PUT,
-            &admin,
-            &format!("/api/clients/{margaret}/care-team"),
-            Some(&json!({"care_team": [{"user_id": user_id(&fleet, &carer).await, "role": "carer"}]})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 200);
-    let (status, _) = post(
-        &fleet,
-        &admin,
-        &format!("/api/clients/{margaret}/family"),
-        &json!({"user_id": user_id(&fleet, &viewer).await, "relationship": "grandson"}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    team_and_grandson(&fleet, &admin, &margaret, &carer, &viewer).await;
     let path = format!("/api/clients/{margaret}/health-logs");
 
     // Monday 2026-11-23 to Sunday 2026-11-29: three days recorded.
@@ -578,6 +583,47 @@ async fn health_logs_are_a_week_by_day_with_gaps_and_implausible_readings_are_na
     let (status, refused) = fleet.api_get(&viewer, &format!("{path}?week=last")).await;
     assert_eq!(status, 400);
     assert_eq!(fields(&refused), ["week"]);
+
+    // An admin replaces the client's details; bad ones are named; others may not.
+    let client_path = format!("/api/clients/{margaret}");
+    let details = json!({"name": "Margaret A. Lee", "date_of_birth": "1941-03-14", "care_level": "intensive",
+                          "status": "active", "medical": {"allergies": ["Penicillin", "Latex"]}});
+    let (status, refused) = fleet
+        .api_send(Method::PUT, &carer, &client_path, Some(&details), &[])
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, refused) = fleet
+        .api_send(
+            Method::PUT,
+            &admin,
+            &client_path,
+            Some(&json!({"name": "", "care_level": "max", "status": "gone"})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        fields(&refused),
+        ["name", "date_of_birth", "care_level", "status"],
+        "{refused}"
+    );
+    let (status, updated) = fleet
+        .api_send(Method::PUT, &admin, &client_path, Some(&details), &[])
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["client"]["care_level"], "intensive");
+    assert_eq!(
+        updated["client"]["medical"]["allergies"],
+        json!(["Penicillin", "Latex"])
+    );
+    assert_eq!(
+        fleet
+            .count(
+                "select count(*) from care.clients where position(convert_to('Latex', 'UTF8') in medical_sealed) > 0"
+            )
+            .await,
+        0
+    );
     fleet.teardown().await;
 }
 
@@ -1015,4 +1061,284 @@ async fn care_updates_and_messages_reach_the_family_live_and_a_view_only_member_
         0
     );
     fleet.teardown().await;
+}
+
+/// A fake clamd: INSTREAM chunks in, "FOUND" for the EICAR test string.
+async fn fake_clamd() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut command = [0u8; 10];
+                if stream.read_exact(&mut command).await.is_err() || &command != b"zINSTREAM\0" {
+                    return;
+                }
+                let mut file = Vec::new();
+                loop {
+                    let mut len = [0u8; 4];
+                    if stream.read_exact(&mut len).await.is_err() {
+                        return;
+                    }
+                    let len = u32::from_be_bytes(len) as usize;
+                    if len == 0 {
+                        break;
+                    }
+                    let mut chunk = vec![0u8; len];
+                    if stream.read_exact(&mut chunk).await.is_err() {
+                        return;
+                    }
+                    file.extend(chunk);
+                }
+                let infected = file.windows(5).any(|w| w == b"EICAR");
+                let answer: &[u8] = if infected {
+                    b"stream: Eicar-Test-Signature FOUND\0"
+                } else {
+                    b"stream: OK\0"
+                };
+                let _ = stream.write_all(answer).await;
+            });
+        }
+    });
+    address
+}
+
+fn as_refs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Uploads a file as a browser's form would.
+async fn upload(
+    fleet: &TestFleet,
+    token: &str,
+    fields: &[(&str, &str)],
+    file_name: &str,
+    bytes: &[u8],
+) -> (u16, Value) {
+    let boundary = "attend-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/documents", fleet.gateway()))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn documents_are_checked_by_content_scanned_in_quarantine_and_downloaded_by_links_that_expire() {
+    let clock = ManualClock::at(Utc::now());
+    let storage = std::env::temp_dir().join(format!("attend-docs-{}", uuid::Uuid::new_v4().simple()));
+    let fleet = TestFleet::start_with(Options {
+        services: vec![
+            ServiceName::Identity,
+            ServiceName::Contact,
+            ServiceName::Care,
+            ServiceName::Gateway,
+        ],
+        settings: vec![
+            ("ATTEND_CARE_STORAGE", storage.display().to_string()),
+            ("ATTEND_CLAMD_ADDR", fake_clamd().await),
+            ("ATTEND_CARE_DOCUMENT_MAX_BYTES", "4096".to_owned()),
+        ],
+        clock: Some(clock.clone()),
+    })
+    .await;
+    let org = fleet.create_org("care-d", "wix-care-d").await;
+    let admin = fleet.user_token(org, "admin@care-d.example", "admin").await;
+    let carer = fleet.user_token(org, "carer@care-d.example", "care_team").await;
+    let viewer = fleet.user_token(org, "ben@care-d.example", "family").await;
+    let margaret = new_client(&fleet, &admin, "Margaret Lee", "0411 000 041").await;
+    team_and_grandson(&fleet, &admin, &margaret, &carer, &viewer).await;
+    let form_fields = |category: &'static str, visibility: &'static str| {
+        vec![
+            ("client_id", margaret.clone()),
+            ("category", category.to_owned()),
+            ("visibility", visibility.to_owned()),
+        ]
+    };
+
+    // A PDF name on an executable's bytes is refused, naming the reason.
+    let everyone = form_fields("test_result", "everyone");
+    let (status, refused) = upload(
+        &fleet,
+        &carer,
+        &as_refs(&everyone),
+        "results.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00",
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "file", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["reason"],
+        "is named .pdf but its content is a Windows executable"
+    );
+    let (status, refused) = upload(
+        &fleet,
+        &carer,
+        &as_refs(&everyone),
+        "big.pdf",
+        &[b"%PDF-1.7 ".as_slice(), &[b'x'; 5000]].concat(),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the limit is 4096 bytes"),
+        "{refused}"
+    );
+    let (status, refused) = upload(&fleet, &viewer, &as_refs(&everyone), "note.pdf", b"%PDF-1.7 hello").await;
+    assert_eq!(status, 403, "a view-only family member doesn't upload: {refused}");
+    assert_eq!(fleet.count("select count(*) from care.documents").await, 0);
+
+    // A clean PDF waits in quarantine, then is released by the scan.
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec();
+    let (status, uploaded) = upload(&fleet, &carer, &as_refs(&everyone), "blood-test.pdf", &pdf).await;
+    assert_eq!(status, 201, "{uploaded}");
+    assert_eq!(uploaded["document"]["status"], "quarantined");
+    assert_eq!(uploaded["document"]["file_type"], "pdf");
+    let clean = uploaded["document"]["id"].as_str().unwrap().to_owned();
+    let shown = fleet
+        .until_some(Duration::from_secs(20), "the scan releases the document", || async {
+            let (_, shown) = fleet.api_get(&viewer, &format!("/api/documents/{clean}")).await;
+            (shown["document"]["status"] == "clean").then_some(shown)
+        })
+        .await;
+    let link = shown["download_url"].as_str().unwrap().to_owned();
+    let got = reqwest::get(format!("{}{link}", fleet.gateway())).await.unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.headers()["content-type"], "application/pdf");
+    assert_eq!(got.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    let forged = link.replace("signature=", "signature=00");
+    assert_eq!(
+        reqwest::get(format!("{}{forged}", fleet.gateway()))
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+
+    // The test virus: quarantined, then marked infected and never downloadable.
+    let (status, infected) = upload(
+        &fleet,
+        &carer,
+        &as_refs(&everyone),
+        "scan.pdf",
+        b"%PDF-1.4 X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+    )
+    .await;
+    assert_eq!(status, 201, "{infected}");
+    let infected = infected["document"]["id"].as_str().unwrap().to_owned();
+    let shown = fleet
+        .until_some(Duration::from_secs(20), "the scan finds the test virus", || async {
+            let (_, shown) = fleet.api_get(&carer, &format!("/api/documents/{infected}")).await;
+            (shown["document"]["status"] == "infected").then_some(shown)
+        })
+        .await;
+    assert_eq!(shown["download_url"], Value::Null, "{shown}");
+
+    // Visibility, search and category.
+    let team_only = form_fields("medical_record", "care_team_only");
+    let (status, private) = upload(
+        &fleet,
+        &carer,
+        &as_refs(&team_only),
+        "care-notes.docx",
+        b"PK\x03\x04 word/document.xml",
+    )
+    .await;
+    assert_eq!(status, 201, "{private}");
+    let private = private["document"]["id"].as_str().unwrap().to_owned();
+    let (status, _) = fleet.api_get(&viewer, &format!("/api/documents/{private}")).await;
+    assert_eq!(status, 404, "a care-team-only document is not the family's");
+    let (_, listed) = fleet
+        .api_get(&viewer, &format!("/api/clients/{margaret}/documents"))
+        .await;
+    let names: Vec<&str> = listed["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["file_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["blood-test.pdf"],
+        "no infected file, no team-only file: {listed}"
+    );
+    let (_, found) = fleet
+        .api_get(&carer, &format!("/api/clients/{margaret}/documents?q=BLOOD"))
+        .await;
+    assert_eq!(found["documents"].as_array().unwrap().len(), 1, "{found}");
+    let (_, by_category) = fleet
+        .api_get(
+            &carer,
+            &format!("/api/clients/{margaret}/documents?category=medical_record"),
+        )
+        .await;
+    assert_eq!(
+        by_category["documents"][0]["file_name"], "care-notes.docx",
+        "{by_category}"
+    );
+
+    // Attachments on care updates and messages are the client's documents.
+    let (status, note) = post(
+        &fleet,
+        &carer,
+        &format!("/api/clients/{margaret}/progress-notes"),
+        &json!({"content": "Blood test results are in.", "note_type": "health_assessment", "attachment_ids": [clean]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{note}");
+    assert_eq!(note["update"]["attachment_ids"], json!([clean]));
+    let (status, refused) = post(
+        &fleet,
+        &carer,
+        &format!("/api/clients/{margaret}/progress-notes"),
+        &json!({"content": "x", "note_type": "daily_update", "attachment_ids": [infected]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(fields(&refused), ["attachment_ids"], "{refused}");
+    let (status, sent) = post(
+        &fleet,
+        &carer,
+        "/api/messages",
+        &json!({"conversation_id": margaret, "content": "The results, attached.", "attachment_ids": [clean]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(sent["message"]["attachment_ids"], json!([clean]));
+
+    // The link expires: five minutes later it is refused.
+    clock.advance(chrono::Duration::minutes(6));
+    let expired = reqwest::get(format!("{}{link}", fleet.gateway())).await.unwrap();
+    assert_eq!(expired.status(), 403);
+    let problem: Value = expired.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap_or_default().contains("expired"),
+        "{problem}"
+    );
+    fleet.teardown().await;
+    let _ = std::fs::remove_dir_all(storage);
 }

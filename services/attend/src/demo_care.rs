@@ -1,8 +1,8 @@
 //! The care part of `attend seed-demo`: a client (Margaret Lee, linked to
 //! a contact), the demo care-team user as her coordinator, the three demo
 //! family users linked at each access level (view only, messaging, full
-//! access), the past week of care updates and health logs, a care plan and
-//! an appointment next week, all through care's gRPC API. Running it again
+//! access), the past week of care updates and health logs, a care plan, an
+//! appointment next week and a document, all through care's gRPC API. Running it again
 //! changes nothing: the client is found, links, days and the plan are
 //! replaced, each update carries a fixed idempotency key, and the
 //! appointment is booked only when that day has none.
@@ -94,6 +94,21 @@ const NOTES: [(i64, u32, &str, &str, &str, &str); 7] = [
         "Slept through the night for the first time this week and was bright at breakfast.",
     ),
 ];
+
+/// A one-page PDF: the demo's medication list.
+const MEDICATION_LIST: &[u8] = b"%PDF-1.4
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R
+/Resources << /Font << /F1 5 0 R >> >> >> endobj
+4 0 obj << /Length 120 >> stream
+BT /F1 14 Tf 60 780 Td (Margaret Lee: medications) Tj 0 -24 Td (Amlodipine 5 mg, morning) Tj
+0 -20 Td (Paracetamol 1 g, as needed) Tj ET
+endstream endobj
+5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj
+trailer << /Root 1 0 R >>
+%%EOF
+";
 
 /// Seeds the care records; a line saying what is there.
 pub async fn seed(fleet: &Fleet, org: OrgId) -> anyhow::Result<String> {
@@ -220,6 +235,7 @@ pub async fn seed(fleet: &Fleet, org: OrgId) -> anyhow::Result<String> {
                     visibility: (*visibility).to_owned(),
                     urgent: false,
                     written_at: Some(attend_kit::bus::timestamp(at)),
+                    attachment_ids: Vec::new(),
                 },
                 &carer,
             ),
@@ -351,8 +367,37 @@ pub async fn seed(fleet: &Fleet, org: OrgId) -> anyhow::Result<String> {
         .await
         .context("book the demo appointment")?;
     }
+    // A medication list everyone linked may read, once.
+    let documents = care
+        .list_documents(request(
+            care::ListDocumentsRequest {
+                client_id: client.id.clone(),
+                q: "medication list".to_owned(),
+                category: "prescription".to_owned(),
+            },
+            &carer,
+        ))
+        .await
+        .context("list the demo documents")?
+        .into_inner()
+        .documents;
+    if documents.is_empty() {
+        care.upload_document(request(
+            care::UploadDocumentRequest {
+                client_id: client.id.clone(),
+                file_name: "medication list.pdf".to_owned(),
+                category: "prescription".to_owned(),
+                description: "Current medications, as reviewed by Dr Patel.".to_owned(),
+                visibility: "everyone".to_owned(),
+                content: MEDICATION_LIST.to_vec(),
+            },
+            &carer,
+        ))
+        .await
+        .context("upload the demo document")?;
+    }
     Ok(format!(
-        "{} (client, care level intermediate) with a coordinator, family at each access level, {written} care updates, 7 days of health logs, a care plan and an appointment on {appointment_day}",
+        "{} (client, care level intermediate) with a coordinator, family at each access level, {written} care updates, 7 days of health logs, a care plan, an appointment on {appointment_day} and a document",
         client.name
     ))
 }

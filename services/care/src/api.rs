@@ -1,7 +1,8 @@
 //! `CareService` over gRPC: the tonic adapter only. Each call reads its
 //! caller (and idempotency key) and hands the request to its feature:
 //! [`crate::clients`], [`crate::notes`], [`crate::health`], [`crate::plans`],
-//! [`crate::appointments`], [`crate::messages`], [`crate::rotate`].
+//! [`crate::appointments`], [`crate::messages`], [`crate::documents`],
+//! [`crate::rotate`].
 
 use attend_kit::bus::outbox::Outbox;
 use attend_kit::db::Db;
@@ -22,6 +23,10 @@ pub struct Api {
     /// Now, for what a request is checked against (a late entry, a future
     /// date): the fleet's clock, which tests move.
     pub clock: attend_kit::clock::SharedClock,
+    /// Where documents are kept and how they are checked.
+    pub storage: crate::documents::Storage,
+    /// Wakes the virus scanner after an upload (when one is configured).
+    pub scanner: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -39,6 +44,11 @@ impl CareService for Api {
     async fn get_client(&self, request: Request<pb::GetClientRequest>) -> Reply<pb::Client> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(self.get_client(caller, request.into_inner()).await?))
+    }
+
+    async fn update_client(&self, request: Request<pb::UpdateClientRequest>) -> Reply<pb::Client> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.update_client(caller, request.into_inner()).await?))
     }
 
     async fn list_clients(&self, request: Request<pb::ListClientsRequest>) -> Reply<pb::ListClientsResponse> {
@@ -192,6 +202,26 @@ impl CareService for Api {
     async fn mark_read(&self, request: Request<pb::MarkReadRequest>) -> Reply<pb::ReadReceipt> {
         let caller = Caller::of(&request)?;
         Ok(Response::new(self.mark_read(caller, request.into_inner()).await?))
+    }
+
+    async fn upload_document(&self, request: Request<pb::UploadDocumentRequest>) -> Reply<pb::Document> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.upload_document(caller, request.into_inner()).await?))
+    }
+
+    async fn list_documents(&self, request: Request<pb::ListDocumentsRequest>) -> Reply<pb::ListDocumentsResponse> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.list_documents(caller, request.into_inner()).await?))
+    }
+
+    async fn get_document(&self, request: Request<pb::GetDocumentRequest>) -> Reply<pb::DocumentLink> {
+        let caller = Caller::of(&request)?;
+        Ok(Response::new(self.get_document(caller, request.into_inner()).await?))
+    }
+
+    async fn read_document(&self, request: Request<pb::ReadDocumentRequest>) -> Reply<pb::DocumentContent> {
+        // The signed link is the credential; the caller is whoever holds it.
+        Ok(Response::new(self.read_document(request.into_inner()).await?))
     }
 
     async fn rotate_data_keys(&self, request: Request<pb::RotateDataKeysRequest>) -> Reply<pb::RotateDataKeysResponse> {

@@ -17,6 +17,38 @@ use crate::access::{self, Access, Level};
 use crate::api::Api;
 use crate::store::{self, ClientRow, FamilyRow, NewClient, NewFamily, Scope};
 
+/// A client's details, checked.
+struct Details {
+    user: Option<Uuid>,
+    name: String,
+    born: NaiveDate,
+    gender: Option<String>,
+    care_level: String,
+    zone: String,
+    emergency_name: Option<String>,
+    emergency_phone: Option<String>,
+    medical: Medical,
+}
+
+impl Details {
+    fn row<'a>(&'a self, id: ClientId, contact: Uuid, sealed: &'a crate::seal::Sealed) -> NewClient<'a> {
+        NewClient {
+            id,
+            contact_id: contact,
+            user_id: self.user,
+            name: &self.name,
+            date_of_birth: self.born,
+            gender: self.gender.as_deref(),
+            care_level: &self.care_level,
+            time_zone: &self.zone,
+            emergency_contact_name: self.emergency_name.as_deref(),
+            emergency_contact_phone: self.emergency_phone.as_deref(),
+            medical_sealed: &sealed.bytes,
+            medical_key: &sealed.key,
+        }
+    }
+}
+
 /// What `medical_sealed` holds.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Medical {
@@ -52,6 +84,36 @@ pub(crate) fn optional_date(problems: &mut Vec<FieldError>, field: &str, raw: &s
 /// missing client.
 pub(crate) fn client_id(raw: &str) -> Result<ClientId, Error> {
     ClientId::parse_uuid_at("client_id", raw).map_err(|_| Error::NotFound("client".to_owned()))
+}
+
+/// Attachment ids from a request: documents of the client (checked in
+/// `tx`), at most 10.
+pub(crate) async fn attachments(
+    tx: &mut attend_kit::db::Tx,
+    org: attend_kit::ids::OrgId,
+    client: ClientId,
+    given: &[String],
+) -> Result<Vec<Uuid>, Error> {
+    if given.len() > 10 {
+        return Err(Error::invalid("attachment_ids", "lists more than 10 documents"));
+    }
+    let mut ids = Vec::with_capacity(given.len());
+    for (i, raw) in given.iter().enumerate() {
+        let id: Uuid = raw
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(format!("attachment_ids[{i}]"), "is not a document id"))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if !ids.is_empty() && store::attachable(tx, org, client, &ids).await? != i64::try_from(ids.len()).unwrap_or(0) {
+        return Err(Error::invalid(
+            "attachment_ids",
+            "names a document that is not this client's (or failed its virus scan)",
+        ));
+    }
+    Ok(ids)
 }
 
 /// A user id as the fleet carries it, or empty.
@@ -151,26 +213,13 @@ impl Api {
         })
     }
 
-    pub(crate) async fn create_client(
-        &self,
-        caller: Caller,
-        key: Option<String>,
-        req: pb::CreateClientRequest,
-    ) -> Result<pb::Client, Error> {
-        if caller.role != Role::Admin {
-            return Err(Error::Forbidden("only admins add clients".to_owned()));
-        }
-        let org = caller.org()?;
+    /// A client's details from a request, every bad field named.
+    async fn details(&self, org: attend_kit::ids::OrgId, req: &pb::CreateClientRequest) -> Result<Details, Error> {
         let zone = match req.time_zone.trim() {
             "" => self.orgs.get(org).await?.time_zone.name().to_owned(),
             z => z.to_owned(),
         };
         let mut problems = Vec::new();
-        let contact = text::collect(
-            &mut problems,
-            "contact_id",
-            ContactId::parse_uuid(&req.contact_id).map_err(|_| "is required: the client's contact".to_owned()),
-        );
         let user = optional_user(&mut problems, "user_id", &req.user_id);
         let name = text::collect(&mut problems, "name", text::required_line(&req.name, 200));
         let born = text::collect(
@@ -228,13 +277,59 @@ impl Api {
             )
             .unwrap_or_default(),
         };
-        let (Some(contact), Some(user), Some(name), Some(born), Some(gender), Some(care_level), true) =
-            (contact, user, name, born, gender, care_level, problems.is_empty())
-        else {
-            return Err(Error::Invalid(problems));
-        };
-        let (Some(emergency_name), Some(emergency_phone)) = (emergency_name, emergency_phone) else {
-            return Err(Error::Invalid(problems));
+        match (
+            user,
+            name,
+            born,
+            gender,
+            care_level,
+            emergency_name,
+            emergency_phone,
+            problems.is_empty(),
+        ) {
+            (Some(user), Some(name), Some(born), Some(gender), Some(care_level), Some(en), Some(ep), true) => {
+                Ok(Details {
+                    user,
+                    name,
+                    born,
+                    gender: Some(gender).filter(|g| !g.is_empty()),
+                    care_level,
+                    zone,
+                    emergency_name: Some(en).filter(|n| !n.is_empty()),
+                    emergency_phone: Some(ep).filter(|n| !n.is_empty()),
+                    medical,
+                })
+            }
+            _ => Err(Error::Invalid(problems)),
+        }
+    }
+
+    pub(crate) async fn create_client(
+        &self,
+        caller: Caller,
+        key: Option<String>,
+        req: pb::CreateClientRequest,
+    ) -> Result<pb::Client, Error> {
+        if caller.role != Role::Admin {
+            return Err(Error::Forbidden("only admins add clients".to_owned()));
+        }
+        let org = caller.org()?;
+        let contact = ContactId::parse_uuid(&req.contact_id);
+        let details = self.details(org, &req).await;
+        let (contact, d) = match (contact, details) {
+            (Ok(contact), Ok(d)) => (contact, d),
+            (contact, details) => {
+                let mut problems = Vec::new();
+                if contact.is_err() {
+                    problems.push(FieldError::new("contact_id", "is required: the client's contact"));
+                }
+                match details {
+                    Err(Error::Invalid(more)) => problems.extend(more),
+                    Err(other) => return Err(other),
+                    Ok(_) => {}
+                }
+                return Err(Error::Invalid(problems));
+            }
         };
         let mut tx = self.db.tenant(org).await?;
         let guard = match claim::<pb::Client>(&mut tx, org, "CreateClient", key.as_deref(), &req).await? {
@@ -247,27 +342,10 @@ impl Api {
             Claim::Fresh(guard) => guard,
         };
         let id = ClientId::new();
-        let sealed = self.keys.seal_json(&medical_context(id.uuid()), &medical)?;
-        let row = store::insert_client(
-            &mut tx,
-            org,
-            &NewClient {
-                id,
-                contact_id: contact.uuid(),
-                user_id: user,
-                name: &name,
-                date_of_birth: born,
-                gender: Some(gender.as_str()).filter(|g| !g.is_empty()),
-                care_level: &care_level,
-                time_zone: &zone,
-                emergency_contact_name: Some(emergency_name.as_str()).filter(|n| !n.is_empty()),
-                emergency_contact_phone: Some(emergency_phone.as_str()).filter(|n| !n.is_empty()),
-                medical_sealed: &sealed.bytes,
-                medical_key: &sealed.key,
-            },
-        )
-        .await?
-        .ok_or_else(|| Error::Conflict("contact_id: this contact is already a client".to_owned()))?;
+        let sealed = self.keys.seal_json(&medical_context(id.uuid()), &d.medical)?;
+        let row = store::insert_client(&mut tx, org, &d.row(id, contact.uuid(), &sealed))
+            .await?
+            .ok_or_else(|| Error::Conflict("contact_id: this contact is already a client".to_owned()))?;
         audit::record(&self.outbox, &mut tx, &caller, Entry::on("client.create", "client", id)).await?;
         // The stored answer names the client only: its medical details
         // are never kept in clear, so a retry reads the client again.
@@ -292,6 +370,47 @@ impl Api {
         let mut tx = self.db.tenant(org).await?;
         let (row, access) = access::resolve(&mut tx, org, &caller, id).await?;
         audit::record_read(&self.outbox, &mut tx, &caller, Entry::on("client.read", "client", id)).await?;
+        let client = self.client_proto(&mut tx, org, row, access).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// Replaces a client's details (admins): the same fields as adding one,
+    /// and `status` (active, inactive, archived).
+    pub(crate) async fn update_client(
+        &self,
+        caller: Caller,
+        req: pb::UpdateClientRequest,
+    ) -> Result<pb::Client, Error> {
+        if caller.role != Role::Admin {
+            return Err(Error::Forbidden("only admins change a client's details".to_owned()));
+        }
+        let org = caller.org()?;
+        let id = client_id(&req.client_id)?;
+        let given = req.details.unwrap_or_default();
+        let status = req.status.trim();
+        let d = match (
+            self.details(org, &given).await,
+            matches!(status, "active" | "inactive" | "archived"),
+        ) {
+            (Ok(d), true) => d,
+            (d, status_ok) => {
+                let mut problems = match d {
+                    Err(Error::Invalid(problems)) => problems,
+                    Err(other) => return Err(other),
+                    Ok(_) => Vec::new(),
+                };
+                if !status_ok {
+                    problems.push(FieldError::new("status", "must be active, inactive or archived"));
+                }
+                return Err(Error::Invalid(problems));
+            }
+        };
+        let mut tx = self.db.tenant(org).await?;
+        let (old, access) = access::resolve(&mut tx, org, &caller, id).await?;
+        let sealed = self.keys.seal_json(&medical_context(id.uuid()), &d.medical)?;
+        let row = store::update_client(&mut tx, org, &d.row(id, old.contact_id, &sealed), status).await?;
+        audit::record(&self.outbox, &mut tx, &caller, Entry::on("client.update", "client", id)).await?;
         let client = self.client_proto(&mut tx, org, row, access).await?;
         tx.commit().await?;
         Ok(client)

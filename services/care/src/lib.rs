@@ -1,13 +1,15 @@
 //! Care: the care portal's records (spec 001): clients (care recipients),
 //! their care team and linked family with their access levels, care
-//! updates (progress notes) and health logs. docs/care.md maps spec 001's
-//! routes; docs/security.md has the permission matrix.
+//! updates (progress notes), health logs, care plans, appointments,
+//! documents, and the conversations between a family and the care team.
+//! docs/care.md maps spec 001's routes; docs/security.md has the permission
+//! matrix.
 //!
 //! # Layout
 //! - [`api`]: `CareService` over gRPC: the tonic adapter only.
 //! - [`access`]: who may see and do what with one client's records.
 //! - [`clients`], [`notes`], [`health`], [`plans`], [`appointments`],
-//!   [`messages`]: the
+//!   [`messages`], [`documents`] (with [`files`], what a file is): the
 //!   records; [`store`]: their SQL; [`ics`]: iCalendar for calendar apps.
 //! - [`seal`]: AES-256-GCM for clinical text, keys from `ATTEND_DATA_KEYS`;
 //!   [`rotate`]: re-sealing with the current key (`attend keys rotate-data`).
@@ -19,6 +21,8 @@ mod access;
 mod api;
 pub mod appointments;
 mod clients;
+pub mod documents;
+mod files;
 mod health;
 mod ics;
 mod messages;
@@ -29,7 +33,7 @@ mod rotate;
 pub mod seal;
 mod store;
 
-use attend_kit::config::{Config, ConfigError};
+use attend_kit::config::{Config, ConfigError, keep};
 use attend_kit::orgs::Directory;
 use attend_kit::service::{Context, ServiceDef, ServiceName, Startable};
 use attend_proto::care::v1::care_service_server::CareServiceServer;
@@ -71,21 +75,28 @@ struct Care {
     portal_url: String,
     /// `ATTEND_CARE_REMINDER_EVERY`: how often due appointment reminders are looked for.
     reminder_every: std::time::Duration,
+    storage: documents::Storage,
 }
 
 fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
-    let keys = keyring(config);
-    let portal_url = attend_kit::config::public_url(&config.source);
-    let every = config
-        .source
-        .duration("ATTEND_CARE_REMINDER_EVERY", std::time::Duration::from_secs(60));
-    match (keys, portal_url, every) {
-        (Ok(keys), Ok(url), Ok(reminder_every)) => Ok(Box::new(Care {
+    let mut errors = Vec::new();
+    let keys = keep(&mut errors, keyring(config));
+    let portal_url = keep(&mut errors, attend_kit::config::public_url(&config.source));
+    let reminder_every = keep(
+        &mut errors,
+        config
+            .source
+            .duration("ATTEND_CARE_REMINDER_EVERY", std::time::Duration::from_secs(60)),
+    );
+    let storage = documents::Storage::configure(config, &mut errors);
+    match (keys, portal_url, reminder_every, storage) {
+        (Some(keys), Some(url), Some(reminder_every), Some(storage)) if errors.is_empty() => Ok(Box::new(Care {
             keys,
             portal_url: url.to_string(),
             reminder_every,
+            storage,
         })),
-        (keys, url, every) => Err(keys.err().into_iter().chain(url.err()).chain(every.err()).collect()),
+        _ => Err(errors),
     }
 }
 
@@ -113,13 +124,32 @@ impl Startable for Care {
                     portal_url: self.portal_url,
                 },
             )?;
-            let server = ctx.grpc_server().with_api(CareServiceServer::new(api::Api {
+            let scanner = match self.storage.clamd {
+                Some(_) => {
+                    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+                    let scanner = documents::Scanner {
+                        db: db.clone(),
+                        storage: self.storage.clone(),
+                        wake: wake.clone(),
+                    };
+                    ctx.spawn(scanner.run(ctx.shutdown.clone()));
+                    Some(wake)
+                }
+                None => None,
+            };
+            let api = CareServiceServer::new(api::Api {
                 db,
                 outbox: ctx.outbox(),
                 keys: self.keys,
                 orgs: Directory::new(ctx.peers.channel(ServiceName::Identity)),
                 clock: ctx.clock(),
-            }));
+                storage: self.storage,
+                scanner,
+            })
+            // Documents travel in one message: room for the largest allowed.
+            .max_decoding_message_size(documents::MAX_MESSAGE)
+            .max_encoding_message_size(documents::MAX_MESSAGE);
+            let server = ctx.grpc_server().with_api(api);
             ctx.serve_grpc(server)
         })
     }

@@ -59,6 +59,7 @@ impl Api {
             content,
             created_at: Some(timestamp(row.created_at)),
             created_local: row.created_at.with_timezone(&zone).to_rfc3339(),
+            attachment_ids: row.attachment_ids.iter().map(Uuid::to_string).collect(),
         })
     }
 
@@ -224,6 +225,7 @@ impl Api {
             }
             Claim::Fresh(guard) => guard,
         };
+        let attachments = crate::clients::attachments(&mut tx, org, id, &req.attachment_ids).await?;
         let message_id = Uuid::now_v7();
         let sealed = self.keys.seal(&body_context(message_id), content.as_bytes())?;
         let role = match caller.role {
@@ -241,6 +243,7 @@ impl Api {
             role,
             &sealed.bytes,
             &sealed.key,
+            &attachments,
         )
         .await?;
         // The sender has read what they wrote.

@@ -99,6 +99,7 @@ impl Api {
             updated_at: Some(timestamp(row.updated_at)),
             version: row.version,
             created_local: row.created_at.with_timezone(&zone).to_rfc3339(),
+            attachment_ids: row.attachment_ids.iter().map(Uuid::to_string).collect(),
         })
     }
 
@@ -189,6 +190,7 @@ impl Api {
         let mut tx = self.db.tenant(org).await?;
         let (client, access) = access::resolve(&mut tx, org, &caller, client_id).await?;
         access.require_team("writes care updates")?;
+        let attachment_ids = crate::clients::attachments(&mut tx, org, client_id, &req.attachment_ids).await?;
         let guard = match claim::<pb::Note>(&mut tx, org, "CreateNote", key.as_deref(), &req).await? {
             Claim::Replay(done) => {
                 let id = NoteId::parse_uuid(&done.id)?;
@@ -214,6 +216,7 @@ impl Api {
             version: 1,
             created_at: written_at,
             updated_at: now,
+            attachment_ids,
         };
         store::insert_note(&mut tx, org, &row).await?;
         let row = store::note(&mut tx, org, id, false)
@@ -312,6 +315,7 @@ impl Api {
                         visibility: String::new(),
                         urgent: true,
                         written_at: None,
+                        attachment_ids: Vec::new(),
                     },
                 )
                 .await;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use attend_kit::config::ConfigError;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 use base64::Engine as _;
 use sha2::Digest as _;
 
@@ -61,6 +62,8 @@ impl From<OpenError> for attend_kit::Error {
 pub struct Keyring {
     current: String,
     keys: BTreeMap<String, Arc<LessSafeKey>>,
+    /// A MAC key derived from each data key (signed download links).
+    macs: BTreeMap<String, hmac::Key>,
 }
 
 impl fmt::Debug for Keyring {
@@ -71,6 +74,35 @@ impl fmt::Debug for Keyring {
             .field("ids", &self.keys.keys().collect::<Vec<_>>())
             .finish()
     }
+}
+
+/// The MAC key derived from a data key: HMAC-SHA256 of a fixed label, so
+/// the data key itself never signs anything but ciphertexts.
+fn mac_key(bytes: &[u8; 32]) -> hmac::Key {
+    let root = hmac::Key::new(hmac::HMAC_SHA256, bytes);
+    hmac::Key::new(
+        hmac::HMAC_SHA256,
+        hmac::sign(&root, b"attend care link key v1").as_ref(),
+    )
+}
+
+/// What a MAC covers: the purpose, a NUL, the message.
+fn mac_input(purpose: &str, message: &str) -> Vec<u8> {
+    [purpose.as_bytes(), b"\0", message.as_bytes()].concat()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| text.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect()
 }
 
 /// An AES-256-GCM key from its bytes.
@@ -84,6 +116,7 @@ impl Keyring {
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let bad = |why: String| ConfigError::new(VAR, why);
         let mut keys = BTreeMap::new();
+        let mut macs = BTreeMap::new();
         let mut current = None;
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (id, encoded) = entry
@@ -104,13 +137,14 @@ impl Keyring {
                 ))
             })?;
             let key = aes(&bytes).ok_or_else(|| bad(format!("key {id:?} is not an AES-256 key")))?;
+            macs.insert(id.to_owned(), mac_key(&bytes));
             if keys.insert(id.to_owned(), key).is_some() {
                 return Err(bad(format!("key id {id:?} is listed twice")));
             }
             current.get_or_insert_with(|| id.to_owned());
         }
         let current = current.ok_or_else(|| bad("lists no key".to_owned()))?;
-        Ok(Self { current, keys })
+        Ok(Self { current, keys, macs })
     }
 
     /// The development key, for one machine's demo and tests only: it is
@@ -122,6 +156,7 @@ impl Keyring {
             keys: aes(&bytes)
                 .map(|key| BTreeMap::from([(DEV_KEY_ID.to_owned(), key)]))
                 .unwrap_or_default(),
+            macs: BTreeMap::from([(DEV_KEY_ID.to_owned(), mac_key(&bytes))]),
         }
     }
 
@@ -170,6 +205,27 @@ impl Keyring {
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut in_out)
             .map_err(|_| corrupt())?;
         Ok(plain.to_vec())
+    }
+
+    /// An HMAC-SHA256 of `message` for `purpose`, under a key derived from
+    /// the current data key: `<key id>.<hex>`, so any listed key verifies it.
+    pub fn mac(&self, purpose: &str, message: &str) -> String {
+        let id = &self.current;
+        match self.macs.get(id) {
+            Some(key) => format!("{id}.{}", hex(hmac::sign(key, &mac_input(purpose, message)).as_ref())),
+            None => String::new(),
+        }
+    }
+
+    /// Whether `signature` is [`Keyring::mac`]'s for `message`, under any listed key.
+    pub fn verify_mac(&self, purpose: &str, message: &str, signature: &str) -> bool {
+        let Some((id, given)) = signature.split_once('.') else {
+            return false;
+        };
+        let (Some(key), Some(given)) = (self.macs.get(id), unhex(given)) else {
+            return false;
+        };
+        hmac::verify(key, &mac_input(purpose, message), &given).is_ok()
     }
 
     /// Seals a value as JSON.
@@ -253,6 +309,21 @@ mod tests {
             let err = Keyring::parse(text).unwrap_err().to_string();
             assert!(err.contains(VAR) && err.contains(says), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn a_mac_verifies_under_its_key_until_the_key_is_dropped() {
+        let old = Keyring::parse(&format!("k1:{}", key(1))).unwrap();
+        let signature = old.mac("link", "doc:42");
+        assert!(signature.starts_with("k1."));
+        assert!(old.verify_mac("link", "doc:42", &signature));
+        assert!(!old.verify_mac("link", "doc:43", &signature));
+        assert!(!old.verify_mac("other", "doc:42", &signature));
+        let rotated = Keyring::parse(&format!("k2:{},k1:{}", key(2), key(1))).unwrap();
+        assert!(rotated.verify_mac("link", "doc:42", &signature));
+        let dropped = Keyring::parse(&format!("k2:{}", key(2))).unwrap();
+        assert!(!dropped.verify_mac("link", "doc:42", &signature));
+        assert!(!old.verify_mac("link", "doc:42", "k1.zz"));
     }
 
     #[test]

@@ -126,6 +126,30 @@ pub async fn insert_client(tx: &mut Tx, org: OrgId, c: &NewClient<'_>) -> sqlx::
     .await
 }
 
+/// Replaces a client's details and status.
+pub async fn update_client(tx: &mut Tx, org: OrgId, c: &NewClient<'_>, status: &str) -> sqlx::Result<ClientRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update care.clients set user_id = $3, name = $4, date_of_birth = $5, gender = $6, care_level = $7, \
+         time_zone = $8, emergency_contact_name = $9, emergency_contact_phone = $10, medical_sealed = $11, \
+         medical_key = $12, status = $13, updated_at = now() where org_id = $1 and id = $2 returning {CLIENT_COLUMNS}"
+    )))
+    .bind(org.uuid())
+    .bind(c.id.uuid())
+    .bind(c.user_id)
+    .bind(c.name)
+    .bind(c.date_of_birth)
+    .bind(c.gender)
+    .bind(c.care_level)
+    .bind(c.time_zone)
+    .bind(c.emergency_contact_name)
+    .bind(c.emergency_contact_phone)
+    .bind(c.medical_sealed)
+    .bind(c.medical_key)
+    .bind(status)
+    .fetch_one(&mut **tx)
+    .await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TeamRow {
     pub user_id: Uuid,
@@ -295,15 +319,16 @@ pub struct NoteRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub attachment_ids: Vec<Uuid>,
 }
 
-const NOTE_COLUMNS: &str =
-    "id, client_id, author_id, body_sealed, body_key, note_type, visibility, urgent, version, created_at, updated_at";
+const NOTE_COLUMNS: &str = "id, client_id, author_id, body_sealed, body_key, note_type, visibility, urgent, version, \
+     created_at, updated_at, attachment_ids";
 
 pub async fn insert_note(tx: &mut Tx, org: OrgId, row: &NoteRow) -> sqlx::Result<()> {
     sqlx::query(
         "insert into care.progress_notes (id, org_id, client_id, author_id, body_sealed, body_key, note_type, \
-         visibility, urgent, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         visibility, urgent, created_at, attachment_ids) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(row.id)
     .bind(org.uuid())
@@ -315,6 +340,7 @@ pub async fn insert_note(tx: &mut Tx, org: OrgId, row: &NoteRow) -> sqlx::Result
     .bind(&row.visibility)
     .bind(row.urgent)
     .bind(row.created_at)
+    .bind(&row.attachment_ids)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -708,9 +734,11 @@ pub struct MessageRow {
     pub body_sealed: Vec<u8>,
     pub body_key: String,
     pub created_at: DateTime<Utc>,
+    pub attachment_ids: Vec<Uuid>,
 }
 
-const MESSAGE_COLUMNS: &str = "id, client_id, sender_id, sender_role, body_sealed, body_key, created_at";
+const MESSAGE_COLUMNS: &str =
+    "id, client_id, sender_id, sender_role, body_sealed, body_key, created_at, attachment_ids";
 
 /// A conversation's messages, newest first, after a keyset position.
 pub async fn messages(
@@ -754,10 +782,11 @@ pub async fn insert_message(
     role: &str,
     sealed: &[u8],
     key: &str,
+    attachments: &[Uuid],
 ) -> sqlx::Result<MessageRow> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into care.messages (id, org_id, client_id, sender_id, sender_role, body_sealed, body_key) \
-         values ($1, $2, $3, $4, $5, $6, $7) returning {MESSAGE_COLUMNS}"
+        "insert into care.messages (id, org_id, client_id, sender_id, sender_role, body_sealed, body_key, \
+         attachment_ids) values ($1, $2, $3, $4, $5, $6, $7, $8) returning {MESSAGE_COLUMNS}"
     )))
     .bind(id)
     .bind(org.uuid())
@@ -766,6 +795,7 @@ pub async fn insert_message(
     .bind(role)
     .bind(sealed)
     .bind(key)
+    .bind(attachments)
     .fetch_one(&mut **tx)
     .await
 }
@@ -837,6 +867,122 @@ pub async fn unread(tx: &mut Tx, org: OrgId, client: ClientId, user: Uuid) -> sq
     .bind(org.uuid())
     .bind(client.uuid())
     .bind(user)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub uploaded_by_id: Uuid,
+    pub file_name: String,
+    pub file_type: String,
+    pub content_type: String,
+    pub file_size: i64,
+    pub category: String,
+    pub description: Option<String>,
+    pub visibility: String,
+    pub status: String,
+    pub scan_result: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const DOCUMENT_COLUMNS: &str = "id, client_id, uploaded_by_id, file_name, file_type, content_type, file_size, \
+     category, description, visibility, status, scan_result, created_at";
+
+pub async fn insert_document(tx: &mut Tx, org: OrgId, d: &DocumentRow) -> sqlx::Result<DocumentRow> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into care.documents (id, org_id, client_id, uploaded_by_id, file_name, file_type, content_type, \
+         file_size, category, description, visibility, status, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {DOCUMENT_COLUMNS}"
+    )))
+    .bind(d.id)
+    .bind(org.uuid())
+    .bind(d.client_id)
+    .bind(d.uploaded_by_id)
+    .bind(&d.file_name)
+    .bind(&d.file_type)
+    .bind(&d.content_type)
+    .bind(d.file_size)
+    .bind(&d.category)
+    .bind(&d.description)
+    .bind(&d.visibility)
+    .bind(&d.status)
+    .bind(d.created_at)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// A client's documents, newest first: by category, and by words of the
+/// file name or description.
+pub async fn documents(
+    tx: &mut Tx,
+    org: OrgId,
+    client: ClientId,
+    category: Option<&str>,
+    query: &str,
+) -> sqlx::Result<Vec<DocumentRow>> {
+    let pattern = format!(
+        "%{}%",
+        query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {DOCUMENT_COLUMNS} from care.documents where org_id = $1 and client_id = $2 \
+         and ($3::text is null or category = $3) \
+         and ($4 = '%%' or file_name ilike $4 or coalesce(description, '') ilike $4) \
+         and status <> 'infected' order by created_at desc, id desc limit 500"
+    )))
+    .bind(org.uuid())
+    .bind(client.uuid())
+    .bind(category)
+    .bind(pattern)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn document(tx: &mut Tx, org: OrgId, id: Uuid) -> sqlx::Result<Option<DocumentRow>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {DOCUMENT_COLUMNS} from care.documents where org_id = $1 and id = $2"
+    )))
+    .bind(org.uuid())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Across organisations (the platform role): what waits for the scanner.
+pub async fn quarantined(tx: &mut Tx) -> sqlx::Result<Vec<(Uuid, Uuid, Uuid)>> {
+    sqlx::query_as(
+        "select org_id, client_id, id from care.documents where status = 'quarantined' order by created_at limit 50",
+    )
+    .fetch_all(&mut **tx)
+    .await
+}
+
+pub async fn set_scanned(tx: &mut Tx, org: OrgId, id: Uuid, status: &str, result: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "update care.documents set status = $3, scan_result = $4, scanned_at = now() \
+         where org_id = $1 and id = $2 and status = 'quarantined'",
+    )
+    .bind(org.uuid())
+    .bind(id)
+    .bind(status)
+    .bind(result)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many of these documents belong to the client (and are not infected).
+pub async fn attachable(tx: &mut Tx, org: OrgId, client: ClientId, ids: &[Uuid]) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "select count(*) from care.documents where org_id = $1 and client_id = $2 and id = any($3) \
+         and status <> 'infected'",
+    )
+    .bind(org.uuid())
+    .bind(client.uuid())
+    .bind(ids)
     .fetch_one(&mut **tx)
     .await
 }

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::reports::router())
         .merge(routes::care::router())
         .merge(routes::messages::router())
+        .merge(routes::documents::router())
         .route("/api/ws", axum::routing::get(live::connect))
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
@@ -109,7 +110,9 @@ impl Startable for Gateway {
                 rules: RuleServiceClient::new(peers.channel(ServiceName::Automation)),
                 messaging: MessagingServiceClient::new(peers.channel(ServiceName::Messaging)),
                 reports: ReportingServiceClient::new(peers.channel(ServiceName::Reporting)),
-                care: CareServiceClient::new(peers.channel(ServiceName::Care)),
+                care: CareServiceClient::new(peers.channel(ServiceName::Care))
+                    .max_decoding_message_size(attend_kit::grpc::MAX_DOCUMENT_MESSAGE)
+                    .max_encoding_message_size(attend_kit::grpc::MAX_DOCUMENT_MESSAGE),
                 live: live::Hub::new(ctx.bus.clone()),
             };
             ctx.spawn(state.live.clone().run(ctx.shutdown.clone()));

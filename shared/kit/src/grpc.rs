@@ -37,6 +37,11 @@ pub const USER_HEADER: &str = "x-attend-user";
 pub const ROLE_HEADER: &str = "x-attend-role";
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
+/// The largest gRPC message between the gateway and care: a whole document
+/// (an upload or a download) at its largest, with room to spare. Every
+/// other call keeps tonic's 4 MiB.
+pub const MAX_DOCUMENT_MESSAGE: usize = 32 * 1024 * 1024;
+
 /// Who is calling, as the gateway or a service vouches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {

@@ -252,6 +252,12 @@ typed_id!(
     "a message id"
 );
 typed_id!(
+    /// A document in a client's record.
+    DocumentId,
+    "doc",
+    "a document id"
+);
+typed_id!(
     /// One day's health log of a client.
     HealthLogId,
     "healthlog",

@@ -8,7 +8,9 @@ use attend_kit::Error;
 use attend_kit::error::PeerAnswer;
 use attend_kit::grpc::request;
 use attend_kit::http::{JsonBody, PathParam, Problem, QueryParams};
-use attend_kit::ids::{AppointmentId, ClientId, ContactId, FamilyMemberId, HealthLogId, NoteId, TypedId, UserId};
+use attend_kit::ids::{
+    AppointmentId, ClientId, ContactId, DocumentId, FamilyMemberId, HealthLogId, NoteId, TypedId, UserId,
+};
 use attend_proto::care::v1 as pb;
 use attend_proto::contact::v1 as contact;
 use axum::extract::{Path, State};
@@ -27,7 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/clients", get(list_clients))
         .route("/api/admin/clients", get(list_clients).post(create_client))
-        .route("/api/clients/{id}", get(show_client))
+        .route("/api/clients/{id}", get(show_client).put(update_client))
         .route("/api/clients/{id}/care-team", put(set_care_team))
         .route("/api/clients/{id}/family", get(list_family).post(link_family))
         .route("/api/clients/{id}/family/{member}", delete(unlink_family))
@@ -70,6 +72,25 @@ fn user_field(field: &str, id: &str) -> Result<String, Error> {
         "" => Ok(String::new()),
         id => Ok(UserId::parse_public_at(field, id)?.uuid().to_string()),
     }
+}
+
+/// Document ids as the fleet carries them, in their public form.
+pub fn documents_public(ids: &[String]) -> Result<Vec<String>, Error> {
+    ids.iter()
+        .map(|id| Ok(DocumentId::parse_uuid(id)?.to_string()))
+        .collect()
+}
+
+/// Public document ids (`doc_…`) from a body, as the fleet carries them.
+pub fn documents_fleet(ids: &[String]) -> Result<Vec<String>, Error> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            Ok(DocumentId::parse_public_at(&format!("attachment_ids[{i}]"), id)?
+                .uuid()
+                .to_string())
+        })
+        .collect()
 }
 
 fn client_json(c: &pb::Client) -> Result<Value, Error> {
@@ -136,6 +157,7 @@ fn note_json(n: &pb::Note) -> Result<Value, Error> {
         "created_at": unix(&n.created_at),
         "created_local": n.created_local,
         "updated_at": unix(&n.updated_at),
+        "attachment_ids": documents_public(&n.attachment_ids)?,
     }))
 }
 
@@ -280,6 +302,71 @@ async fn create_client(
         axum::http::StatusCode::CREATED,
         Json(json!({ "client": client_json(&client)? })),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientUpdate {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    date_of_birth: String,
+    #[serde(default)]
+    gender: String,
+    #[serde(default)]
+    care_level: String,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    emergency_contact_name: String,
+    #[serde(default)]
+    emergency_contact_phone: String,
+    #[serde(default)]
+    medical: MedicalBody,
+    #[serde(default)]
+    status: String,
+}
+
+/// `PUT /api/clients/{id}`: replaces a client's details and status (admins).
+async fn update_client(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    PathParam(id): PathParam,
+    JsonBody(body): JsonBody<ClientUpdate>,
+) -> Result<Json<Value>, Problem> {
+    let details = pb::CreateClientRequest {
+        contact_id: String::new(),
+        user_id: user_field("user_id", &body.user_id)?,
+        name: body.name,
+        date_of_birth: body.date_of_birth,
+        gender: body.gender,
+        care_level: body.care_level,
+        time_zone: body.time_zone,
+        emergency_contact_name: body.emergency_contact_name,
+        emergency_contact_phone: body.emergency_contact_phone,
+        medical: Some(pb::Medical {
+            conditions: body.medical.conditions,
+            allergies: body.medical.allergies,
+            insurance_provider: body.medical.insurance_provider,
+            insurance_policy_number: body.medical.insurance_policy_number,
+        }),
+    };
+    let client = state
+        .care
+        .clone()
+        .update_client(request(
+            pb::UpdateClientRequest {
+                client_id: client_path(&id)?,
+                details: Some(details),
+                status: body.status,
+            },
+            &caller,
+        ))
+        .await
+        .into_answer("care")?;
+    Ok(Json(json!({ "client": client_json(&client)? })))
 }
 
 /// `GET /api/clients/{id}`: a client, as the caller may see them.
@@ -521,6 +608,9 @@ struct NoteBody {
     /// A late entry's time, Unix seconds (up to 7 days back).
     #[serde(default)]
     written_at: Option<i64>,
+    /// Documents of the client (`doc_…`), uploaded first.
+    #[serde(default)]
+    attachment_ids: Vec<String>,
 }
 
 /// `POST /api/clients/{id}/progress-notes`: the care team writes a care update.
@@ -540,6 +630,7 @@ async fn create_note(
                 note_type: body.note_type,
                 visibility: body.visibility,
                 urgent: body.urgent,
+                attachment_ids: documents_fleet(&body.attachment_ids)?,
                 written_at: match body.written_at {
                     None => None,
                     Some(secs) => Some(attend_kit::bus::timestamp(
@@ -568,6 +659,13 @@ async fn edit_note(
 ) -> Result<Json<Value>, Problem> {
     if body.urgent {
         return Err(Error::invalid("urgent", "is set with POST /api/clients/{id}/flag-urgent").into());
+    }
+    if !body.attachment_ids.is_empty() {
+        return Err(Error::invalid(
+            "attachment_ids",
+            "are set when a care update is written, not when edited",
+        )
+        .into());
     }
     if body.written_at.is_some() {
         return Err(Error::invalid("written_at", "is set when a care update is written, not when edited").into());

@@ -43,6 +43,7 @@ fn message_json(m: &pb::Message) -> Result<Value, Error> {
         "content": m.content,
         "created_at": unix(&m.created_at),
         "created_local": m.created_local,
+        "attachment_ids": super::care::documents_public(&m.attachment_ids)?,
     }))
 }
 
@@ -125,6 +126,9 @@ struct NewMessage {
     conversation_id: String,
     #[serde(default)]
     content: String,
+    /// Documents of the client (`doc_…`), uploaded first.
+    #[serde(default)]
+    attachment_ids: Vec<String>,
 }
 
 /// `POST /api/messages` `{"conversation_id": "client_…", "content"}`
@@ -146,6 +150,7 @@ async fn send(
             pb::SendMessageRequest {
                 client_id: client,
                 content: body.content,
+                attachment_ids: super::care::documents_fleet(&body.attachment_ids)?,
             },
             &caller,
         ),

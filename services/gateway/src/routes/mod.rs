@@ -7,6 +7,7 @@ pub mod bookings;
 pub mod care;
 pub mod consents;
 pub mod contacts;
+pub mod documents;
 pub mod messages;
 pub mod pipelines;
 pub mod recalls;
