@@ -285,6 +285,40 @@ fn running_some_services_without_a_fleet_key_is_refused() {
     assert!(text(&out.stderr).contains("ATTEND_FLEET_KEY: must be at least 32 characters"));
 }
 
+/// Care on its own needs its data keys; `keys rotate-data` needs them too,
+/// and re-seals with the first.
+#[test]
+fn care_needs_its_data_keys_and_rotate_data_reseals_with_the_first() {
+    let env = Env::new();
+    let fleet_key = ("ATTEND_FLEET_KEY", "a-fleet-key-for-the-cli-tests-0123456789");
+    let out = env.attend_with(
+        &["run", "care"],
+        None,
+        &[("ATTEND_CARE_GRPC_ADDR", "127.0.0.1:0"), fleet_key],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("ATTEND_DATA_KEYS: is not set"), "{stderr}");
+    let out = env.attend(&["keys", "rotate-data"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("ATTEND_DATA_KEYS is not set"),
+        "{}",
+        text(&out.stderr)
+    );
+    let key = "k7:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let out = env.attend_with(
+        &["keys", "rotate-data", "--batch-size", "50"],
+        None,
+        &[("ATTEND_DATA_KEYS", key)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("care.clients: 0 re-sealed"), "{stdout}");
+    assert!(stdout.contains("everything is sealed with key \"k7\""), "{stdout}");
+    env.drop_database();
+}
+
 /// `dead-letters` prints what an operator asked for and nothing else (the
 /// services' INFO logs stay out of it), and names what is wrong with its
 /// input.

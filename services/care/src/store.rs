@@ -688,7 +688,9 @@ pub struct DueReminder {
 }
 
 /// Across organisations (the platform role): reminders whose moment has
-/// come for scheduled appointments still ahead, not yet sent.
+/// come (within the last day: a week's reminder for an appointment booked
+/// two days ahead is not sent late) for scheduled appointments still
+/// ahead, not yet sent.
 pub async fn due_reminders(tx: &mut Tx, now: DateTime<Utc>) -> sqlx::Result<Vec<DueReminder>> {
     sqlx::query_as(
         "select a.org_id, a.id as appointment_id, f.id as family_member_id, d.days as days_before, f.contact_id, \
@@ -700,6 +702,7 @@ pub async fn due_reminders(tx: &mut Tx, now: DateTime<Utc>) -> sqlx::Result<Vec<
          cross join lateral unnest(f.appointment_reminders) as d(days) \
          where a.status = 'scheduled' and a.starts_at > $1 \
            and a.starts_at - make_interval(days => d.days) <= $1 \
+           and a.starts_at - make_interval(days => d.days) > $1 - interval '1 day' \
            and not exists (select 1 from care.appointment_reminders r where r.appointment_id = a.id \
                            and r.family_member_id = f.id and r.days_before = d.days) \
          order by a.starts_at limit 500",
