@@ -150,10 +150,16 @@ impl Access {
 pub async fn resolve(tx: &mut Tx, org: OrgId, caller: &Caller, client: ClientId) -> Result<(ClientRow, Access), Error> {
     let not_found = || Error::NotFound("client".to_owned());
     let row = store::client(tx, org, client).await?.ok_or_else(not_found)?;
-    let access = match caller.role {
-        Role::Admin => Some(Access::Admin),
-        Role::CareTeam => {
-            let user = caller.user.ok_or_else(not_found)?;
+    let access = access_to(tx, org, caller, &row).await?.ok_or_else(not_found)?;
+    Ok((row, access))
+}
+
+/// The caller's access to a client already read; `None` when not linked.
+pub async fn access_to(tx: &mut Tx, org: OrgId, caller: &Caller, row: &ClientRow) -> Result<Option<Access>, Error> {
+    let client = row.client_id();
+    Ok(match (caller.role, caller.user) {
+        (Role::Admin, _) => Some(Access::Admin),
+        (Role::CareTeam, Some(user)) => {
             store::team_role(tx, org, client, user)
                 .await?
                 .map(|role| match role.as_str() {
@@ -161,19 +167,14 @@ pub async fn resolve(tx: &mut Tx, org: OrgId, caller: &Caller, client: ClientId)
                     _ => Access::Carer,
                 })
         }
-        Role::Family => {
-            let user = caller.user.ok_or_else(not_found)?;
-            store::family_level(tx, org, client, user)
-                .await?
-                .and_then(|l| Level::parse(&l))
-                .map(Access::Family)
-        }
-        Role::Client => {
-            (caller.user.is_some() && row.user_id == caller.user.map(|u| u.uuid())).then_some(Access::Client)
-        }
-        other => return Err(practice_role(other)),
-    };
-    access.map(|a| (row, a)).ok_or_else(not_found)
+        (Role::Family, Some(user)) => store::family_level(tx, org, client, user)
+            .await?
+            .and_then(|l| Level::parse(&l))
+            .map(Access::Family),
+        (Role::Client, Some(user)) => (row.user_id == Some(user.uuid())).then_some(Access::Client),
+        (Role::CareTeam | Role::Family | Role::Client, None) => None,
+        (other, _) => return Err(practice_role(other)),
+    })
 }
 
 /// Practice roles other than admin have no care access.

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Access};
 use crate::api::Api;
-use crate::clients::{family_proto, optional_date};
+use crate::clients::{client_id, family_proto, optional_date};
 use crate::ics;
 use crate::store::{self, AppointmentRow};
 
@@ -52,10 +52,6 @@ fn appointment_proto(row: AppointmentRow, zone: chrono_tz::Tz) -> pb::Appointmen
     }
 }
 
-fn client_path(raw: &str) -> Result<ClientId, Error> {
-    ClientId::parse_uuid_at("client_id", raw).map_err(|_| Error::NotFound("client".to_owned()))
-}
-
 impl Api {
     pub(crate) async fn list_appointments(
         &self,
@@ -63,7 +59,7 @@ impl Api {
         req: pb::ListAppointmentsRequest,
     ) -> Result<pb::ListAppointmentsResponse, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let mut problems = Vec::new();
         let from = optional_date(&mut problems, "from", &req.from);
         let to = optional_date(&mut problems, "to", &req.to);
@@ -100,7 +96,7 @@ impl Api {
         req: pb::CreateAppointmentRequest,
     ) -> Result<pb::Appointment, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let author = caller
             .user
             .ok_or_else(|| Error::Forbidden("appointments are booked by a person".to_owned()))?;
@@ -228,7 +224,7 @@ impl Api {
         req: pb::AppointmentsCalendarRequest,
     ) -> Result<pb::Calendar, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let mut tx = self.db.tenant(org).await?;
         let (client, _) = access::resolve(&mut tx, org, &caller, id).await?;
         let zone = client.zone();
@@ -295,7 +291,7 @@ impl Api {
         req: pb::SetAppointmentRemindersRequest,
     ) -> Result<pb::FamilyMember, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let mut days: Vec<i32> = req.days_before.clone();
         days.sort_unstable();
         days.dedup();

@@ -365,8 +365,7 @@ impl Api {
 
     pub(crate) async fn get_client(&self, caller: Caller, req: pb::GetClientRequest) -> Result<pb::Client, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let mut tx = self.db.tenant(org).await?;
         let (row, access) = access::resolve(&mut tx, org, &caller, id).await?;
         audit::record_read(&self.outbox, &mut tx, &caller, Entry::on("client.read", "client", id)).await?;
@@ -431,7 +430,9 @@ impl Api {
         let mut clients = Vec::with_capacity(rows.len());
         for row in rows {
             // Each row's access, by the same rule as a single read.
-            let (row, access) = access::resolve(&mut tx, org, &caller, row.client_id()).await?;
+            let Some(access) = access::access_to(&mut tx, org, &caller, &row).await? else {
+                continue;
+            };
             // A list shows who, not their medical details.
             let mut client = self.client_proto(&mut tx, org, row, access).await?;
             client.medical = None;
@@ -453,8 +454,7 @@ impl Api {
             return Err(Error::Forbidden("only admins assign a client's care team".to_owned()));
         }
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let mut problems = Vec::new();
         let mut team = Vec::new();
         for (i, m) in req.care_team.iter().enumerate() {
@@ -484,7 +484,7 @@ impl Api {
             return Err(Error::Invalid(problems));
         }
         let mut tx = self.db.tenant(org).await?;
-        let (_, _) = access::resolve(&mut tx, org, &caller, id).await?;
+        let (_, access) = access::resolve(&mut tx, org, &caller, id).await?;
         store::set_team(&mut tx, org, id, &team).await?;
         audit::record(
             &self.outbox,
@@ -493,7 +493,10 @@ impl Api {
             Entry::on("client.care_team", "client", id).with_details(serde_json::json!({ "members": team.len() })),
         )
         .await?;
-        let (row, access) = access::resolve(&mut tx, org, &caller, id).await?;
+        // The row again: set_team moved its updated_at.
+        let row = store::client(&mut tx, org, id)
+            .await?
+            .ok_or_else(|| Error::NotFound("client".to_owned()))?;
         let client = self.client_proto(&mut tx, org, row, access).await?;
         tx.commit().await?;
         Ok(client)
@@ -505,8 +508,7 @@ impl Api {
         req: pb::LinkFamilyMemberRequest,
     ) -> Result<pb::FamilyMember, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let mut problems = Vec::new();
         let user = text::collect(
             &mut problems,
@@ -590,8 +592,7 @@ impl Api {
         req: pb::UnlinkFamilyMemberRequest,
     ) -> Result<pb::FamilyMember, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let member = FamilyMemberId::parse_uuid_at("family_member_id", &req.family_member_id)?;
         let mut tx = self.db.tenant(org).await?;
         let (_, access) = access::resolve(&mut tx, org, &caller, id).await?;
@@ -617,8 +618,7 @@ impl Api {
         req: pb::ListFamilyMembersRequest,
     ) -> Result<pb::ListFamilyMembersResponse, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let mut tx = self.db.tenant(org).await?;
         let (_, access) = access::resolve(&mut tx, org, &caller, id).await?;
         let rows = store::family(&mut tx, org, id).await?;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Access, Level};
 use crate::api::Api;
+use crate::clients::client_id;
 use crate::files;
 use crate::store::{self, DocumentRow};
 
@@ -194,8 +195,7 @@ impl Api {
         req: pb::UploadDocumentRequest,
     ) -> Result<pb::Document, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let uploader = caller
             .user
             .ok_or_else(|| Error::Forbidden("documents are uploaded by a person".to_owned()))?;
@@ -307,8 +307,7 @@ impl Api {
         req: pb::ListDocumentsRequest,
     ) -> Result<pb::ListDocumentsResponse, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let category = match req.category.trim() {
             "" => None,
             c if CATEGORIES.contains(&c) => Some(c),

@@ -6,7 +6,7 @@
 use attend_kit::audit::{self, Entry};
 use attend_kit::bus::timestamp;
 use attend_kit::grpc::Caller;
-use attend_kit::ids::{ClientId, HealthLogId, TypedId};
+use attend_kit::ids::{HealthLogId, TypedId};
 use attend_kit::{Error, FieldError, localtime, text};
 use attend_proto::care::v1 as pb;
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::api::Api;
-use crate::clients::{lines, parse_date};
+use crate::clients::{client_id, lines, parse_date};
 use crate::store::{self, HealthRow};
 
 pub(crate) fn notes_context(client: Uuid, date: NaiveDate) -> String {
@@ -255,8 +255,7 @@ impl Api {
         req: pb::RecordHealthLogRequest,
     ) -> Result<pb::HealthLog, Error> {
         let org = caller.org()?;
-        let client_id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let client_id = client_id(&req.client_id)?;
         let author = caller
             .user
             .ok_or_else(|| Error::Forbidden("health logs are written by a person".to_owned()))?;
@@ -328,8 +327,7 @@ impl Api {
         req: pb::HealthWeekRequest,
     ) -> Result<pb::HealthWeekResponse, Error> {
         let org = caller.org()?;
-        let client_id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let client_id = client_id(&req.client_id)?;
         let week = match req.week.trim() {
             "" => None,
             w => Some(parse_date(w).map_err(|reason| Error::invalid("week", reason))?),

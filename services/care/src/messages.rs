@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Access, Level};
 use crate::api::Api;
+use crate::clients::client_id;
 use crate::store::{self, ClientRow, MessageRow};
 
 const CONTENT_MAX: usize = 5_000;
@@ -32,10 +33,6 @@ pub(crate) fn body_context(id: Uuid) -> String {
 /// view-only family member.
 fn can_write(access: Access) -> bool {
     !matches!(access, Access::Family(Level::ViewOnly))
-}
-
-fn client_path(raw: &str) -> Result<ClientId, Error> {
-    ClientId::parse_uuid_at("client_id", raw).map_err(|_| Error::NotFound("client".to_owned()))
 }
 
 fn receipt_proto(r: store::ReadRow) -> pb::ReadReceipt {
@@ -77,7 +74,7 @@ impl Api {
         let mut tx = self.db.tenant(org).await?;
         let mut conversations = Vec::with_capacity(clients.len());
         for c in clients {
-            let id = client_path(&c.id)?;
+            let id = client_id(&c.id)?;
             let (client, access) = access::resolve(&mut tx, org, &caller, id).await?;
             let last = match store::messages(&mut tx, org, id, None, 1).await?.pop() {
                 Some(row) => Some(self.message_proto(row, client.zone())?),
@@ -111,7 +108,7 @@ impl Api {
         req: pb::ListMessagesRequest,
     ) -> Result<pb::ListMessagesResponse, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let limit = match req.limit {
             0 => 50,
             n @ 1..=200 => i64::from(n),
@@ -191,7 +188,7 @@ impl Api {
         req: pb::SendMessageRequest,
     ) -> Result<pb::Message, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let sender = caller
             .user
             .ok_or_else(|| Error::Forbidden("messages are written by a person".to_owned()))?;
@@ -278,7 +275,7 @@ impl Api {
 
     pub(crate) async fn mark_read(&self, caller: Caller, req: pb::MarkReadRequest) -> Result<pb::ReadReceipt, Error> {
         let org = caller.org()?;
-        let id = client_path(&req.client_id)?;
+        let id = client_id(&req.client_id)?;
         let user = caller
             .user
             .ok_or_else(|| Error::Forbidden("conversations are read by a person".to_owned()))?;

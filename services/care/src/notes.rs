@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Access, Visibility};
 use crate::api::Api;
-use crate::clients::optional_date;
+use crate::clients::{client_id, optional_date};
 use crate::store::{self, Feed, NoteRow};
 
 pub(crate) const TYPES: [&str; 4] = ["daily_update", "health_assessment", "medication_log", "incident_report"];
@@ -159,8 +159,7 @@ impl Api {
         req: pb::CreateNoteRequest,
     ) -> Result<pb::Note, Error> {
         let org = caller.org()?;
-        let client_id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let client_id = client_id(&req.client_id)?;
         let mut problems = Vec::new();
         let (title, content) = title_and_content(&mut problems, &req.title, &req.content);
         let kind = note_type(&mut problems, &req.note_type);
@@ -360,8 +359,7 @@ impl Api {
         req: pb::ListNotesRequest,
     ) -> Result<pb::ListNotesResponse, Error> {
         let org = caller.org()?;
-        let client_id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let client_id = client_id(&req.client_id)?;
         let mut problems = Vec::new();
         let kind = match req.note_type.trim() {
             "" => Some(None),

@@ -5,7 +5,7 @@
 use attend_kit::audit::{self, Entry};
 use attend_kit::bus::timestamp;
 use attend_kit::grpc::Caller;
-use attend_kit::ids::{ClientId, TypedId, UserId};
+use attend_kit::ids::{TypedId, UserId};
 use attend_kit::{Error, FieldError, text};
 use attend_proto::care::v1 as pb;
 use chrono::{Datelike, Duration, NaiveTime, Weekday};
@@ -214,8 +214,7 @@ impl Api {
         req: pb::PutCarePlanRequest,
     ) -> Result<pb::CarePlan, Error> {
         let org = caller.org()?;
-        let id =
-            ClientId::parse_uuid_at("client_id", &req.client_id).map_err(|_| Error::NotFound("client".to_owned()))?;
+        let id = client_id(&req.client_id)?;
         let coordinator = caller
             .user
             .ok_or_else(|| Error::Forbidden("care plans are written by a person".to_owned()))?;
