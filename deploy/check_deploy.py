@@ -240,6 +240,13 @@ def check_dockerfile(c: Checks, root: str) -> None:
     runs = " ".join(v for i, v in instr if i == "RUN")
     c.check("cargo build --release --locked --bin attend" in runs, "builds with cargo build --release --locked --bin attend")
     c.check("ca-certificates" in runs, "installs ca-certificates")
+    c.check(any(p.startswith("node:20") for p in parents), f"a node:20 stage builds the web UI ({parents})")
+    c.check("npm ci" in runs and "npm run build" in runs, "builds the web UI with npm ci and npm run build")
+    copies = [v for i, v in instr if i == "COPY"]
+    c.check(any("--from=web" in v and "/usr/share/attend/web" in v for v in copies),
+            "copies the built web UI to /usr/share/attend/web")
+    envs = " ".join(v for i, v in instr if i == "ENV")
+    c.check("ATTEND_WEB_DIR=/usr/share/attend/web" in envs, "ATTEND_WEB_DIR points the gateway at the UI")
     users = [v for i, v in instr if i == "USER"]
     c.check(bool(users) and users[-1].split(":")[0] not in ("root", "0"), f"runs as a non-root user ({users})")
     c.check(bool(users) and users[-1].split(":")[0].isdigit(), "USER is numeric (runAsNonRoot can verify it)")
@@ -257,7 +264,7 @@ def check_dockerfile(c: Checks, root: str) -> None:
         c.check(port in exposed, f"EXPOSE {port}")
     with open(os.path.join(root, ".dockerignore"), encoding="utf-8") as f:
         ignored = {line.strip() for line in f if line.strip() and not line.startswith("#")}
-    for must in ("target/", ".git/", "node_modules/"):
+    for must in ("target/", ".git/", "node_modules/", "web/dist/"):
         c.check(must in ignored, f".dockerignore excludes {must}")
     for keep in ("Cargo.toml", "Cargo.lock", "proto/", "shared/", "services/"):
         c.check(keep not in ignored, f".dockerignore keeps {keep}")

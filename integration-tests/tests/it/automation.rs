@@ -580,6 +580,9 @@ async fn staff_work_the_queue_and_admins_edit_the_rules() {
     );
     // A colleague's queue, by their id, is the same list.
     let (_, me) = fleet.api_get(&staff, "/api/auth/me").await;
+    // The page shows the practice's times in its zone.
+    assert_eq!(me["organisation"]["time_zone"], "Australia/Sydney", "{me}");
+    assert_eq!(me["role"], "staff", "{me}");
     let theirs = format!("/api/tasks?timeframe=all&assigned_to={}", me["id"].as_str().unwrap());
     let (status, same) = fleet.api_get(&admin, &theirs).await;
     assert_eq!(status, 200, "{same}");
@@ -786,5 +789,74 @@ async fn the_database_scores_tasks_as_the_api_does() {
         }
     }
     assert_eq!(checked, 9 * 4 * 10 * 8);
+    fleet.teardown().await;
+}
+
+/// The staff's live channel: a task made, a text sent and the task
+/// completed arrive as pushes of ids and states, never the text itself.
+#[tokio::test]
+async fn staff_see_tasks_and_texts_change_live() {
+    let (fleet, _clock) = fleet_at(tuesday_noon()).await;
+    let (_org, staff, _admin) = clinic(&fleet, "auto-live").await;
+    let mut socket = super::care::live(&fleet, &staff).await;
+    let contact = fleet
+        .new_contact(&staff, "Lee Live", "0412 555 101", "lee.live@example.com")
+        .await;
+    /// The next push of `kind` about `contact` (rules act on a new contact
+    /// too, so other pushes may come first).
+    async fn push_about(socket: &mut super::care::Socket, kind: &str, contact: &str) -> Value {
+        loop {
+            let push = super::care::next_push(socket).await;
+            if push["type"] == kind && push["contact_id"] == contact {
+                return push;
+            }
+        }
+    }
+
+    let (status, made, _) = fleet
+        .api_post(
+            Some(&staff),
+            "/api/tasks",
+            &json!({"contact_id": contact, "type": "call", "notes": "Ring about the referral"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let task = made["task"]["id"].as_str().unwrap().to_owned();
+    loop {
+        let push = push_about(&mut socket, "task", &contact).await;
+        if push["task_id"] == task.as_str() {
+            assert_eq!(push["change"], "created", "{push}");
+            assert!(push.get("notes").is_none(), "no text in a push: {push}");
+            break;
+        }
+    }
+
+    let (status, sent, _) = fleet
+        .api_post(
+            Some(&staff),
+            "/api/sms/send",
+            &json!({"contact_id": contact, "message": "Hi Lee, it's the clinic"}),
+        )
+        .await;
+    assert!(status == 200 || status == 202, "{status}: {sent}");
+    let push = push_about(&mut socket, "sms", &contact).await;
+    assert_eq!(push["direction"], "outbound", "{push}");
+    assert!(push["message_id"].as_str().unwrap().starts_with("sms_"), "{push}");
+    assert!(!push.to_string().contains("Hi Lee"), "no text in a push: {push}");
+
+    let (status, done, _) = fleet
+        .api_post(
+            Some(&staff),
+            &format!("/api/tasks/{task}/complete"),
+            &json!({"outcome": "success"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{done}");
+    loop {
+        let push = push_about(&mut socket, "task", &contact).await;
+        if push["task_id"] == task.as_str() && push["change"] == "completed" {
+            break;
+        }
+    }
     fleet.teardown().await;
 }

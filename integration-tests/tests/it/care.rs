@@ -870,10 +870,10 @@ async fn the_care_plan_and_appointments_reach_a_calendar_at_local_times_across_d
     fleet.teardown().await;
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens the live channel as a browser would (the token in the query).
-async fn live(fleet: &TestFleet, token: &str) -> Socket {
+pub(crate) async fn live(fleet: &TestFleet, token: &str) -> Socket {
     let url = format!(
         "{}/api/ws?access_token={token}",
         fleet.gateway().replace("http://", "ws://")
@@ -887,7 +887,7 @@ async fn live(fleet: &TestFleet, token: &str) -> Socket {
 }
 
 /// The next push on a socket (within 20 s).
-async fn next_push(socket: &mut Socket) -> Value {
+pub(crate) async fn next_push(socket: &mut Socket) -> Value {
     use futures::StreamExt as _;
     loop {
         let message = tokio::time::timeout(Duration::from_secs(20), socket.next())

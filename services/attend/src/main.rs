@@ -46,6 +46,10 @@ enum Command {
     /// to log in, then exit. Safe to run again: nothing is duplicated.
     /// Set ATTEND_DEMO_PASSWORD to choose the users' password.
     SeedDemo,
+    /// Print the REST API's OpenAPI 3.1 document (what the gateway serves
+    /// at /api/openapi.json), then exit. The web UI's types are generated
+    /// from it.
+    Openapi,
     /// Organisations (tenants).
     #[command(subcommand)]
     Orgs(OrgsCommand),
@@ -199,6 +203,19 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    if matches!(cli.command, Command::Openapi) {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        return match writeln!(out, "{}", attend_gateway::openapi::document_json()) {
+            Ok(()) => ExitCode::SUCCESS,
+            // A closed pipe (`| head`) is the reader's choice, not a failure.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("attend: cannot write the document: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // One TLS crypto provider for every client (Postgres, NATS, HTTP).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 
@@ -289,6 +306,8 @@ async fn run(cli: Cli) -> ExitCode {
         Command::DeadLetters(DeadLettersCommand::Redrive { id, all, service }) => {
             attend::dead_letters::redrive(config, id, all, service).await
         }
+        // Printed above, before any configuration was read.
+        Command::Openapi => Ok(()),
     };
     telemetry.shutdown();
     match result {

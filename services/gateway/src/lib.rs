@@ -7,14 +7,22 @@
 //! - [`auth`]: token verification (JWKS cache) and the `SignedIn` extractor.
 //! - [`limits`]: request limits per user and per client address.
 //! - [`routes`]: one module per resource (`auth`, `contacts`, `pipelines`,
-//!   `bookings`, `recalls`, `sms`, `consents`, `settings`, `admin`).
+//!   `bookings`, `recalls`, `sms`, `consents`, `settings`, `admin`, `tasks`,
+//!   `automation`, `reports`, `care`, `messages`, `documents`), each
+//!   handler with typed answers and a `#[utoipa::path]` description.
+//! - [`openapi`]: those descriptions as one OpenAPI 3.1 document
+//!   (`/api/openapi.json`, `/api/docs`, `attend openapi`).
+//! - [`live`]: the WebSocket live channel (`/api/ws`), fed from NATS.
+//! - [`web`]: the built web UI, served from `/`.
 //!
 //! The gateway keeps no state and owns no schema.
 
 pub mod auth;
 pub mod limits;
 pub mod live;
+pub mod openapi;
 pub mod routes;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +55,7 @@ pub fn definition() -> ServiceDef {
 fn configure(config: &Config) -> Result<Box<dyn Startable>, Vec<ConfigError>> {
     Ok(Box::new(Gateway {
         limits: limits::Limits::from_config(config)?,
+        web_dir: web::dir_from_config(config),
     }))
 }
 
@@ -86,12 +95,16 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::messages::router())
         .merge(routes::documents::router())
         .route("/api/ws", axum::routing::get(live::connect))
+        .route("/api/openapi.json", axum::routing::get(openapi::serve_document))
+        .route("/api/docs", axum::routing::get(openapi::docs_page))
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .with_state(state)
 }
 
 struct Gateway {
     limits: limits::Limits,
+    /// The built web UI, served from `/`.
+    web_dir: std::path::PathBuf,
 }
 
 impl Startable for Gateway {
@@ -158,6 +171,7 @@ impl Startable for Gateway {
                 .push(("signing_keys", Arc::new(move || loaded.loaded())));
             // The ops routes live on the gRPC port only, off the public listener.
             let public = router(state)
+                .merge(web::router(&self.web_dir))
                 .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                     http::StatusCode::GATEWAY_TIMEOUT,
                     Duration::from_secs(30),

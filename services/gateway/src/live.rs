@@ -1,18 +1,23 @@
 //! The live channel: one WebSocket per browser tab at `/api/ws`, fed from
 //! NATS so that any gateway replica can serve any user.
 //!
-//! Each gateway process holds one plain NATS subscription to care's facts
-//! (`{prefix}.events.care.>`, the subjects the outbox publishes; a plain
-//! subscription sees them as they are published) and to the typing
-//! subject (`{prefix}.live.typing`, never stored), and fans them out to
-//! its sockets through a broadcast channel. A socket receives a fact only
-//! about a client its user is linked to (care's own answer to "which
-//! clients may I see", asked when the socket opens and every 30 s after),
-//! and only what that link may see: an internal-only care update never
-//! reaches a family member, a family-only one never a carer.
+//! Each gateway process holds plain NATS subscriptions to the facts the
+//! pages show (`{prefix}.events.care.>`, `.automation.>` and
+//! `.messaging.>`, the subjects the outboxes publish; a plain subscription
+//! sees them as they are published) and to the typing subject
+//! (`{prefix}.live.typing`, never stored), and fans them out to its
+//! sockets through a broadcast channel.
 //!
-//! Pushes carry ids, never clinical text: the page fetches the update or
-//! the message through the API, which checks access again. A dropped
+//! - Care facts reach a socket only about a client its user is linked to
+//!   (care's own answer to "which clients may I see", asked when the socket
+//!   opens and every 30 s after), and only what that link may see: an
+//!   internal-only care update never reaches a family member, a
+//!   family-only one never a carer.
+//! - Task changes (`task`) and text messages (`sms`) reach the practice's
+//!   own staff (admin, staff, readonly) of the same organisation.
+//!
+//! Pushes carry ids and states, never clinical or message text: the page
+//! fetches the record through the API, which checks access again. A dropped
 //! connection loses nothing: the page reconnects and fetches what it
 //! missed (the feed, the conversation, the unread counts).
 
@@ -22,8 +27,10 @@ use std::time::Duration;
 use attend_kit::bus::Bus;
 use attend_kit::bus::consumer::Received;
 use attend_kit::grpc::{Caller, Role, request};
-use attend_kit::ids::{ClientId, MessageId, NoteId, OrgId, TypedId, UserId};
+use attend_kit::ids::{ClientId, ContactId, MessageId, NoteId, OrgId, SmsId, TaskId, TypedId, UserId};
+use attend_proto::automation::v1 as automation;
 use attend_proto::care::v1 as pb;
+use attend_proto::messaging::v1 as messaging;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -45,11 +52,12 @@ const LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// How often a socket asks care again which clients its user may see.
 const RESCOPE_EVERY: Duration = Duration::from_secs(30);
 
-/// A fact for the sockets of one organisation.
+/// A fact for the sockets of one organisation: about one care client, or
+/// (`client: None`) for the practice's staff.
 #[derive(Debug, Clone)]
 pub struct Live {
     pub org: OrgId,
-    pub client: uuid::Uuid,
+    pub client: Option<uuid::Uuid>,
     pub kind: Kind,
 }
 
@@ -74,6 +82,19 @@ pub enum Kind {
     Typing {
         user: uuid::Uuid,
     },
+    /// A task was created, completed or cancelled.
+    Task {
+        task: uuid::Uuid,
+        contact: Option<uuid::Uuid>,
+        change: &'static str,
+    },
+    /// A text message was sent, delivered, failed or received.
+    Sms {
+        message: uuid::Uuid,
+        contact: uuid::Uuid,
+        direction: String,
+        status: String,
+    },
 }
 
 /// What a socket's user is to a client (care's `access`).
@@ -88,12 +109,27 @@ fn sees(access: &str, kind: &Kind, me: uuid::Uuid) -> bool {
         },
         Kind::Urgent { .. } | Kind::Message { .. } | Kind::Read { .. } => true,
         Kind::Typing { user } => *user != me,
+        // Practice facts are never about a care client.
+        Kind::Task { .. } | Kind::Sms { .. } => false,
+    }
+}
+
+/// Whether a socket shows a fact: its organisation's, and either about a
+/// client it may see (and what that link may see), or a practice fact for
+/// practice staff.
+fn shown(live: &Live, org: OrgId, role: Role, me: uuid::Uuid, scope: &HashMap<uuid::Uuid, String>) -> bool {
+    if live.org != org {
+        return false;
+    }
+    match live.client {
+        Some(client) => scope.get(&client).is_some_and(|access| sees(access, &live.kind, me)),
+        None => matches!(role, Role::Admin | Role::Staff | Role::Readonly),
     }
 }
 
 impl Live {
     fn json(&self) -> Value {
-        let client = ClientId::from(self.client).to_string();
+        let client = self.client.map(|c| ClientId::from(c).to_string());
         match &self.kind {
             Kind::Note {
                 note,
@@ -116,6 +152,19 @@ impl Live {
             }),
             Kind::Typing { user } => json!({
                 "type": "typing", "client_id": client, "user_id": UserId::from(*user).to_string(),
+            }),
+            Kind::Task { task, contact, change } => json!({
+                "type": "task", "task_id": TaskId::from(*task).to_string(),
+                "contact_id": contact.map(|c| ContactId::from(c).to_string()), "change": change,
+            }),
+            Kind::Sms {
+                message,
+                contact,
+                direction,
+                status,
+            } => json!({
+                "type": "sms", "message_id": SmsId::from(*message).to_string(),
+                "contact_id": ContactId::from(*contact).to_string(), "direction": direction, "status": status,
             }),
         }
     }
@@ -145,10 +194,60 @@ fn uuid_of(text: &str) -> Option<uuid::Uuid> {
     text.parse().ok()
 }
 
-/// A care fact as a live event, or nothing (a fact the channel doesn't push).
+/// A task fact as a live event.
+fn task_event(org: OrgId, task: Option<automation::Task>, change: &'static str) -> Option<Live> {
+    let task = task?;
+    Some(Live {
+        org,
+        client: None,
+        kind: Kind::Task {
+            task: uuid_of(&task.id)?,
+            contact: uuid_of(&task.contact_id),
+            change,
+        },
+    })
+}
+
+/// A text message fact as a live event (only one threaded on a contact).
+fn sms_event(org: OrgId, message: Option<messaging::SmsMessage>) -> Option<Live> {
+    let message = message?;
+    Some(Live {
+        org,
+        client: None,
+        kind: Kind::Sms {
+            message: uuid_of(&message.id)?,
+            contact: uuid_of(&message.contact_id)?,
+            direction: message.direction,
+            status: message.status,
+        },
+    })
+}
+
+/// A fact as a live event, or nothing (a fact the channel doesn't push).
 fn from_event(event: &Received) -> Option<Live> {
     let org = event.org;
     let (client, kind) = match event.envelope.r#type.as_str() {
+        "automation.task_created" => {
+            return task_event(org, event.payload::<automation::TaskCreated>().ok()?.task, "created");
+        }
+        "automation.task_completed" => {
+            return task_event(
+                org,
+                event.payload::<automation::TaskCompleted>().ok()?.task,
+                "completed",
+            );
+        }
+        "automation.task_cancelled" => {
+            return task_event(
+                org,
+                event.payload::<automation::TaskCancelled>().ok()?.task,
+                "cancelled",
+            );
+        }
+        "messaging.sms_sent" => return sms_event(org, event.payload::<messaging::SmsSent>().ok()?.message),
+        "messaging.sms_delivered" => return sms_event(org, event.payload::<messaging::SmsDelivered>().ok()?.message),
+        "messaging.sms_failed" => return sms_event(org, event.payload::<messaging::SmsFailed>().ok()?.message),
+        "messaging.sms_received" => return sms_event(org, event.payload::<messaging::SmsReceived>().ok()?.message),
         "care.note_written" => {
             let p: pb::NoteWritten = event.payload().ok()?;
             (
@@ -193,7 +292,7 @@ fn from_event(event: &Received) -> Option<Live> {
     };
     Some(Live {
         org,
-        client: uuid_of(&client)?,
+        client: Some(uuid_of(&client)?),
         kind,
     })
 }
@@ -212,12 +311,14 @@ impl Hub {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             let client = self.bus.client();
-            let subscribed = futures::future::try_join(
+            let subscribed = futures::future::try_join4(
                 client.subscribe(self.bus.subject("care.>")),
+                client.subscribe(self.bus.subject("automation.>")),
+                client.subscribe(self.bus.subject("messaging.>")),
                 client.subscribe(self.typing_subject()),
             )
             .await;
-            let (events, typing) = match subscribed {
+            let (care, automation, messaging, typing) = match subscribed {
                 Ok(pair) => pair,
                 Err(e) => {
                     tracing::warn!(error = %e, "live channel: cannot subscribe yet");
@@ -227,6 +328,7 @@ impl Hub {
                     }
                 }
             };
+            let events = futures::stream::select(care, futures::stream::select(automation, messaging));
             let mut merged = futures::stream::select(events.map(|m| (true, m)), typing.map(|m| (false, m)));
             loop {
                 tokio::select! {
@@ -242,7 +344,7 @@ impl Hub {
                             let parsed = serde_json::from_slice::<TypingWire>(&message.payload).ok().and_then(|w| {
                                 Some(Live {
                                     org: OrgId::parse_uuid(&w.org).ok()?,
-                                    client: uuid_of(&w.client)?,
+                                    client: Some(uuid_of(&w.client)?),
                                     kind: Kind::Typing { user: uuid_of(&w.user)? },
                                 })
                             });
@@ -279,6 +381,12 @@ pub struct WsQuery {
 
 /// `GET /api/ws`: upgrades to the live channel once the access token
 /// (`Authorization: Bearer` or `?access_token=`) is verified.
+#[utoipa::path(operation_id = "live_connect", get, path = "/api/ws", tag = "live",
+    params(("access_token" = Option<String>, Query, description = "The access token, for browsers that can't set headers on a WebSocket")),
+    responses(
+        (status = 101, description = "Switching to the live channel: JSON pushes of ids (`ready`, `care_update`, `urgent_care_update`, `message`, `read`, `typing`, `resync`); closed with 4001 when the token ends"),
+        crate::openapi::Problems,
+    ))]
 pub async fn connect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -366,8 +474,7 @@ async fn serve(
             }
             received = feed.recv() => match received {
                 Ok(live) => {
-                    let shown = live.org == org && scope.get(&live.client).is_some_and(|access| sees(access, &live.kind, me));
-                    if shown && socket.send(Message::Text(live.json().to_string().into())).await.is_err() {
+                    if shown(&live, org, caller.role, me, &scope) && socket.send(Message::Text(live.json().to_string().into())).await.is_err() {
                         return;
                     }
                 }
@@ -416,6 +523,45 @@ mod tests {
         assert!(sees("carer", &note("internal_only"), me));
         assert!(!sees("carer", &note("family_only"), me));
         assert!(sees("admin", &note("family_only"), me));
+    }
+
+    #[test]
+    fn practice_facts_reach_only_the_practice_staff_of_their_organisation() {
+        let org = OrgId::from(uuid::Uuid::now_v7());
+        let me = uuid::Uuid::now_v7();
+        let scope = HashMap::new();
+        let task = Live {
+            org,
+            client: None,
+            kind: Kind::Task {
+                task: uuid::Uuid::now_v7(),
+                contact: None,
+                change: "created",
+            },
+        };
+        for role in [Role::Admin, Role::Staff, Role::Readonly] {
+            assert!(shown(&task, org, role, me, &scope), "{role:?}");
+        }
+        for role in [Role::CareTeam, Role::Family, Role::Client] {
+            assert!(!shown(&task, org, role, me, &scope), "{role:?}");
+        }
+        let elsewhere = OrgId::from(uuid::Uuid::now_v7());
+        assert!(!shown(&task, elsewhere, Role::Admin, me, &scope));
+        // A care fact is never a practice fact, whoever asks.
+        let note = Live {
+            org,
+            client: Some(uuid::Uuid::now_v7()),
+            kind: Kind::Urgent {
+                note: uuid::Uuid::now_v7(),
+            },
+        };
+        assert!(!shown(&note, org, Role::Staff, me, &scope));
+        assert_eq!(task.json()["type"], "task");
+        assert!(
+            task.json()["task_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("task_"))
+        );
     }
 
     #[test]

@@ -13,13 +13,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::unix;
+use super::{text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::routes::auth::user_json;
+use crate::routes::auth::{User, user_json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +30,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/audit", get(audit))
 }
 
-async fn users(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+/// The organisation's users.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Users {
+    pub users: Vec<User>,
+}
+
+#[utoipa::path(operation_id = "admin_users", get, path = "/api/admin/users", tag = "admin", responses((status = 200, description = "OK", body = Users), crate::openapi::Problems))]
+async fn users(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Users>, Problem> {
     caller.require_permission(Permission::UsersManage)?;
     let list = state
         .identity
@@ -38,9 +45,9 @@ async fn users(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Res
         .list_users(request(pb::ListUsersRequest {}, &caller))
         .await
         .into_answer("identity")?;
-    Ok(Json(json!({
-        "users": list.users.iter().map(user_json).collect::<Result<Vec<_>, _>>()?,
-    })))
+    Ok(Json(Users {
+        users: list.users.iter().map(user_json).collect::<Result<Vec<_>, _>>()?,
+    }))
 }
 
 async fn set_active(
@@ -48,7 +55,7 @@ async fn set_active(
     caller: attend_kit::grpc::Caller,
     id: String,
     active: bool,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<User>, Problem> {
     caller.require_permission(Permission::UsersManage)?;
     let user = state
         .identity
@@ -59,23 +66,25 @@ async fn set_active(
     Ok(Json(user_json(&user)?))
 }
 
+#[utoipa::path(operation_id = "admin_deactivate", post, path = "/api/admin/users/{id}/deactivate", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = User), crate::openapi::Problems))]
 async fn deactivate(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<User>, Problem> {
     set_active(state, caller, id, false).await
 }
 
+#[utoipa::path(operation_id = "admin_activate", post, path = "/api/admin/users/{id}/activate", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = User), crate::openapi::Problems))]
 async fn activate(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<User>, Problem> {
     set_active(state, caller, id, true).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Invite {
     email: String,
     role: String,
@@ -83,11 +92,23 @@ struct Invite {
     name: String,
 }
 
+/// An invitation to join the organisation, as sent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub name: String,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
+#[utoipa::path(operation_id = "admin_invite", post, path = "/api/admin/invitations", tag = "admin", request_body = Invite, responses((status = 201, description = "Invited", body = Invitation), crate::openapi::Problems))]
 async fn invite(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     JsonBody(body): JsonBody<Invite>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<Invitation>), Problem> {
     caller.require_permission(Permission::UsersManage)?;
     let invitation = state
         .identity
@@ -104,17 +125,18 @@ async fn invite(
         .into_answer("identity")?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": invitation.id,
-            "email": invitation.email,
-            "role": invitation.role,
-            "name": invitation.name,
-            "expires_at": unix(&invitation.expires_at),
-        })),
+        Json(Invitation {
+            expires_at: unix_seconds(&invitation.expires_at),
+            id: invitation.id,
+            email: invitation.email,
+            role: invitation.role,
+            name: invitation.name,
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     actor: Option<String>,
     action: Option<String>,
@@ -141,11 +163,39 @@ fn instant(field: &str, text: Option<String>) -> Result<Option<prost_types::Time
     .transpose()
 }
 
+/// One entry of the audit trail.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    /// The acting user's id; null when no user acted.
+    pub actor: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    /// Unix seconds.
+    pub occurred_at: Option<i64>,
+    /// What the action carried (free-form; `{}` when there is nothing).
+    #[schema(value_type = Object)]
+    pub details: Value,
+    /// The service that recorded it.
+    pub source: String,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next page; null on the last.
+    pub next_before: Option<String>,
+}
+
+#[utoipa::path(operation_id = "admin_audit", get, path = "/api/admin/audit", tag = "admin", params(AuditQuery), responses((status = 200, description = "OK", body = AuditPage), crate::openapi::Problems))]
 async fn audit(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     QueryParams(q): QueryParams<AuditQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<AuditPage>, Problem> {
     caller.require_permission(Permission::AuditRead)?;
     let page = state
         .identity
@@ -165,25 +215,28 @@ async fn audit(
         ))
         .await
         .into_answer("identity")?;
-    let entries: Vec<Value> = page
+    let entries = page
         .entries
         .iter()
-        .map(|e| {
-            json!({
-                "id": e.id,
-                "actor": if e.actor_user_id.is_empty() { Value::Null } else { json!(e.actor_user_id) },
-                "actor_role": e.actor_role,
-                "action": e.action,
-                "target_type": e.target_type,
-                "target_id": e.target_id,
-                "occurred_at": unix(&e.occurred_at),
-                "details": serde_json::from_str::<Value>(&e.details_json).unwrap_or_else(|_| json!({})),
-                "source": e.source,
-            })
+        .map(|e| AuditEntry {
+            id: e.id.clone(),
+            actor: text(&e.actor_user_id),
+            actor_role: e.actor_role.clone(),
+            action: e.action.clone(),
+            target_type: e.target_type.clone(),
+            target_id: e.target_id.clone(),
+            occurred_at: unix_seconds(&e.occurred_at),
+            details: serde_json::from_str::<Value>(&e.details_json).unwrap_or_else(|_| Value::Object(Map::new())),
+            source: e.source.clone(),
         })
         .collect();
-    Ok(Json(json!({
-        "entries": entries,
-        "next_before": if page.next_before.is_empty() { Value::Null } else { json!(page.next_before) },
-    })))
+    Ok(Json(AuditPage {
+        entries,
+        next_before: text(&page.next_before),
+    }))
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(users, deactivate, activate, invite, audit))]
+pub struct Api;

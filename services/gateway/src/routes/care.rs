@@ -17,24 +17,28 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use super::bookings::keyed;
-use super::{public_or_null, unix};
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/clients", get(list_clients))
-        .route("/api/admin/clients", get(list_clients).post(create_client))
+        .route("/api/admin/clients", get(admin_list_clients).post(create_client))
         .route("/api/clients/{id}", get(show_client).put(update_client))
         .route("/api/clients/{id}/care-team", put(set_care_team))
         .route("/api/clients/{id}/family", get(list_family).post(link_family))
         .route("/api/clients/{id}/family/{member}", delete(unlink_family))
         .route("/api/clients/{id}/updates", get(list_notes))
-        .route("/api/clients/{id}/progress-notes", get(list_notes).post(create_note))
+        .route(
+            "/api/clients/{id}/progress-notes",
+            get(progress_notes).post(create_note),
+        )
         .route("/api/progress-notes/{id}", put(edit_note))
         .route("/api/clients/{id}/flag-urgent", post(flag_urgent))
         .route(
@@ -93,108 +97,395 @@ pub fn documents_fleet(ids: &[String]) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-fn client_json(c: &pb::Client) -> Result<Value, Error> {
-    let team = c
+/// A member of a client's care team.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TeamMember {
+    /// `user_…`.
+    pub user_id: Option<String>,
+    /// `coordinator` or `carer`.
+    pub role: String,
+}
+
+/// A client's medical details: for the care team, the client and
+/// full-access family only.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Medical {
+    pub conditions: Vec<String>,
+    pub allergies: Vec<String>,
+    pub insurance_provider: String,
+    pub insurance_policy_number: String,
+}
+
+/// A person in care, as the caller may see them.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Client {
+    /// `client_…`.
+    pub id: String,
+    pub contact_id: Option<String>,
+    /// The client's own sign-in, if they have one.
+    pub user_id: Option<String>,
+    pub name: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub date_of_birth: String,
+    pub gender: String,
+    /// `active`, `paused` or `discharged`.
+    pub status: String,
+    /// `basic`, `intermediate` or `intensive`.
+    pub care_level: String,
+    /// IANA zone: every local time of the client's is in it.
+    pub time_zone: String,
+    pub emergency_contact_name: String,
+    pub emergency_contact_phone: String,
+    pub care_team: Vec<TeamMember>,
+    /// Absent unless the caller may see medical details.
+    pub medical: Option<Medical>,
+    /// The caller's access: `team`, `client`, `view_only`, `messaging`,
+    /// `full_access` or `admin`.
+    pub access: String,
+    pub created_at: Option<i64>,
+    pub updated_at: Option<i64>,
+}
+
+/// One client.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneClient {
+    pub client: Client,
+}
+
+/// The clients the caller may see.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Clients {
+    pub clients: Vec<Client>,
+}
+
+fn client_json(c: &pb::Client) -> Result<Client, Error> {
+    let care_team = c
         .care_team
         .iter()
-        .map(|m| Ok(json!({ "user_id": public_or_null::<UserId>(&m.user_id)?, "role": m.role })))
-        .collect::<Result<Vec<_>, Error>>()?;
-    let medical = c.medical.as_ref().map(|m| {
-        json!({
-            "conditions": m.conditions,
-            "allergies": m.allergies,
-            "insurance_provider": m.insurance_provider,
-            "insurance_policy_number": m.insurance_policy_number,
+        .map(|m| {
+            Ok(TeamMember {
+                user_id: public_id::<UserId>(&m.user_id)?,
+                role: m.role.clone(),
+            })
         })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let medical = c.medical.as_ref().map(|m| Medical {
+        conditions: m.conditions.clone(),
+        allergies: m.allergies.clone(),
+        insurance_provider: m.insurance_provider.clone(),
+        insurance_policy_number: m.insurance_policy_number.clone(),
     });
-    Ok(json!({
-        "id": ClientId::parse_uuid(&c.id)?.to_string(),
-        "contact_id": public_or_null::<ContactId>(&c.contact_id)?,
-        "user_id": public_or_null::<UserId>(&c.user_id)?,
-        "name": c.name,
-        "date_of_birth": c.date_of_birth,
-        "gender": c.gender,
-        "status": c.status,
-        "care_level": c.care_level,
-        "time_zone": c.time_zone,
-        "emergency_contact_name": c.emergency_contact_name,
-        "emergency_contact_phone": c.emergency_contact_phone,
-        "care_team": team,
-        "medical": medical,
-        "access": c.access,
-        "created_at": unix(&c.created_at),
-        "updated_at": unix(&c.updated_at),
-    }))
+    Ok(Client {
+        id: ClientId::parse_uuid(&c.id)?.to_string(),
+        contact_id: public_id::<ContactId>(&c.contact_id)?,
+        user_id: public_id::<UserId>(&c.user_id)?,
+        name: c.name.clone(),
+        date_of_birth: c.date_of_birth.clone(),
+        gender: c.gender.clone(),
+        status: c.status.clone(),
+        care_level: c.care_level.clone(),
+        time_zone: c.time_zone.clone(),
+        emergency_contact_name: c.emergency_contact_name.clone(),
+        emergency_contact_phone: c.emergency_contact_phone.clone(),
+        care_team,
+        medical,
+        access: c.access.clone(),
+        created_at: unix_seconds(&c.created_at),
+        updated_at: unix_seconds(&c.updated_at),
+    })
 }
 
-fn family_json(f: &pb::FamilyMember) -> Result<Value, Error> {
-    Ok(json!({
-        "id": FamilyMemberId::parse_uuid(&f.id)?.to_string(),
-        "client_id": ClientId::parse_uuid(&f.client_id)?.to_string(),
-        "user_id": public_or_null::<UserId>(&f.user_id)?,
-        "contact_id": public_or_null::<ContactId>(&f.contact_id)?,
-        "relationship": f.relationship,
-        "is_primary_contact": f.is_primary_contact,
-        "access_level": f.access_level,
-        "notification_preferences": { "sms": f.notify_sms, "email": f.notify_email },
-        "appointment_reminders": f.appointment_reminders,
-        "created_at": unix(&f.created_at),
-        "unlinked_at": unix(&f.unlinked_at),
-    }))
+/// How a family member wants to hear about the client.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NotificationPreferences {
+    pub sms: bool,
+    pub email: bool,
 }
 
-fn note_json(n: &pb::Note) -> Result<Value, Error> {
-    Ok(json!({
-        "id": NoteId::parse_uuid(&n.id)?.to_string(),
-        "client_id": ClientId::parse_uuid(&n.client_id)?.to_string(),
-        "author_id": public_or_null::<UserId>(&n.author_id)?,
-        "title": n.title,
-        "content": n.content,
-        "note_type": n.note_type,
-        "visibility": n.visibility,
-        "urgent": n.urgent,
-        "version": n.version,
-        "created_at": unix(&n.created_at),
-        "created_local": n.created_local,
-        "updated_at": unix(&n.updated_at),
-        "attachment_ids": documents_public(&n.attachment_ids)?,
-    }))
+/// A family member's link to a client.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FamilyMember {
+    /// `family_…`.
+    pub id: String,
+    /// `client_…`.
+    pub client_id: String,
+    /// Their portal sign-in, `user_…`.
+    pub user_id: Option<String>,
+    /// The person in contacts (`contact_…`): their phone and email for
+    /// notifications.
+    pub contact_id: Option<String>,
+    pub relationship: String,
+    pub is_primary_contact: bool,
+    /// `view_only`, `messaging` or `full_access`.
+    pub access_level: String,
+    pub notification_preferences: NotificationPreferences,
+    /// Days before each appointment they are reminded, e.g. `[1, 3, 7]`.
+    pub appointment_reminders: Vec<i32>,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// Unix seconds; null while linked.
+    pub unlinked_at: Option<i64>,
 }
 
-fn health_json(h: &pb::HealthLog) -> Result<Value, Error> {
-    let v = h.vitals.clone().unwrap_or_default();
-    let reading = |value: Option<f64>, unit: &str| match value {
-        Some(value) => json!({ "value": value, "unit": unit }),
-        None => Value::Null,
-    };
-    Ok(json!({
-        "id": HealthLogId::parse_uuid(&h.id)?.to_string(),
-        "client_id": ClientId::parse_uuid(&h.client_id)?.to_string(),
-        "log_date": h.log_date,
-        "vital_signs": {
-            "blood_pressure": match (v.systolic, v.diastolic) {
-                (Some(s), Some(d)) => json!({ "systolic": s, "diastolic": d, "unit": "mmHg" }),
-                _ => Value::Null,
-            },
-            "heart_rate": reading(v.heart_rate.map(f64::from), "bpm"),
-            "temperature": reading(v.temperature, &v.temperature_unit),
-            "weight": reading(v.weight, &v.weight_unit),
+fn family_json(f: &pb::FamilyMember) -> Result<FamilyMember, Error> {
+    Ok(FamilyMember {
+        id: FamilyMemberId::parse_uuid(&f.id)?.to_string(),
+        client_id: ClientId::parse_uuid(&f.client_id)?.to_string(),
+        user_id: public_id::<UserId>(&f.user_id)?,
+        contact_id: public_id::<ContactId>(&f.contact_id)?,
+        relationship: f.relationship.clone(),
+        is_primary_contact: f.is_primary_contact,
+        access_level: f.access_level.clone(),
+        notification_preferences: NotificationPreferences {
+            sms: f.notify_sms,
+            email: f.notify_email,
         },
-        "medications_taken": h.medications_taken,
-        "medications_missed": h.medications_missed,
-        "meals": h.meals.iter().map(|m| json!({ "meal_type": m.meal_type, "content": m.content, "time": m.time })).collect::<Vec<_>>(),
-        "mood": h.mood,
-        "activities": h.activities,
-        "sleep_hours": h.sleep_hours,
-        "notes": h.notes,
-        "created_by_id": public_or_null::<UserId>(&h.created_by_id)?,
-        "created_at": unix(&h.created_at),
-        "updated_at": unix(&h.updated_at),
+        appointment_reminders: f.appointment_reminders.clone(),
+        created_at: unix_seconds(&f.created_at),
+        unlinked_at: unix_seconds(&f.unlinked_at),
+    })
+}
+
+/// A client's family members.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FamilyMembers {
+    pub family_members: Vec<FamilyMember>,
+}
+
+/// One family member.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneFamilyMember {
+    pub family_member: FamilyMember,
+}
+
+fn one_family_member(f: &pb::FamilyMember) -> Result<Json<OneFamilyMember>, Error> {
+    Ok(Json(OneFamilyMember {
+        family_member: family_json(f)?,
     }))
+}
+
+/// A care update (progress note).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Note {
+    /// `note_…`.
+    pub id: String,
+    pub client_id: String,
+    pub author_id: Option<String>,
+    pub title: String,
+    pub content: String,
+    /// `daily_update`, `medical`, `activity`, `incident`, `general`.
+    pub note_type: String,
+    /// `family_visible`, `internal_only`, `family_only`.
+    pub visibility: String,
+    pub urgent: bool,
+    /// 1 when new; each edit keeps the previous version and adds one.
+    pub version: i32,
+    pub created_at: Option<i64>,
+    /// When it was written, in the client's zone (RFC 3339 with offset).
+    pub created_local: String,
+    pub updated_at: Option<i64>,
+    /// The client's documents attached (`doc_…`).
+    pub attachment_ids: Vec<String>,
+}
+
+/// One care update.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneNote {
+    pub update: Note,
+}
+
+/// A page of care updates, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Feed {
+    pub updates: Vec<Note>,
+    /// Pass as `cursor` for older updates; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// The client's zone, in which `created_local` and the date filters are.
+    pub time_zone: String,
+}
+
+fn note_json(n: &pb::Note) -> Result<Note, Error> {
+    Ok(Note {
+        id: NoteId::parse_uuid(&n.id)?.to_string(),
+        client_id: ClientId::parse_uuid(&n.client_id)?.to_string(),
+        author_id: public_id::<UserId>(&n.author_id)?,
+        title: n.title.clone(),
+        content: n.content.clone(),
+        note_type: n.note_type.clone(),
+        visibility: n.visibility.clone(),
+        urgent: n.urgent,
+        version: n.version,
+        created_at: unix_seconds(&n.created_at),
+        created_local: n.created_local.clone(),
+        updated_at: unix_seconds(&n.updated_at),
+        attachment_ids: documents_public(&n.attachment_ids)?,
+    })
+}
+
+/// A blood pressure reading.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BloodPressure {
+    pub systolic: i32,
+    pub diastolic: i32,
+    /// Always `mmHg`.
+    pub unit: String,
+}
+
+/// One vital sign's reading.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VitalReading {
+    pub value: f64,
+    /// `bpm` (heart rate), `C` or `F` (temperature), `kg` or `lb` (weight).
+    pub unit: String,
+}
+
+/// The day's vital signs; each null when not taken.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VitalSigns {
+    pub blood_pressure: Option<BloodPressure>,
+    pub heart_rate: Option<VitalReading>,
+    pub temperature: Option<VitalReading>,
+    pub weight: Option<VitalReading>,
+}
+
+/// A meal of the day.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Meal {
+    /// `breakfast`, `lunch`, `dinner` or `snack`.
+    pub meal_type: String,
+    pub content: String,
+    /// `HH:MM`, local.
+    pub time: String,
+}
+
+/// A client's health log for one day.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HealthLog {
+    /// `healthlog_…`.
+    pub id: String,
+    /// `client_…`.
+    pub client_id: String,
+    /// `YYYY-MM-DD`, the client's local date.
+    pub log_date: String,
+    pub vital_signs: VitalSigns,
+    pub medications_taken: Vec<String>,
+    pub medications_missed: Vec<String>,
+    pub meals: Vec<Meal>,
+    pub mood: String,
+    pub activities: Vec<String>,
+    pub sleep_hours: Option<f64>,
+    pub notes: String,
+    /// `user_…`.
+    pub created_by_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    pub updated_at: Option<i64>,
+}
+
+fn health_json(h: &pb::HealthLog) -> Result<HealthLog, Error> {
+    let v = h.vitals.clone().unwrap_or_default();
+    let reading = |value: Option<f64>, unit: &str| {
+        value.map(|value| VitalReading {
+            value,
+            unit: unit.to_owned(),
+        })
+    };
+    Ok(HealthLog {
+        id: HealthLogId::parse_uuid(&h.id)?.to_string(),
+        client_id: ClientId::parse_uuid(&h.client_id)?.to_string(),
+        log_date: h.log_date.clone(),
+        vital_signs: VitalSigns {
+            blood_pressure: match (v.systolic, v.diastolic) {
+                (Some(systolic), Some(diastolic)) => Some(BloodPressure {
+                    systolic,
+                    diastolic,
+                    unit: "mmHg".to_owned(),
+                }),
+                _ => None,
+            },
+            heart_rate: reading(v.heart_rate.map(f64::from), "bpm"),
+            temperature: reading(v.temperature, &v.temperature_unit),
+            weight: reading(v.weight, &v.weight_unit),
+        },
+        medications_taken: h.medications_taken.clone(),
+        medications_missed: h.medications_missed.clone(),
+        meals: h
+            .meals
+            .iter()
+            .map(|m| Meal {
+                meal_type: m.meal_type.clone(),
+                content: m.content.clone(),
+                time: m.time.clone(),
+            })
+            .collect(),
+        mood: h.mood.clone(),
+        activities: h.activities.clone(),
+        sleep_hours: h.sleep_hours,
+        notes: h.notes.clone(),
+        created_by_id: public_id::<UserId>(&h.created_by_id)?,
+        created_at: unix_seconds(&h.created_at),
+        updated_at: unix_seconds(&h.updated_at),
+    })
+}
+
+/// One health log.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneHealthLog {
+    pub health_log: HealthLog,
+}
+
+/// A day of the week, and its log if one was recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HealthDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub log: Option<HealthLog>,
+}
+
+/// One day's value in a vitals chart series.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HealthPoint {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Null on a day with no reading.
+    pub value: Option<f64>,
+}
+
+/// A vitals chart series over the week.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HealthSeries {
+    pub unit: String,
+    /// A point per day, Monday first.
+    pub points: Vec<HealthPoint>,
+}
+
+/// A client's health over a week.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HealthWeek {
+    /// `YYYY-MM-DD`, a Monday.
+    pub week_start: String,
+    /// `YYYY-MM-DD`, the Sunday.
+    pub week_end: String,
+    /// The client's zone, in which the dates are.
+    pub time_zone: String,
+    /// Seven days, Monday first.
+    pub days: Vec<HealthDay>,
+    /// The vitals chart's series by name: `systolic`, `diastolic`,
+    /// `heart_rate`, `temperature`, `weight`.
+    pub series: BTreeMap<String, HealthSeries>,
+}
+
+/// `GET /api/admin/clients`: the same answer as `GET /api/clients`, under
+/// the admin paths.
+#[utoipa::path(operation_id = "care_admin_list_clients", get, path = "/api/admin/clients", tag = "care", responses((status = 200, description = "OK", body = Clients), crate::openapi::Problems))]
+async fn admin_list_clients(state: State<AppState>, caller: SignedIn) -> Result<Json<Clients>, Problem> {
+    list_clients(state, caller).await
 }
 
 /// `GET /api/clients` (and `/api/admin/clients`): the clients the caller may see.
-async fn list_clients(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+#[utoipa::path(operation_id = "care_list_clients", get, path = "/api/clients", tag = "care", responses((status = 200, description = "OK", body = Clients), crate::openapi::Problems))]
+async fn list_clients(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Clients>, Problem> {
     let listed = state
         .care
         .clone()
@@ -202,10 +493,10 @@ async fn list_clients(State(state): State<AppState>, SignedIn(caller): SignedIn)
         .await
         .into_answer("care")?;
     let clients = listed.clients.iter().map(client_json).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "clients": clients })))
+    Ok(Json(Clients { clients }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct MedicalBody {
     conditions: Vec<String>,
@@ -214,7 +505,7 @@ struct MedicalBody {
     insurance_policy_number: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewClient {
     #[serde(default)]
@@ -241,12 +532,13 @@ struct NewClient {
 }
 
 /// `POST /api/admin/clients`: makes a contact a client (admins).
+#[utoipa::path(operation_id = "care_create_client", post, path = "/api/admin/clients", tag = "care", request_body = NewClient, responses((status = 201, description = "OK", body = OneClient), crate::openapi::Problems))]
 async fn create_client(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<NewClient>,
-) -> Result<(axum::http::StatusCode, Json<Value>), Problem> {
+) -> Result<(axum::http::StatusCode, Json<OneClient>), Problem> {
     let contact_id = match body.contact_id.trim() {
         "" => return Err(Error::invalid("contact_id", "is required: the client's contact").into()),
         id => ContactId::parse_public_at("contact_id", id)?,
@@ -300,11 +592,13 @@ async fn create_client(
     let client = state.care.clone().create_client(call).await.into_answer("care")?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({ "client": client_json(&client)? })),
+        Json(OneClient {
+            client: client_json(&client)?,
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ClientUpdate {
     #[serde(default)]
@@ -330,12 +624,13 @@ struct ClientUpdate {
 }
 
 /// `PUT /api/clients/{id}`: replaces a client's details and status (admins).
+#[utoipa::path(operation_id = "care_update_client", put, path = "/api/clients/{id}", tag = "care", params(("id" = String, Path, description = "id")), request_body = ClientUpdate, responses((status = 200, description = "OK", body = OneClient), crate::openapi::Problems))]
 async fn update_client(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<ClientUpdate>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneClient>, Problem> {
     let details = pb::CreateClientRequest {
         contact_id: String::new(),
         user_id: user_field("user_id", &body.user_id)?,
@@ -366,15 +661,18 @@ async fn update_client(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "client": client_json(&client)? })))
+    Ok(Json(OneClient {
+        client: client_json(&client)?,
+    }))
 }
 
 /// `GET /api/clients/{id}`: a client, as the caller may see them.
+#[utoipa::path(operation_id = "care_show_client", get, path = "/api/clients/{id}", tag = "care", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = OneClient), crate::openapi::Problems))]
 async fn show_client(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneClient>, Problem> {
     let client = state
         .care
         .clone()
@@ -386,10 +684,12 @@ async fn show_client(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "client": client_json(&client)? })))
+    Ok(Json(OneClient {
+        client: client_json(&client)?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamMemberBody {
     #[serde(default)]
@@ -398,19 +698,20 @@ struct TeamMemberBody {
     role: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     care_team: Vec<TeamMemberBody>,
 }
 
 /// `PUT /api/clients/{id}/care-team`: replaces the assigned care team (admins).
+#[utoipa::path(operation_id = "care_set_care_team", put, path = "/api/clients/{id}/care-team", tag = "care", params(("id" = String, Path, description = "id")), request_body = TeamBody, responses((status = 200, description = "OK", body = OneClient), crate::openapi::Problems))]
 async fn set_care_team(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<TeamBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneClient>, Problem> {
     let care_team = body
         .care_team
         .into_iter()
@@ -436,15 +737,18 @@ async fn set_care_team(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "client": client_json(&client)? })))
+    Ok(Json(OneClient {
+        client: client_json(&client)?,
+    }))
 }
 
 /// `GET /api/clients/{id}/family`.
+#[utoipa::path(operation_id = "care_list_family", get, path = "/api/clients/{id}/family", tag = "care", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = FamilyMembers), crate::openapi::Problems))]
 async fn list_family(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<FamilyMembers>, Problem> {
     let listed = state
         .care
         .clone()
@@ -456,22 +760,22 @@ async fn list_family(
         ))
         .await
         .into_answer("care")?;
-    let family = listed
+    let family_members = listed
         .family_members
         .iter()
         .map(family_json)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({ "family_members": family })))
+    Ok(Json(FamilyMembers { family_members }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Preferences {
     sms: bool,
     email: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FamilyBody {
     #[serde(default)]
@@ -490,12 +794,13 @@ struct FamilyBody {
 
 /// `POST /api/clients/{id}/family`: links a family member's portal user
 /// (or changes their link): admins and the client's coordinators.
+#[utoipa::path(operation_id = "care_link_family", post, path = "/api/clients/{id}/family", tag = "care", params(("id" = String, Path, description = "id")), request_body = FamilyBody, responses((status = 200, description = "OK", body = OneFamilyMember), crate::openapi::Problems))]
 async fn link_family(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<FamilyBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneFamilyMember>, Problem> {
     let user_id = match body.user_id.trim() {
         "" => return Err(Error::invalid("user_id", "is required: the family member's portal user").into()),
         u => user_field("user_id", u)?,
@@ -522,15 +827,16 @@ async fn link_family(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "family_member": family_json(&member)? })))
+    Ok(one_family_member(&member)?)
 }
 
 /// `DELETE /api/clients/{id}/family/{member}`: unlinks; they see nothing more.
+#[utoipa::path(operation_id = "care_unlink_family", delete, path = "/api/clients/{id}/family/{member}", tag = "care", params(("id" = String, Path, description = "id"), ("member" = String, Path, description = "member")), responses((status = 200, description = "OK", body = OneFamilyMember), crate::openapi::Problems))]
 async fn unlink_family(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path((id, member)): Path<(String, String)>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneFamilyMember>, Problem> {
     let member =
         FamilyMemberId::parse_public(&member).map_err(|_| Error::NotFound("linked family member".to_owned()))?;
     let unlinked = state
@@ -545,10 +851,11 @@ async fn unlink_family(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "family_member": family_json(&unlinked)? })))
+    Ok(one_family_member(&unlinked)?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, default)]
 struct FeedQuery {
     #[serde(rename = "type")]
@@ -562,12 +869,24 @@ struct FeedQuery {
 /// `GET /api/clients/{id}/updates` (the family's feed) and
 /// `GET /api/clients/{id}/progress-notes` (the team's): newest first,
 /// `?type=&from=&to=` (local dates) `&cursor=&limit=`.
+/// `GET /api/clients/{id}/progress-notes`: the same feed, under the team's path.
+#[utoipa::path(operation_id = "care_progress_notes", get, path = "/api/clients/{id}/progress-notes", tag = "care", params(("id" = String, Path, description = "the client's id"), FeedQuery), responses((status = 200, description = "OK", body = Feed), crate::openapi::Problems))]
+async fn progress_notes(
+    state: State<AppState>,
+    caller: SignedIn,
+    id: PathParam,
+    q: QueryParams<FeedQuery>,
+) -> Result<Json<Feed>, Problem> {
+    list_notes(state, caller, id, q).await
+}
+
+#[utoipa::path(operation_id = "care_list_notes", get, path = "/api/clients/{id}/updates", tag = "care", params(("id" = String, Path, description = "the client's id"), FeedQuery), responses((status = 200, description = "OK", body = Feed), crate::openapi::Problems))]
 async fn list_notes(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     QueryParams(q): QueryParams<FeedQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Feed>, Problem> {
     let listed = state
         .care
         .clone()
@@ -585,14 +904,14 @@ async fn list_notes(
         .await
         .into_answer("care")?;
     let notes = listed.notes.iter().map(note_json).collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(json!({
-        "updates": notes,
-        "next_cursor": if listed.next_cursor.is_empty() { Value::Null } else { json!(listed.next_cursor) },
-        "time_zone": listed.time_zone,
-    })))
+    Ok(Json(Feed {
+        updates: notes,
+        next_cursor: text(&listed.next_cursor),
+        time_zone: listed.time_zone,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NoteBody {
     #[serde(default)]
@@ -614,13 +933,14 @@ struct NoteBody {
 }
 
 /// `POST /api/clients/{id}/progress-notes`: the care team writes a care update.
+#[utoipa::path(operation_id = "care_create_note", post, path = "/api/clients/{id}/progress-notes", tag = "care", params(("id" = String, Path, description = "id")), request_body = NoteBody, responses((status = 201, description = "OK", body = OneNote), crate::openapi::Problems))]
 async fn create_note(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<NoteBody>,
-) -> Result<(axum::http::StatusCode, Json<Value>), Problem> {
+) -> Result<(axum::http::StatusCode, Json<OneNote>), Problem> {
     let call = keyed(
         request(
             pb::CreateNoteRequest {
@@ -646,17 +966,20 @@ async fn create_note(
     let note = state.care.clone().create_note(call).await.into_answer("care")?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({ "update": note_json(&note)? })),
+        Json(OneNote {
+            update: note_json(&note)?,
+        }),
     ))
 }
 
 /// `PUT /api/progress-notes/{id}`: edits a care update, keeping the previous version.
+#[utoipa::path(operation_id = "care_edit_note", put, path = "/api/progress-notes/{id}", tag = "care", params(("id" = String, Path, description = "id")), request_body = NoteBody, responses((status = 200, description = "OK", body = OneNote), crate::openapi::Problems))]
 async fn edit_note(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<NoteBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneNote>, Problem> {
     if body.urgent {
         return Err(Error::invalid("urgent", "is set with POST /api/clients/{id}/flag-urgent").into());
     }
@@ -686,10 +1009,12 @@ async fn edit_note(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "update": note_json(&note)? })))
+    Ok(Json(OneNote {
+        update: note_json(&note)?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UrgentBody {
     /// A care update to flag; or none, and a new one from the rest.
@@ -705,13 +1030,14 @@ struct UrgentBody {
 
 /// `POST /api/clients/{id}/flag-urgent`: flags a care update urgent (or
 /// writes an urgent one); the family who asked hear at once.
+#[utoipa::path(operation_id = "care_flag_urgent", post, path = "/api/clients/{id}/flag-urgent", tag = "care", params(("id" = String, Path, description = "id")), request_body = UrgentBody, responses((status = 200, description = "OK", body = OneNote), crate::openapi::Problems))]
 async fn flag_urgent(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<UrgentBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneNote>, Problem> {
     let note_id = match body.note_id.trim() {
         "" => String::new(),
         n => NoteId::parse_public_at("note_id", n)?.uuid().to_string(),
@@ -730,10 +1056,13 @@ async fn flag_urgent(
         &headers,
     )?;
     let note = state.care.clone().flag_urgent(call).await.into_answer("care")?;
-    Ok(Json(json!({ "update": note_json(&note)? })))
+    Ok(Json(OneNote {
+        update: note_json(&note)?,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, default)]
 struct WeekQuery {
     week: String,
@@ -741,12 +1070,13 @@ struct WeekQuery {
 
 /// `GET /api/clients/{id}/health-logs?week=YYYY-MM-DD`: the week's days
 /// (Monday first) and the vitals chart's series, with gaps as nulls.
+#[utoipa::path(operation_id = "care_health_week", get, path = "/api/clients/{id}/health-logs", tag = "care", params(("id" = String, Path, description = "id"), WeekQuery), responses((status = 200, description = "OK", body = HealthWeek), crate::openapi::Problems))]
 async fn health_week(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     QueryParams(q): QueryParams<WeekQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<HealthWeek>, Problem> {
     let week = state
         .care
         .clone()
@@ -763,42 +1093,49 @@ async fn health_week(
         .days
         .iter()
         .map(|d| {
-            Ok(json!({
-                "date": d.date,
-                "log": match &d.log { Some(log) => health_json(log)?, None => Value::Null },
-            }))
+            Ok(HealthDay {
+                date: d.date.clone(),
+                log: d.log.as_ref().map(health_json).transpose()?,
+            })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let series: serde_json::Map<String, Value> = week
+    let series = week
         .series
-        .iter()
+        .into_iter()
         .map(|s| {
             (
-                s.name.clone(),
-                json!({
-                    "unit": s.unit,
-                    "points": s.points.iter().map(|p| json!({ "date": p.date, "value": p.value })).collect::<Vec<_>>(),
-                }),
+                s.name,
+                HealthSeries {
+                    unit: s.unit,
+                    points: s
+                        .points
+                        .into_iter()
+                        .map(|p| HealthPoint {
+                            date: p.date,
+                            value: p.value,
+                        })
+                        .collect(),
+                },
             )
         })
         .collect();
-    Ok(Json(json!({
-        "week_start": week.week_start,
-        "week_end": week.week_end,
-        "time_zone": week.time_zone,
-        "days": days,
-        "series": series,
-    })))
+    Ok(Json(HealthWeek {
+        week_start: week.week_start,
+        week_end: week.week_end,
+        time_zone: week.time_zone,
+        days,
+        series,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Reading {
     value: Option<f64>,
     unit: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct Pressure {
     systolic: Option<i32>,
@@ -806,7 +1143,7 @@ struct Pressure {
     unit: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct VitalsBody {
     blood_pressure: Option<Pressure>,
@@ -815,7 +1152,7 @@ struct VitalsBody {
     weight: Option<Reading>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct MealBody {
     meal_type: String,
@@ -823,7 +1160,7 @@ struct MealBody {
     time: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct HealthBody {
     log_date: String,
@@ -839,12 +1176,13 @@ struct HealthBody {
 
 /// `POST /api/clients/{id}/health-logs`: the care team records a day
 /// (recording the same day again replaces it).
+#[utoipa::path(operation_id = "care_record_health_log", post, path = "/api/clients/{id}/health-logs", tag = "care", params(("id" = String, Path, description = "id")), request_body = HealthBody, responses((status = 200, description = "OK", body = OneHealthLog), crate::openapi::Problems))]
 async fn record_health_log(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<HealthBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneHealthLog>, Problem> {
     let v = body.vital_signs;
     let pressure = v.blood_pressure.unwrap_or_default();
     let heart = v.heart_rate.unwrap_or_default();
@@ -899,57 +1237,116 @@ async fn record_health_log(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "health_log": health_json(&log)? })))
+    Ok(Json(OneHealthLog {
+        health_log: health_json(&log)?,
+    }))
 }
 
-fn plan_json(p: &pb::CarePlan) -> Result<Value, Error> {
+/// A goal of a care plan.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CareGoal {
+    pub goal: String,
+    /// `YYYY-MM-DD`.
+    pub target_date: Option<String>,
+    /// `not_started`, `in_progress`, `achieved` or `dropped`.
+    pub status: String,
+}
+
+/// A weekly activity of a care plan.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ScheduledActivity {
+    /// `monday` .. `sunday`.
+    pub day_of_week: String,
+    /// `HH:MM` on the client's clock.
+    pub time: String,
+    pub duration_minutes: i32,
+    pub activity: String,
+    /// The team member doing it, `user_…`.
+    pub assigned_to: Option<String>,
+    /// The name the family sees.
+    pub assigned_name: String,
+}
+
+/// A client's care plan.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CarePlan {
+    /// `client_…`.
+    pub client_id: String,
+    /// `user_…`.
+    pub coordinator_id: Option<String>,
+    pub title: String,
+    pub description: String,
+    /// `YYYY-MM-DD`.
+    pub start_date: String,
+    /// `YYYY-MM-DD`; null when open-ended.
+    pub end_date: Option<String>,
+    pub goals: Vec<CareGoal>,
+    pub schedule: Vec<ScheduledActivity>,
+    /// `active`, `inactive` or `archived`.
+    pub status: String,
+    /// The client's zone, in which the schedule's times are.
+    pub time_zone: String,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    pub updated_at: Option<i64>,
+}
+
+/// One care plan.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneCarePlan {
+    pub care_plan: CarePlan,
+}
+
+fn plan_json(p: &pb::CarePlan) -> Result<Json<OneCarePlan>, Error> {
     let schedule = p
         .schedule
         .iter()
         .map(|a| {
-            Ok(json!({
-                "day_of_week": a.day_of_week,
-                "time": a.time,
-                "duration_minutes": a.duration_minutes,
-                "activity": a.activity,
-                "assigned_to": public_or_null::<UserId>(&a.assigned_to)?,
-                "assigned_name": a.assigned_name,
-            }))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let goals: Vec<Value> = p
-        .goals
-        .iter()
-        .map(|g| {
-            json!({
-                "goal": g.goal,
-                "target_date": if g.target_date.is_empty() { Value::Null } else { json!(g.target_date) },
-                "status": g.status,
+            Ok(ScheduledActivity {
+                day_of_week: a.day_of_week.clone(),
+                time: a.time.clone(),
+                duration_minutes: a.duration_minutes,
+                activity: a.activity.clone(),
+                assigned_to: public_id::<UserId>(&a.assigned_to)?,
+                assigned_name: a.assigned_name.clone(),
             })
         })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let goals = p
+        .goals
+        .iter()
+        .map(|g| CareGoal {
+            goal: g.goal.clone(),
+            target_date: text(&g.target_date),
+            status: g.status.clone(),
+        })
         .collect();
-    Ok(json!({
-        "client_id": ClientId::parse_uuid(&p.client_id)?.to_string(),
-        "coordinator_id": public_or_null::<UserId>(&p.coordinator_id)?,
-        "title": p.title,
-        "description": p.description,
-        "start_date": p.start_date,
-        "end_date": if p.end_date.is_empty() { Value::Null } else { json!(p.end_date) },
-        "goals": goals,
-        "schedule": schedule,
-        "status": p.status,
-        "time_zone": p.time_zone,
-        "created_at": unix(&p.created_at),
-        "updated_at": unix(&p.updated_at),
+    Ok(Json(OneCarePlan {
+        care_plan: CarePlan {
+            client_id: ClientId::parse_uuid(&p.client_id)?.to_string(),
+            coordinator_id: public_id::<UserId>(&p.coordinator_id)?,
+            title: p.title.clone(),
+            description: p.description.clone(),
+            start_date: p.start_date.clone(),
+            end_date: text(&p.end_date),
+            goals,
+            schedule,
+            status: p.status.clone(),
+            time_zone: p.time_zone.clone(),
+            created_at: unix_seconds(&p.created_at),
+            updated_at: unix_seconds(&p.updated_at),
+        },
     }))
 }
 
 /// `GET /api/clients/{id}/care-plan`: the active care plan.
+#[utoipa::path(operation_id = "care_show_plan", get, path = "/api/clients/{id}/care-plan", tag = "care", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = OneCarePlan), crate::openapi::Problems))]
 async fn show_plan(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneCarePlan>, Problem> {
     let plan = state
         .care
         .clone()
@@ -961,10 +1358,10 @@ async fn show_plan(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "care_plan": plan_json(&plan)? })))
+    Ok(plan_json(&plan)?)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct GoalBody {
     goal: String,
@@ -972,7 +1369,7 @@ struct GoalBody {
     status: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct ActivityBody {
     day_of_week: String,
@@ -983,7 +1380,7 @@ struct ActivityBody {
     assigned_name: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct PlanBody {
     title: String,
@@ -996,12 +1393,13 @@ struct PlanBody {
 
 /// `PUT /api/clients/{id}/care-plan`: writes the active plan (admins and
 /// the client's coordinators).
+#[utoipa::path(operation_id = "care_put_plan", put, path = "/api/clients/{id}/care-plan", tag = "care", params(("id" = String, Path, description = "id")), request_body = PlanBody, responses((status = 200, description = "OK", body = OneCarePlan), crate::openapi::Problems))]
 async fn put_plan(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<PlanBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneCarePlan>, Problem> {
     let schedule = body
         .schedule
         .into_iter()
@@ -1045,7 +1443,7 @@ async fn put_plan(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "care_plan": plan_json(&plan)? })))
+    Ok(plan_json(&plan)?)
 }
 
 /// An iCalendar file, as a download.
@@ -1068,6 +1466,7 @@ fn calendar_file(calendar: pb::Calendar) -> axum::response::Response {
 }
 
 /// `GET /api/clients/{id}/care-plan.ics`: the weekly schedule for a calendar app.
+#[utoipa::path(operation_id = "care_plan_calendar", get, path = "/api/clients/{id}/care-plan.ics", tag = "care", params(("id" = String, Path, description = "id")), responses((status = 200, description = "The schedule as an iCalendar file (a download)", body = String, content_type = "text/calendar"), crate::openapi::Problems))]
 async fn plan_calendar(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -1087,22 +1486,63 @@ async fn plan_calendar(
     Ok(calendar_file(calendar))
 }
 
-fn appointment_json(a: &pb::Appointment) -> Result<Value, Error> {
-    Ok(json!({
-        "id": AppointmentId::parse_uuid(&a.id)?.to_string(),
-        "client_id": ClientId::parse_uuid(&a.client_id)?.to_string(),
-        "scheduled_with": a.scheduled_with,
-        "starts_at": unix(&a.starts_at),
-        "starts_local": a.starts_local,
-        "duration_minutes": a.duration_minutes,
-        "appointment_type": a.appointment_type,
-        "location": a.location,
-        "notes": a.notes,
-        "status": a.status,
-        "created_by_id": public_or_null::<UserId>(&a.created_by_id)?,
-        "created_at": unix(&a.created_at),
-        "updated_at": unix(&a.updated_at),
-    }))
+/// A client's appointment (care's, not a booking).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CareAppointment {
+    /// `appt_…`.
+    pub id: String,
+    /// `client_…`.
+    pub client_id: String,
+    /// Doctor, specialist, clinic.
+    pub scheduled_with: String,
+    /// Unix seconds.
+    pub starts_at: Option<i64>,
+    /// `starts_at` on the client's clock, RFC 3339 with its offset.
+    pub starts_local: String,
+    pub duration_minutes: i32,
+    pub appointment_type: String,
+    pub location: String,
+    pub notes: String,
+    /// `scheduled`, `completed`, `cancelled` or `no_show`.
+    pub status: String,
+    /// `user_…`.
+    pub created_by_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// Unix seconds.
+    pub updated_at: Option<i64>,
+}
+
+fn appointment_json(a: &pb::Appointment) -> Result<CareAppointment, Error> {
+    Ok(CareAppointment {
+        id: AppointmentId::parse_uuid(&a.id)?.to_string(),
+        client_id: ClientId::parse_uuid(&a.client_id)?.to_string(),
+        scheduled_with: a.scheduled_with.clone(),
+        starts_at: unix_seconds(&a.starts_at),
+        starts_local: a.starts_local.clone(),
+        duration_minutes: a.duration_minutes,
+        appointment_type: a.appointment_type.clone(),
+        location: a.location.clone(),
+        notes: a.notes.clone(),
+        status: a.status.clone(),
+        created_by_id: public_id::<UserId>(&a.created_by_id)?,
+        created_at: unix_seconds(&a.created_at),
+        updated_at: unix_seconds(&a.updated_at),
+    })
+}
+
+/// A client's appointments in a range of local dates.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CareAppointments {
+    pub appointments: Vec<CareAppointment>,
+    /// The client's zone, in which `starts_local` and the range are.
+    pub time_zone: String,
+}
+
+/// One appointment.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneAppointment {
+    pub appointment: CareAppointment,
 }
 
 /// An appointment id from the path; a malformed one is as unknown as a missing one.
@@ -1112,7 +1552,8 @@ fn appointment_path(id: &str) -> Result<String, Error> {
         .map_err(|_| Error::NotFound("appointment".to_owned()))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, default)]
 struct RangeQuery {
     from: String,
@@ -1121,12 +1562,13 @@ struct RangeQuery {
 
 /// `GET /api/clients/{id}/appointments?from=&to=`: local dates, for a
 /// month, week or day view (from today, 31 days, by default).
+#[utoipa::path(operation_id = "care_list_appointments", get, path = "/api/clients/{id}/appointments", tag = "care", params(("id" = String, Path, description = "id"), RangeQuery), responses((status = 200, description = "OK", body = CareAppointments), crate::openapi::Problems))]
 async fn list_appointments(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     QueryParams(q): QueryParams<RangeQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<CareAppointments>, Problem> {
     let listed = state
         .care
         .clone()
@@ -1145,12 +1587,13 @@ async fn list_appointments(
         .iter()
         .map(appointment_json)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(
-        json!({ "appointments": appointments, "time_zone": listed.time_zone }),
-    ))
+    Ok(Json(CareAppointments {
+        appointments,
+        time_zone: listed.time_zone,
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct AppointmentBody {
     scheduled_with: String,
@@ -1163,12 +1606,13 @@ struct AppointmentBody {
 }
 
 /// `POST /api/clients/{id}/appointments`: the care team books one.
+#[utoipa::path(operation_id = "care_create_appointment", post, path = "/api/clients/{id}/appointments", tag = "care", params(("id" = String, Path, description = "id")), request_body = AppointmentBody, responses((status = 201, description = "Created", body = OneAppointment), crate::openapi::Problems))]
 async fn create_appointment(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<AppointmentBody>,
-) -> Result<(axum::http::StatusCode, Json<Value>), Problem> {
+) -> Result<(axum::http::StatusCode, Json<OneAppointment>), Problem> {
     let created = state
         .care
         .clone()
@@ -1188,11 +1632,13 @@ async fn create_appointment(
         .into_answer("care")?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({ "appointment": appointment_json(&created)? })),
+        Json(OneAppointment {
+            appointment: appointment_json(&created)?,
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     #[serde(default)]
@@ -1200,12 +1646,13 @@ struct StatusBody {
 }
 
 /// `POST /api/clients/{id}/appointments/{appointment}/status`.
+#[utoipa::path(operation_id = "care_set_appointment_status", post, path = "/api/clients/{id}/appointments/{appointment}/status", tag = "care", params(("id" = String, Path, description = "id"), ("appointment" = String, Path, description = "appointment")), request_body = StatusBody, responses((status = 200, description = "OK", body = OneAppointment), crate::openapi::Problems))]
 async fn set_appointment_status(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     Path((id, appointment)): Path<(String, String)>,
     JsonBody(body): JsonBody<StatusBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneAppointment>, Problem> {
     let client = client_path(&id)?;
     let changed = state
         .care
@@ -1220,10 +1667,13 @@ async fn set_appointment_status(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "appointment": appointment_json(&changed)? })))
+    Ok(Json(OneAppointment {
+        appointment: appointment_json(&changed)?,
+    }))
 }
 
 /// `GET /api/clients/{id}/appointments.ics`: every appointment from today.
+#[utoipa::path(operation_id = "care_appointments_calendar", get, path = "/api/clients/{id}/appointments.ics", tag = "care", params(("id" = String, Path, description = "id")), responses((status = 200, description = "The appointments as an iCalendar file (a download)", body = String, content_type = "text/calendar"), crate::openapi::Problems))]
 async fn appointments_calendar(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -1245,6 +1695,7 @@ async fn appointments_calendar(
 }
 
 /// `GET /api/clients/{id}/appointments/{appointment}/appointment.ics`.
+#[utoipa::path(operation_id = "care_appointment_calendar", get, path = "/api/clients/{id}/appointments/{appointment}/appointment.ics", tag = "care", params(("id" = String, Path, description = "id"), ("appointment" = String, Path, description = "appointment")), responses((status = 200, description = "The appointment as an iCalendar file (a download)", body = String, content_type = "text/calendar"), crate::openapi::Problems))]
 async fn appointment_calendar(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -1265,7 +1716,7 @@ async fn appointment_calendar(
     Ok(calendar_file(calendar))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RemindersBody {
     days_before: Vec<i32>,
@@ -1273,12 +1724,13 @@ struct RemindersBody {
 
 /// `PUT /api/clients/{id}/appointment-reminders` `{"days_before": [1, 3, 7]}`:
 /// a family member chooses their own reminders.
+#[utoipa::path(operation_id = "care_set_reminders", put, path = "/api/clients/{id}/appointment-reminders", tag = "care", params(("id" = String, Path, description = "id")), request_body = RemindersBody, responses((status = 200, description = "OK", body = OneFamilyMember), crate::openapi::Problems))]
 async fn set_reminders(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<RemindersBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneFamilyMember>, Problem> {
     let member = state
         .care
         .clone()
@@ -1291,5 +1743,69 @@ async fn set_reminders(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "family_member": family_json(&member)? })))
+    Ok(one_family_member(&member)?)
+}
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_clients,
+    admin_list_clients,
+    list_notes,
+    progress_notes,
+    create_client,
+    show_client,
+    update_client,
+    set_care_team,
+    list_family,
+    link_family,
+    unlink_family,
+    create_note,
+    edit_note,
+    flag_urgent,
+    health_week,
+    record_health_log,
+    show_plan,
+    put_plan,
+    plan_calendar,
+    list_appointments,
+    create_appointment,
+    appointments_calendar,
+    appointment_calendar,
+    set_appointment_status,
+    set_reminders
+))]
+pub struct Api;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vitals not taken are null; those taken carry their unit.
+    #[test]
+    fn a_health_log_shows_each_vital_sign_with_its_unit_or_null() {
+        let log = pb::HealthLog {
+            id: "0190a6f2-7c1e-7d4a-9f3b-2a5c8e1d4b6f".to_owned(),
+            client_id: "0190a6f2-7c1e-7d4a-9f3b-2a5c8e1d4b70".to_owned(),
+            vitals: Some(pb::Vitals {
+                systolic: Some(120),
+                diastolic: Some(80),
+                heart_rate: Some(72),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(health_json(&log).unwrap()).unwrap();
+        assert_eq!(
+            json["vital_signs"],
+            serde_json::json!({
+                "blood_pressure": { "systolic": 120, "diastolic": 80, "unit": "mmHg" },
+                "heart_rate": { "value": 72.0, "unit": "bpm" },
+                "temperature": null,
+                "weight": null,
+            })
+        );
+        assert_eq!(json["sleep_hours"], serde_json::Value::Null);
+        assert_eq!(json["created_by_id"], serde_json::Value::Null);
+    }
 }

@@ -12,10 +12,9 @@ use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::{public_or_null, unix};
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -32,31 +31,86 @@ pub fn router() -> Router<AppState> {
         .route("/api/documents/{id}/content", get(content))
 }
 
-fn document_json(d: &pb::Document) -> Result<Value, Error> {
-    Ok(json!({
-        "id": DocumentId::parse_uuid(&d.id)?.to_string(),
-        "client_id": ClientId::parse_uuid(&d.client_id)?.to_string(),
-        "uploaded_by_id": public_or_null::<UserId>(&d.uploaded_by_id)?,
-        "file_name": d.file_name,
-        "file_type": d.file_type,
-        "content_type": d.content_type,
-        "file_size": d.file_size,
-        "category": d.category,
-        "description": d.description,
-        "visibility": d.visibility,
-        "status": d.status,
-        "scan_result": if d.scan_result.is_empty() { Value::Null } else { json!(d.scan_result) },
-        "created_at": unix(&d.created_at),
-    }))
+/// A document in a client's record.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Document {
+    /// `doc_…`.
+    pub id: String,
+    /// `client_…`.
+    pub client_id: String,
+    /// `user_…`.
+    pub uploaded_by_id: Option<String>,
+    pub file_name: String,
+    /// What the content is, by its bytes: `pdf`, `png`, `jpeg`, `gif`,
+    /// `webp`, `doc` or `docx`.
+    pub file_type: String,
+    /// The MIME type the bytes are served with.
+    pub content_type: String,
+    /// Bytes.
+    pub file_size: i64,
+    /// `prescription`, `test_result`, `medical_record`, `insurance` or `other`.
+    pub category: String,
+    pub description: String,
+    /// `family_only`, `care_team_only` or `everyone`.
+    pub visibility: String,
+    /// `quarantined`, `clean`, `infected` or `unscanned`.
+    pub status: String,
+    /// What the scanner said: `OK`, or the signature it found; null until
+    /// scanned.
+    pub scan_result: Option<String>,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+}
+
+fn document_json(d: &pb::Document) -> Result<Document, Error> {
+    Ok(Document {
+        id: DocumentId::parse_uuid(&d.id)?.to_string(),
+        client_id: ClientId::parse_uuid(&d.client_id)?.to_string(),
+        uploaded_by_id: public_id::<UserId>(&d.uploaded_by_id)?,
+        file_name: d.file_name.clone(),
+        file_type: d.file_type.clone(),
+        content_type: d.content_type.clone(),
+        file_size: d.file_size,
+        category: d.category.clone(),
+        description: d.description.clone(),
+        visibility: d.visibility.clone(),
+        status: d.status.clone(),
+        scan_result: text(&d.scan_result),
+        created_at: unix_seconds(&d.created_at),
+    })
+}
+
+/// One document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneDocument {
+    pub document: Document,
+}
+
+/// A client's documents.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Documents {
+    pub documents: Vec<Document>,
+}
+
+/// A document, and a link that downloads it for a few minutes.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DocumentDownload {
+    pub document: Option<Document>,
+    /// A signed path to `GET`; null while the document waits for its virus
+    /// scan (or may not be downloaded).
+    pub download_url: Option<String>,
+    /// When the link stops working, Unix seconds; null with no link.
+    pub download_expires_at: Option<i64>,
 }
 
 /// `POST /api/documents` (multipart: `client_id`, `category`,
 /// `description`?, `visibility`?, and `file`).
+#[utoipa::path(operation_id = "documents_upload", post, path = "/api/documents", tag = "documents", responses((status = 201, description = "Uploaded", body = OneDocument), crate::openapi::Problems))]
 async fn upload(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     mut form: Multipart,
-) -> Result<(axum::http::StatusCode, Json<Value>), Problem> {
+) -> Result<(axum::http::StatusCode, Json<OneDocument>), Problem> {
     let mut req = pb::UploadDocumentRequest::default();
     let mut has_file = false;
     let bad = |field: &str, e: axum::extract::multipart::MultipartError| Error::invalid(field, e.body_text());
@@ -99,11 +153,14 @@ async fn upload(
         .into_answer("care")?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({ "document": document_json(&uploaded)? })),
+        Json(OneDocument {
+            document: document_json(&uploaded)?,
+        }),
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, default)]
 struct ListQuery {
     q: String,
@@ -111,12 +168,13 @@ struct ListQuery {
 }
 
 /// `GET /api/clients/{id}/documents?q=&category=`.
+#[utoipa::path(operation_id = "documents_list", get, path = "/api/clients/{id}/documents", tag = "documents", params(("id" = String, Path, description = "id"), ListQuery), responses((status = 200, description = "OK", body = Documents), crate::openapi::Problems))]
 async fn list(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Documents>, Problem> {
     let client = ClientId::parse_public(&id).map_err(|_| Error::NotFound("client".to_owned()))?;
     let listed = state
         .care
@@ -131,18 +189,23 @@ async fn list(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({
-        "documents": listed.documents.iter().map(document_json).collect::<Result<Vec<_>, _>>()?,
-    })))
+    Ok(Json(Documents {
+        documents: listed
+            .documents
+            .iter()
+            .map(document_json)
+            .collect::<Result<Vec<_>, _>>()?,
+    }))
 }
 
 /// `GET /api/documents/{id}`: the document, and a link that downloads it
 /// for a few minutes (none while it waits for its virus scan).
+#[utoipa::path(operation_id = "documents_show", get, path = "/api/documents/{id}", tag = "documents", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = DocumentDownload), crate::openapi::Problems))]
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<DocumentDownload>, Problem> {
     let document = DocumentId::parse_public(&id).map_err(|_| Error::NotFound("document".to_owned()))?;
     let link = state
         .care
@@ -155,28 +218,24 @@ async fn show(
         ))
         .await
         .into_answer("care")?;
-    let shown = link
-        .document
-        .as_ref()
-        .map(document_json)
-        .transpose()?
-        .unwrap_or(Value::Null);
+    let shown = link.document.as_ref().map(document_json).transpose()?;
     let download = match link.expires_at {
-        0 => Value::Null,
-        expires => json!(format!(
+        0 => None,
+        expires => Some(format!(
             "/api/documents/{document}/content?org={}&expires={expires}&signature={}",
             OrgId::parse_uuid(&link.org_id).map_err(Error::from)?,
             link.signature
         )),
     };
-    Ok(Json(json!({
-        "document": shown,
-        "download_url": download,
-        "download_expires_at": if link.expires_at == 0 { Value::Null } else { json!(link.expires_at) },
-    })))
+    Ok(Json(DocumentDownload {
+        document: shown,
+        download_url: download,
+        download_expires_at: (link.expires_at != 0).then_some(link.expires_at),
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 struct LinkQuery {
     org: String,
@@ -187,6 +246,7 @@ struct LinkQuery {
 /// `GET /api/documents/{id}/content?org=&expires=&signature=`: the bytes,
 /// for whoever holds a link that has not expired (no sign-in: the link is
 /// the credential, as a browser download or an `<img>` needs).
+#[utoipa::path(operation_id = "documents_content", get, path = "/api/documents/{id}/content", tag = "documents", security(()), params(("id" = String, Path, description = "id"), LinkQuery), responses((status = 200, description = "The document's bytes, as its own `Content-Type` (sent as an attachment)", content(("application/octet-stream"))), crate::openapi::Problems))]
 async fn content(
     State(state): State<AppState>,
     PathParam(id): PathParam,
@@ -234,3 +294,8 @@ async fn content(
     )
         .into_response())
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(upload, list, show, content))]
+pub struct Api;

@@ -13,11 +13,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::bookings::keyed;
-use super::{public_or_null, unix};
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -34,29 +33,101 @@ fn conversation_path(id: &str) -> Result<String, Error> {
         .map_err(|_| Error::NotFound("conversation".to_owned()))
 }
 
-fn message_json(m: &pb::Message) -> Result<Value, Error> {
-    Ok(json!({
-        "id": MessageId::parse_uuid(&m.id)?.to_string(),
-        "conversation_id": ClientId::parse_uuid(&m.client_id)?.to_string(),
-        "sender_id": public_or_null::<UserId>(&m.sender_id)?,
-        "sender_role": m.sender_role,
-        "content": m.content,
-        "created_at": unix(&m.created_at),
-        "created_local": m.created_local,
-        "attachment_ids": super::care::documents_public(&m.attachment_ids)?,
-    }))
+/// A message between a client's family and the care team.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Message {
+    /// `msg_…`.
+    pub id: String,
+    /// The client's id: one conversation per client.
+    pub conversation_id: String,
+    pub sender_id: Option<String>,
+    /// The sender's role: `care_team`, `family`, `client`, `admin`.
+    pub sender_role: String,
+    pub content: String,
+    pub created_at: Option<i64>,
+    /// In the client's zone (RFC 3339 with offset).
+    pub created_local: String,
+    pub attachment_ids: Vec<String>,
 }
 
-fn receipt_json(r: &pb::ReadReceipt) -> Result<Value, Error> {
-    Ok(json!({
-        "user_id": public_or_null::<UserId>(&r.user_id)?,
-        "message_id": public_or_null::<MessageId>(&r.message_id)?,
-        "read_at": unix(&r.read_at),
-    }))
+/// Who has read up to which message, and when.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub user_id: Option<String>,
+    pub message_id: Option<String>,
+    pub read_at: Option<i64>,
+}
+
+/// A conversation in the caller's list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Conversation {
+    /// The client's id (`client_…`).
+    pub id: String,
+    pub client_name: String,
+    pub last_message: Option<Message>,
+    /// Messages the caller has not read.
+    pub unread: i32,
+    /// False for view-only family: they read but cannot write.
+    pub can_write: bool,
+}
+
+/// The caller's conversations, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Conversations {
+    pub conversations: Vec<Conversation>,
+    /// Unread messages across all of them.
+    pub unread: i32,
+}
+
+/// A page of one conversation, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Thread {
+    pub messages: Vec<Message>,
+    pub next_cursor: Option<String>,
+    pub reads: Vec<Receipt>,
+    pub unread: i32,
+    pub can_write: bool,
+}
+
+/// A message sent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Sent {
+    pub message: Message,
+}
+
+/// A read receipt recorded.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Read {
+    pub read: Receipt,
+}
+
+fn message_json(m: &pb::Message) -> Result<Message, Error> {
+    Ok(Message {
+        id: MessageId::parse_uuid(&m.id)?.to_string(),
+        conversation_id: ClientId::parse_uuid(&m.client_id)?.to_string(),
+        sender_id: public_id::<UserId>(&m.sender_id)?,
+        sender_role: m.sender_role.clone(),
+        content: m.content.clone(),
+        created_at: unix_seconds(&m.created_at),
+        created_local: m.created_local.clone(),
+        attachment_ids: super::care::documents_public(&m.attachment_ids)?,
+    })
+}
+
+fn receipt_json(r: &pb::ReadReceipt) -> Result<Receipt, Error> {
+    Ok(Receipt {
+        user_id: public_id::<UserId>(&r.user_id)?,
+        message_id: public_id::<MessageId>(&r.message_id)?,
+        read_at: unix_seconds(&r.read_at),
+    })
 }
 
 /// `GET /api/messages`: the caller's conversations, newest first, with unread counts.
-async fn conversations(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+#[utoipa::path(operation_id = "messages_conversations", get, path = "/api/messages", tag = "messages", responses((status = 200, description = "OK", body = Conversations), crate::openapi::Problems))]
+async fn conversations(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+) -> Result<Json<Conversations>, Problem> {
     let listed = state
         .care
         .clone()
@@ -67,20 +138,21 @@ async fn conversations(State(state): State<AppState>, SignedIn(caller): SignedIn
         .conversations
         .iter()
         .map(|c| {
-            Ok(json!({
-                "id": ClientId::parse_uuid(&c.client_id)?.to_string(),
-                "client_name": c.client_name,
-                "last_message": match &c.last_message { Some(m) => message_json(m)?, None => Value::Null },
-                "unread": c.unread,
-                "can_write": c.can_write,
-            }))
+            Ok(Conversation {
+                id: ClientId::parse_uuid(&c.client_id)?.to_string(),
+                client_name: c.client_name.clone(),
+                last_message: c.last_message.as_ref().map(message_json).transpose()?,
+                unread: c.unread,
+                can_write: c.can_write,
+            })
         })
         .collect::<Result<Vec<_>, Error>>()?;
     let unread: i32 = listed.conversations.iter().map(|c| c.unread).sum();
-    Ok(Json(json!({ "conversations": conversations, "unread": unread })))
+    Ok(Json(Conversations { conversations, unread }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, default)]
 struct MessagesQuery {
     q: String,
@@ -90,12 +162,13 @@ struct MessagesQuery {
 
 /// `GET /api/messages/{client}?q=&cursor=&limit=`: newest first; `q`
 /// searches the history.
+#[utoipa::path(operation_id = "messages_messages", get, path = "/api/messages/{client}", tag = "messages", params(("client" = String, Path, description = "client"), MessagesQuery), responses((status = 200, description = "OK", body = Thread), crate::openapi::Problems))]
 async fn messages(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     QueryParams(query): QueryParams<MessagesQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Thread>, Problem> {
     let listed = state
         .care
         .clone()
@@ -110,16 +183,20 @@ async fn messages(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({
-        "messages": listed.messages.iter().map(message_json).collect::<Result<Vec<_>, _>>()?,
-        "next_cursor": if listed.next_cursor.is_empty() { Value::Null } else { json!(listed.next_cursor) },
-        "reads": listed.reads.iter().map(receipt_json).collect::<Result<Vec<_>, _>>()?,
-        "unread": listed.unread,
-        "can_write": listed.can_write,
-    })))
+    Ok(Json(Thread {
+        messages: listed
+            .messages
+            .iter()
+            .map(message_json)
+            .collect::<Result<Vec<_>, _>>()?,
+        next_cursor: text(&listed.next_cursor),
+        reads: listed.reads.iter().map(receipt_json).collect::<Result<Vec<_>, _>>()?,
+        unread: listed.unread,
+        can_write: listed.can_write,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewMessage {
     #[serde(default)]
@@ -133,12 +210,13 @@ struct NewMessage {
 
 /// `POST /api/messages` `{"conversation_id": "client_…", "content"}`
 /// (`Idempotency-Key` honoured).
+#[utoipa::path(operation_id = "messages_send", post, path = "/api/messages", tag = "messages", request_body = NewMessage, responses((status = 201, description = "OK", body = Sent), crate::openapi::Problems))]
 async fn send(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<NewMessage>,
-) -> Result<(axum::http::StatusCode, Json<Value>), Problem> {
+) -> Result<(axum::http::StatusCode, Json<Sent>), Problem> {
     let client = match body.conversation_id.trim() {
         "" => {
             return Err(Error::invalid("conversation_id", "is required: the client the conversation is about").into());
@@ -159,11 +237,13 @@ async fn send(
     let sent = state.care.clone().send_message(call).await.into_answer("care")?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({ "message": message_json(&sent)? })),
+        Json(Sent {
+            message: message_json(&sent)?,
+        }),
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 struct ReadBody {
     message_id: String,
@@ -171,12 +251,13 @@ struct ReadBody {
 
 /// `POST /api/messages/{client}/read` `{"message_id"?}`: read up to a
 /// message (the latest by default).
+#[utoipa::path(operation_id = "messages_read", post, path = "/api/messages/{client}/read", tag = "messages", params(("client" = String, Path, description = "client")), responses((status = 200, description = "OK", body = Read), crate::openapi::Problems))]
 async fn read(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Read>, Problem> {
     // The body is optional: none reads up to the latest message.
     let body: ReadBody = match body.iter().all(u8::is_ascii_whitespace) {
         true => ReadBody::default(),
@@ -199,5 +280,12 @@ async fn read(
         ))
         .await
         .into_answer("care")?;
-    Ok(Json(json!({ "read": receipt_json(&receipt)? })))
+    Ok(Json(Read {
+        read: receipt_json(&receipt)?,
+    }))
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(conversations, send, messages, read))]
+pub struct Api;

@@ -19,23 +19,39 @@ pub mod tasks;
 use attend_kit::http::Problem;
 use http::StatusCode;
 
-/// A protobuf time as Unix seconds (the seed's convention), or null.
-pub fn unix(ts: &Option<prost_types::Timestamp>) -> serde_json::Value {
+/// A protobuf time as Unix seconds (the seed's convention), if set.
+pub fn unix_seconds(ts: &Option<prost_types::Timestamp>) -> Option<i64> {
     ts.as_ref()
         .and_then(attend_kit::bus::from_timestamp)
-        .map(|t| serde_json::json!(t.timestamp()))
-        .unwrap_or(serde_json::Value::Null)
+        .map(|t| t.timestamp())
 }
 
-/// An id the fleet carries as a UUID, in its public form (`task_…`), or
-/// null when there is none.
-pub fn public_or_null<T: attend_kit::ids::TypedId + std::fmt::Display>(
+/// An id the fleet carries as a UUID, in its public form (`task_…`), if
+/// there is one.
+pub fn public_id<T: attend_kit::ids::TypedId + std::fmt::Display>(
     uuid: &str,
-) -> Result<serde_json::Value, attend_kit::Error> {
+) -> Result<Option<String>, attend_kit::Error> {
     if uuid.is_empty() {
-        return Ok(serde_json::Value::Null);
+        return Ok(None);
     }
-    Ok(serde_json::json!(T::parse_uuid(uuid)?.to_string()))
+    Ok(Some(T::parse_uuid(uuid)?.to_string()))
+}
+
+/// Text that is absent when empty.
+pub fn text(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// `{"success": true}`: what a change that returns nothing else answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Done {
+    pub success: bool,
+}
+
+impl Done {
+    pub fn json() -> axum::Json<Done> {
+        axum::Json(Done { success: true })
+    }
 }
 
 /// Any `/api` path that matches no route.

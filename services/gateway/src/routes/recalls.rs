@@ -12,11 +12,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::bookings::keyed;
-use super::unix;
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -26,30 +25,71 @@ pub fn router() -> Router<AppState> {
         .route("/api/contacts/{id}/recall/close", post(close))
 }
 
-fn recall_json(r: &pb::Recall) -> Result<Value, Error> {
-    let booking = match r.booking_id.as_str() {
-        "" => Value::Null,
-        id => json!(BookingId::parse_uuid(id)?.to_string()),
-    };
-    Ok(json!({
-        "id": RecallId::parse_uuid(&r.id)?.to_string(),
-        "contact_id": ContactId::parse_uuid(&r.contact_id)?.to_string(),
-        "booking_id": booking,
-        "due_on": r.due_on,
-        "reason": if r.reason.is_empty() { Value::Null } else { json!(r.reason) },
-        "months": r.months,
-        "status": r.status,
-        "created_at": unix(&r.created_at),
-        "closed_at": unix(&r.closed_at),
+/// When a patient is due back.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Recall {
+    /// `recall_…`.
+    pub id: String,
+    /// `contact_…`.
+    pub contact_id: String,
+    /// `booking_…`: the visit it follows, if any.
+    pub booking_id: Option<String>,
+    /// `YYYY-MM-DD`, the organisation's local date.
+    pub due_on: String,
+    /// `high_risk`, `routine`, `procedure_followup`, … (the service type it
+    /// came from).
+    pub reason: Option<String>,
+    /// Months after the visit: 6, 12, or the service type's own.
+    pub months: i32,
+    /// `open`, `booked` or `closed`.
+    pub status: String,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// Unix seconds; null while open.
+    pub closed_at: Option<i64>,
+}
+
+fn recall_json(r: &pb::Recall) -> Result<Recall, Error> {
+    Ok(Recall {
+        id: RecallId::parse_uuid(&r.id)?.to_string(),
+        contact_id: ContactId::parse_uuid(&r.contact_id)?.to_string(),
+        booking_id: public_id::<BookingId>(&r.booking_id)?,
+        due_on: r.due_on.clone(),
+        reason: text(&r.reason),
+        months: r.months,
+        status: r.status.clone(),
+        created_at: unix_seconds(&r.created_at),
+        closed_at: unix_seconds(&r.closed_at),
+    })
+}
+
+/// A contact's open recall.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneRecall {
+    pub recall: Recall,
+}
+
+/// A recall after a change: `{"success": true, "recall": …}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecallChanged {
+    pub success: bool,
+    pub recall: Recall,
+}
+
+fn changed(r: &pb::Recall) -> Result<Json<RecallChanged>, Error> {
+    Ok(Json(RecallChanged {
+        success: true,
+        recall: recall_json(r)?,
     }))
 }
 
 /// `GET /api/contacts/{id}/recall`: the open recall.
+#[utoipa::path(operation_id = "recalls_show", get, path = "/api/contacts/{id}/recall", tag = "recalls", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = OneRecall), crate::openapi::Problems))]
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneRecall>, Problem> {
     caller.require_permission(Permission::BookingsRead)?;
     let contact = ContactId::parse_public_at("id", &id)?;
     let recall = state
@@ -63,10 +103,12 @@ async fn show(
         ))
         .await
         .into_answer("booking")?;
-    Ok(Json(json!({ "recall": recall_json(&recall)? })))
+    Ok(Json(OneRecall {
+        recall: recall_json(&recall)?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Setting {
     /// YYYY-MM-DD, the organisation's local date.
@@ -81,13 +123,14 @@ struct Setting {
 
 /// `PUT /api/contacts/{id}/recall`: sets the contact's recall, replacing
 /// the open one.
+#[utoipa::path(operation_id = "recalls_set", put, path = "/api/contacts/{id}/recall", tag = "recalls", params(("id" = String, Path, description = "id")), request_body = Setting, responses((status = 200, description = "OK", body = RecallChanged), crate::openapi::Problems))]
 async fn set(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Setting>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<RecallChanged>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
     let call = keyed(
@@ -104,10 +147,10 @@ async fn set(
         &headers,
     )?;
     let recall = state.bookings.clone().set_recall(call).await.into_answer("booking")?;
-    Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
+    Ok(changed(&recall)?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Closing {
     /// booked or closed.
@@ -119,13 +162,14 @@ struct Closing {
 
 /// `POST /api/contacts/{id}/recall/close`: closes the open recall (404
 /// when there is none; a retry with the same `Idempotency-Key` replays).
+#[utoipa::path(operation_id = "recalls_close", post, path = "/api/contacts/{id}/recall/close", tag = "recalls", params(("id" = String, Path, description = "id")), request_body = Closing, responses((status = 200, description = "OK", body = RecallChanged), crate::openapi::Problems))]
 async fn close(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Closing>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<RecallChanged>, Problem> {
     caller.require_permission(Permission::BookingsWrite)?;
     let contact = ContactId::parse_public_at("id", &id)?;
     let call = keyed(
@@ -141,5 +185,10 @@ async fn close(
         &headers,
     )?;
     let recall = state.bookings.clone().close_recall(call).await.into_answer("booking")?;
-    Ok(Json(json!({ "success": true, "recall": recall_json(&recall)? })))
+    Ok(changed(&recall)?)
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(show, set, close))]
+pub struct Api;

@@ -134,10 +134,14 @@ fn num<T: ToString>(n: Option<T>) -> Cell {
 
 // ------------------------------------------------------------ weekly, monthly
 
-#[derive(Debug, Serialize, PartialEq)]
+/// The local dates a report covers, both included.
+#[derive(Debug, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct PeriodJson {
+    /// `YYYY-MM-DD`.
     pub start: String,
+    /// `YYYY-MM-DD`.
     pub end: String,
+    /// The IANA zone the dates are read in.
     pub time_zone: String,
 }
 
@@ -152,7 +156,9 @@ impl From<Option<pb::Period>> for PeriodJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// The headline figures. Rates and changes are fractions (`0.84` is 84%),
+/// null when their denominator is 0 (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KpiJson {
     pub attended_appointments: u32,
     /// Spec 000's name in the weekly report (absent in the monthly one).
@@ -166,7 +172,9 @@ pub struct KpiJson {
     pub attendance_rate: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+/// The period's leads, how fast they were reached and how many booked;
+/// shares are fractions from 0 to 1 (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FunnelJson {
     pub new_leads: u32,
     pub speed_to_lead_under_5min_percentage: Option<f64>,
@@ -200,7 +208,8 @@ impl From<pb::Funnel> for FunnelJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Bookings created in the period (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BookingsJson {
     pub created: u32,
     pub new_patients: u32,
@@ -208,7 +217,8 @@ pub struct BookingsJson {
     pub confirmed_percentage: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+/// Appointments whose time falls in the period, by outcome (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppointmentsJson {
     pub scheduled: u32,
     pub attended: u32,
@@ -231,7 +241,9 @@ impl From<pb::Appointments> for AppointmentsJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// Attended appointments by the channel that brought the patient
+/// (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChannelJson {
     pub name: String,
     pub attended_count: u32,
@@ -240,7 +252,9 @@ pub struct ChannelJson {
     pub percentage: Option<f64>,
 }
 
-#[derive(Debug, Serialize)]
+/// What needs a person's attention: cancellations, rescues, no-shows
+/// (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AttentionJson {
     pub cancellations: u32,
     pub high_urgency_cancellations: u32,
@@ -249,7 +263,8 @@ pub struct AttentionJson {
     pub no_shows: u32,
 }
 
-#[derive(Debug, Serialize)]
+/// Recalls sent and booked, and cancellations rebooked (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReactivationJson {
     pub recall_sent: u32,
     pub recall_booked: u32,
@@ -257,14 +272,15 @@ pub struct ReactivationJson {
     pub cancelled_rebooked: u32,
 }
 
-#[derive(Debug, Serialize)]
+/// The period before, for comparison.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PreviousJson {
     pub period: PeriodJson,
     pub appointments: AppointmentsJson,
 }
 
 /// Spec 000's `WeeklyReport` (and the same over a month).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportJson {
     pub period: PeriodJson,
     pub kpi: KpiJson,
@@ -424,7 +440,8 @@ fn answer(format: Format, json: ReportJson, name: &str) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct WeekQuery {
     /// YYYY-MM-DD, a Monday; absent: the last full week.
@@ -433,6 +450,7 @@ struct WeekQuery {
 }
 
 /// `GET /api/reports/weekly?week_start=YYYY-MM-DD`.
+#[utoipa::path(operation_id = "reports_weekly", get, path = "/api/reports/weekly", tag = "reports", params(WeekQuery), responses((status = 200, description = "The report: JSON, or CSV (`section,figure,value,share`) with `format=csv` or `Accept: text/csv`", content((ReportJson = "application/json"), (String = "text/csv"))), crate::openapi::Problems))]
 async fn weekly(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -457,7 +475,8 @@ async fn weekly(
     Ok(answer(format, json, &name))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct MonthQuery {
     /// YYYY-MM; absent: the last full month.
@@ -466,6 +485,7 @@ struct MonthQuery {
 }
 
 /// `GET /api/reports/monthly?month=YYYY-MM`.
+#[utoipa::path(operation_id = "reports_monthly", get, path = "/api/reports/monthly", tag = "reports", params(MonthQuery), responses((status = 200, description = "The report: JSON, or CSV (`section,figure,value,share`) with `format=csv` or `Accept: text/csv`", content((ReportJson = "application/json"), (String = "text/csv"))), crate::openapi::Problems))]
 async fn monthly(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -492,7 +512,8 @@ async fn monthly(
 
 // ------------------------------------------------------------ KPIs
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RangeQuery {
     /// YYYY-MM-DD, both included.
@@ -501,7 +522,8 @@ struct RangeQuery {
     format: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// One of spec 000's success metrics against its target (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MetricJson {
     pub name: String,
     pub value: Option<f64>,
@@ -513,7 +535,8 @@ pub struct MetricJson {
     pub unit: String,
 }
 
-#[derive(Debug, Serialize)]
+/// Spec 000's success metrics over a range of dates.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KpisJson {
     pub period: PeriodJson,
     pub attended_appointments: u32,
@@ -521,6 +544,7 @@ pub struct KpisJson {
 }
 
 /// `GET /api/reports/kpis?from=YYYY-MM-DD&to=YYYY-MM-DD`: spec 000's success metrics.
+#[utoipa::path(operation_id = "reports_kpis", get, path = "/api/reports/kpis", tag = "reports", params(RangeQuery), responses((status = 200, description = "The KPIs: JSON, or CSV (a row per metric) with `format=csv` or `Accept: text/csv`", content((KpisJson = "application/json"), (String = "text/csv"))), crate::openapi::Problems))]
 async fn kpis(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -599,7 +623,8 @@ async fn kpis(
 
 // ------------------------------------------------------------ pipelines
 
-#[derive(Debug, Serialize)]
+/// One stage of a pipeline over the range (docs/reports.md).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StageJson {
     pub stage: String,
     pub name: Option<String>,
@@ -611,14 +636,16 @@ pub struct StageJson {
     pub stays_ended: u32,
 }
 
-#[derive(Debug, Serialize)]
+/// One pipeline's stages in board order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PipelineJson {
     pub pipeline: String,
     pub name: Option<String>,
     pub stages: Vec<StageJson>,
 }
 
-#[derive(Debug, Serialize)]
+/// The pipeline funnel over a range of dates.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PipelinesJson {
     pub period: PeriodJson,
     pub pipelines: Vec<PipelineJson>,
@@ -626,6 +653,7 @@ pub struct PipelinesJson {
 
 /// `GET /api/reports/pipelines?from=&to=`: per pipeline, contacts per
 /// stage now, conversion between consecutive stages and median stays.
+#[utoipa::path(operation_id = "reports_pipelines", get, path = "/api/reports/pipelines", tag = "reports", params(RangeQuery), responses((status = 200, description = "The funnel: JSON, or CSV (a row per stage) with `format=csv` or `Accept: text/csv`", content((PipelinesJson = "application/json"), (String = "text/csv"))), crate::openapi::Problems))]
 async fn pipelines(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
@@ -756,3 +784,8 @@ mod tests {
         assert!(value["kpi"].get("change_vs_last_month").is_none());
     }
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(weekly, monthly, kpis, pipelines))]
+pub struct Api;

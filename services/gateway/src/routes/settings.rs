@@ -13,8 +13,7 @@ use attend_proto::identity::v1 as pb;
 use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -25,44 +24,81 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/settings/messaging", put(update_messaging))
 }
 
-fn settings_json(org: &pb::Organisation) -> Value {
+/// When the organisation's messages may not arrive, on its own clock
+/// (equal times: no quiet hours).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgQuietHours {
+    /// `HH:MM`; default `20:00`.
+    pub start: String,
+    /// `HH:MM`; default `08:00`.
+    pub end: String,
+}
+
+/// How the organisation's messages read and when they may arrive.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgMessaging {
+    /// Template values by placeholder: `clinic`, `clinic_phone`, `address`,
+    /// `booking_link`, ….
+    pub values: BTreeMap<String, String>,
+    pub quiet_hours: OrgQuietHours,
+    /// The SMS sender (an E.164 number or an alphanumeric id); null: the
+    /// platform's `ATTEND_SMS_FROM`.
+    pub sms_from: Option<String>,
+}
+
+/// The organisation as its admin configures it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgSettings {
+    pub name: String,
+    pub slug: String,
+    /// IANA zone, e.g. `Australia/Sydney`.
+    pub time_zone: String,
+    /// ISO 3166-1 alpha-2 region local phone numbers are read in, e.g. `AU`.
+    pub phone_region: String,
+    /// Seven days, Monday first; each a list of `[opens, closes]` local
+    /// times (`HH:MM`); an empty list means closed.
+    pub business_hours: Vec<Vec<[String; 2]>>,
+    pub messaging: OrgMessaging,
+}
+
+fn settings_json(org: &pb::Organisation) -> OrgSettings {
     let m = org.messaging.clone().unwrap_or_default();
-    let hours: Vec<Value> = org
+    let business_hours = org
         .business_hours
         .as_ref()
         .map(|h| {
             h.days
                 .iter()
                 .map(|d| {
-                    json!(
-                        d.intervals
-                            .iter()
-                            .map(|i| [i.opens.clone(), i.closes.clone()])
-                            .collect::<Vec<_>>()
-                    )
+                    d.intervals
+                        .iter()
+                        .map(|i| [i.opens.clone(), i.closes.clone()])
+                        .collect()
                 })
                 .collect()
         })
         .unwrap_or_default();
     let quiet = |t: &str, default: &str| if t.is_empty() { default.to_owned() } else { t.to_owned() };
-    json!({
-        "name": org.name,
-        "slug": org.slug,
-        "time_zone": org.time_zone,
-        "phone_region": org.phone_region,
-        "business_hours": hours,
-        "messaging": {
-            "values": m.values,
-            "quiet_hours": {
-                "start": quiet(&m.quiet_hours_start, "20:00"),
-                "end": quiet(&m.quiet_hours_end, "08:00"),
+    OrgSettings {
+        name: org.name.clone(),
+        slug: org.slug.clone(),
+        time_zone: org.time_zone.clone(),
+        phone_region: org.phone_region.clone(),
+        business_hours,
+        messaging: OrgMessaging {
+            quiet_hours: OrgQuietHours {
+                start: quiet(&m.quiet_hours_start, "20:00"),
+                end: quiet(&m.quiet_hours_end, "08:00"),
             },
-            "sms_from": if m.sms_from.is_empty() { Value::Null } else { json!(m.sms_from) },
+            sms_from: super::text(&m.sms_from),
+            // Sorted, as they always were.
+            values: m.values.into_iter().collect(),
         },
-    })
+    }
 }
 
-async fn show(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+#[utoipa::path(operation_id = "settings_show", get, path = "/api/admin/settings", tag = "settings", responses((status = 200, description = "OK", body = OrgSettings), crate::openapi::Problems))]
+async fn show(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<OrgSettings>, Problem> {
     caller.require_permission(Permission::SettingsManage)?;
     let org = caller.org()?;
     let found = state
@@ -79,14 +115,14 @@ async fn show(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Resu
     Ok(Json(settings_json(&found)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct QuietHours {
     start: String,
     end: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Messaging {
     #[serde(default)]
@@ -95,11 +131,12 @@ struct Messaging {
     sms_from: Option<String>,
 }
 
+#[utoipa::path(operation_id = "settings_update_messaging", put, path = "/api/admin/settings/messaging", tag = "settings", request_body = Messaging, responses((status = 200, description = "OK", body = OrgSettings), crate::openapi::Problems))]
 async fn update_messaging(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     JsonBody(body): JsonBody<Messaging>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OrgSettings>, Problem> {
     caller.require_permission(Permission::SettingsManage)?;
     let org: OrgId = caller.org()?;
     let (start, end) = body.quiet_hours.map(|q| (q.start, q.end)).unwrap_or_default();
@@ -122,3 +159,8 @@ async fn update_messaging(
         .into_answer("identity")?;
     Ok(Json(settings_json(&saved)))
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(show, update_messaging))]
+pub struct Api;

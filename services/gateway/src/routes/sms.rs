@@ -15,11 +15,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::bookings::keyed;
-use super::{public_or_null, unix};
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -35,49 +34,115 @@ pub fn router() -> Router<AppState> {
         .route("/api/sms/conversations/{contact_id}/assign", post(assign))
 }
 
-fn null_if_empty(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { json!(s) }
+/// How long a text is as an SMS.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsMeasure {
+    /// `gsm7` or `ucs2`.
+    pub encoding: String,
+    pub characters: u32,
+    /// Septets (GSM-7) or UTF-16 code units (UCS-2).
+    pub units: u32,
+    /// How many SMS the text is sent as.
+    pub segments: u32,
 }
 
-fn measure_json(m: &Option<pb::TextMeasure>) -> Value {
+fn measure_json(m: &Option<pb::TextMeasure>) -> SmsMeasure {
     let m = m.clone().unwrap_or_default();
-    json!({
-        "encoding": m.encoding,
-        "characters": m.characters,
-        "units": m.units,
-        "segments": m.segments,
-    })
+    SmsMeasure {
+        encoding: m.encoding,
+        characters: m.characters,
+        units: m.units,
+        segments: m.segments,
+    }
+}
+
+/// An SMS as the API shows it (spec 000's `sms_messages`, times as Unix
+/// seconds).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsMessage {
+    /// `sms_…`.
+    pub id: Option<String>,
+    /// `contact_…`.
+    pub contact_id: Option<String>,
+    /// `outbound` or `inbound`.
+    pub direction: String,
+    /// E.164.
+    pub to: String,
+    /// E.164 or a sender id.
+    pub from: String,
+    pub message_text: String,
+    pub template_id: Option<String>,
+    pub purpose: Option<String>,
+    /// `booking_…`.
+    pub booking_id: Option<String>,
+    /// `queued`, `sending`, `unconfirmed`, `sent`, `delivered`, `failed`,
+    /// `received`, `blocked` (opted out) or `skipped` (quiet hours would
+    /// send it too late).
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// Inbound: what the reply means (`confirm`, `cancel`, `reschedule`,
+    /// `stop`, `start`, `help`, `other`).
+    pub classification: Option<String>,
+    pub provider: Option<String>,
+    pub provider_message_id: Option<String>,
+    /// `gsm7` or `ucs2`.
+    pub encoding: Option<String>,
+    /// The parts a provider bills.
+    pub segments: u32,
+    /// Unix seconds.
+    pub created_at: Option<i64>,
+    /// When it may go (the end of quiet hours, when it fell inside them),
+    /// Unix seconds.
+    pub send_at: Option<i64>,
+    /// Unix seconds.
+    pub sent_at: Option<i64>,
+    /// Unix seconds.
+    pub delivered_at: Option<i64>,
+    /// Unix seconds.
+    pub received_at: Option<i64>,
 }
 
 /// A message as the API shows it (spec 000's `sms_messages`, times as
 /// Unix seconds).
-pub fn message_json(m: &pb::SmsMessage) -> Result<Value, Error> {
-    Ok(json!({
-        "id": public_or_null::<SmsId>(&m.id)?,
-        "contact_id": public_or_null::<ContactId>(&m.contact_id)?,
-        "direction": m.direction,
-        "to": m.to,
-        "from": m.from,
-        "message_text": m.body,
-        "template_id": null_if_empty(&m.template_id),
-        "purpose": null_if_empty(&m.purpose),
-        "booking_id": public_or_null::<BookingId>(&m.booking_id)?,
-        "status": m.status,
-        "status_reason": null_if_empty(&m.status_reason),
-        "classification": null_if_empty(&m.classification),
-        "provider": null_if_empty(&m.provider),
-        "provider_message_id": null_if_empty(&m.provider_message_id),
-        "encoding": null_if_empty(&m.encoding),
-        "segments": m.segments,
-        "created_at": unix(&m.created_at),
-        "send_at": unix(&m.send_at),
-        "sent_at": unix(&m.sent_at),
-        "delivered_at": unix(&m.delivered_at),
-        "received_at": unix(&m.received_at),
-    }))
+pub fn message_json(m: &pb::SmsMessage) -> Result<SmsMessage, Error> {
+    Ok(SmsMessage {
+        id: public_id::<SmsId>(&m.id)?,
+        contact_id: public_id::<ContactId>(&m.contact_id)?,
+        direction: m.direction.clone(),
+        to: m.to.clone(),
+        from: m.from.clone(),
+        message_text: m.body.clone(),
+        template_id: text(&m.template_id),
+        purpose: text(&m.purpose),
+        booking_id: public_id::<BookingId>(&m.booking_id)?,
+        status: m.status.clone(),
+        status_reason: text(&m.status_reason),
+        classification: text(&m.classification),
+        provider: text(&m.provider),
+        provider_message_id: text(&m.provider_message_id),
+        encoding: text(&m.encoding),
+        segments: m.segments,
+        created_at: unix_seconds(&m.created_at),
+        send_at: unix_seconds(&m.send_at),
+        sent_at: unix_seconds(&m.sent_at),
+        delivered_at: unix_seconds(&m.delivered_at),
+        received_at: unix_seconds(&m.received_at),
+    })
 }
 
-#[derive(Deserialize)]
+/// Spec 000's answer to `POST /api/sms/send`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsSent {
+    /// True when the message is queued, sent or delivered.
+    pub success: bool,
+    /// `sms_…`.
+    pub message_id: Option<String>,
+    /// As `message.status`; `queued` answers 202.
+    pub status: String,
+    pub message: SmsMessage,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Send {
     #[serde(default)]
@@ -105,12 +170,13 @@ fn uuid_of<T: TypedId>(field: &str, text: &str) -> Result<String, Error> {
     }
 }
 
+#[utoipa::path(operation_id = "sms_send", post, path = "/api/sms/send", tag = "sms", request_body = Send, responses((status = 200, description = "Sent (or refused: see `status`)", body = SmsSent), (status = 202, description = "Queued to send later", body = SmsSent), crate::openapi::Problems))]
 async fn send(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Send>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<SmsSent>), Problem> {
     caller.require_permission(Permission::MessagesSend)?;
     let call = keyed(
         request(
@@ -136,32 +202,69 @@ async fn send(
     };
     Ok((
         status,
-        Json(json!({
-            "success": matches!(sent.status.as_str(), "queued" | "sent" | "delivered"),
-            "message_id": public_or_null::<SmsId>(&sent.id)?,
-            "status": sent.status,
-            "message": message_json(&sent)?,
-        })),
+        Json(SmsSent {
+            success: matches!(sent.status.as_str(), "queued" | "sent" | "delivered"),
+            message_id: public_id::<SmsId>(&sent.id)?,
+            message: message_json(&sent)?,
+            status: sent.status,
+        }),
     ))
 }
 
-fn template_json(t: &pb::Template) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "category": t.category,
-        "content": t.content,
-        "placeholders": t.placeholders,
-        "purpose": t.purpose,
-        "quiet_hours": t.quiet_hours,
-        "character_count": t.measure.as_ref().map(|m| m.characters).unwrap_or_default(),
-        "measure": measure_json(&t.measure),
-        "updated_at": unix(&t.updated_at),
-        "updated_by": t.updated_by,
-    })
+/// An SMS template of the organisation's.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsTemplate {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    /// The text, with `{placeholder}`s.
+    pub content: String,
+    /// The placeholders the content uses.
+    pub placeholders: Vec<String>,
+    pub purpose: String,
+    /// Whether the organisation's quiet hours hold its sends back.
+    pub quiet_hours: bool,
+    /// The content's length in characters (as `measure.characters`).
+    pub character_count: u32,
+    pub measure: SmsMeasure,
+    /// Unix seconds.
+    pub updated_at: Option<i64>,
+    pub updated_by: String,
 }
 
-async fn templates(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Value>, Problem> {
+fn template_json(t: &pb::Template) -> SmsTemplate {
+    SmsTemplate {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        category: t.category.clone(),
+        content: t.content.clone(),
+        placeholders: t.placeholders.clone(),
+        purpose: t.purpose.clone(),
+        quiet_hours: t.quiet_hours,
+        character_count: t.measure.as_ref().map(|m| m.characters).unwrap_or_default(),
+        measure: measure_json(&t.measure),
+        updated_at: unix_seconds(&t.updated_at),
+        updated_by: t.updated_by.clone(),
+    }
+}
+
+/// A placeholder a template may use.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsPlaceholder {
+    pub name: String,
+    /// What it holds.
+    pub description: String,
+}
+
+/// The organisation's templates, and every placeholder they may use.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsTemplates {
+    pub templates: Vec<SmsTemplate>,
+    pub placeholders: Vec<SmsPlaceholder>,
+}
+
+#[utoipa::path(operation_id = "sms_templates", get, path = "/api/sms/templates", tag = "sms", responses((status = 200, description = "OK", body = SmsTemplates), crate::openapi::Problems))]
+async fn templates(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<SmsTemplates>, Problem> {
     caller.require_permission(Permission::MessagesRead)?;
     let list = state
         .messaging
@@ -169,17 +272,20 @@ async fn templates(State(state): State<AppState>, SignedIn(caller): SignedIn) ->
         .list_templates(request(pb::ListTemplatesRequest {}, &caller))
         .await
         .into_answer("messaging")?;
-    Ok(Json(json!({
-        "templates": list.templates.iter().map(template_json).collect::<Vec<_>>(),
-        "placeholders": list
+    Ok(Json(SmsTemplates {
+        templates: list.templates.iter().map(template_json).collect(),
+        placeholders: list
             .placeholders
-            .iter()
-            .map(|p| json!({"name": p.name, "description": p.description}))
-            .collect::<Vec<_>>(),
-    })))
+            .into_iter()
+            .map(|p| SmsPlaceholder {
+                name: p.name,
+                description: p.description,
+            })
+            .collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TemplateBody {
     name: String,
@@ -195,12 +301,13 @@ fn yes() -> bool {
     true
 }
 
+#[utoipa::path(operation_id = "sms_put_template", put, path = "/api/sms/templates/{id}", tag = "sms", params(("id" = String, Path, description = "id")), request_body = TemplateBody, responses((status = 200, description = "OK", body = SmsTemplate), crate::openapi::Problems))]
 async fn put_template(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<TemplateBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsTemplate>, Problem> {
     caller.require_permission(Permission::SettingsManage)?;
     let saved = state
         .messaging
@@ -221,7 +328,7 @@ async fn put_template(
     Ok(Json(template_json(&saved)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PreviewBody {
     #[serde(default)]
@@ -232,12 +339,13 @@ struct PreviewBody {
     content: String,
 }
 
+#[utoipa::path(operation_id = "sms_preview", post, path = "/api/sms/templates/{id}/preview", tag = "sms", params(("id" = String, Path, description = "id")), request_body = PreviewBody, responses((status = 200, description = "OK", body = SmsPreview), crate::openapi::Problems))]
 async fn preview(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<PreviewBody>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsPreview>, Problem> {
     caller.require_permission(Permission::MessagesRead)?;
     let shown = state
         .messaging
@@ -253,23 +361,62 @@ async fn preview(
         ))
         .await
         .into_answer("messaging")?;
-    Ok(Json(json!({
-        "body": shown.body,
-        "measure": measure_json(&shown.measure),
-        "missing": shown.missing,
-    })))
-}
-
-fn conversation_json(c: &pb::Conversation) -> Result<Value, Error> {
-    Ok(json!({
-        "contact_id": public_or_null::<ContactId>(&c.contact_id)?,
-        "last_message": c.last_message.as_ref().map(message_json).transpose()?,
-        "unread": c.unread,
-        "assigned_to": public_or_null::<UserId>(&c.assigned_to)?,
+    Ok(Json(SmsPreview {
+        measure: measure_json(&shown.measure),
+        body: shown.body,
+        missing: shown.missing,
     }))
 }
 
-#[derive(Deserialize)]
+/// A template (or draft) filled in, and how long it is.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsPreview {
+    pub body: String,
+    pub measure: SmsMeasure,
+    /// Placeholders no value was found for; the body shows them as `{name}`.
+    pub missing: Vec<String>,
+}
+
+/// A contact's SMS conversation in the inbox.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsConversation {
+    /// `contact_…`.
+    pub contact_id: Option<String>,
+    pub last_message: Option<SmsMessage>,
+    /// Inbound messages not yet read.
+    pub unread: u32,
+    /// `user_…`; null when nobody is.
+    pub assigned_to: Option<String>,
+}
+
+fn conversation_json(c: &pb::Conversation) -> Result<SmsConversation, Error> {
+    Ok(SmsConversation {
+        contact_id: public_id::<ContactId>(&c.contact_id)?,
+        last_message: c.last_message.as_ref().map(message_json).transpose()?,
+        unread: c.unread,
+        assigned_to: public_id::<UserId>(&c.assigned_to)?,
+    })
+}
+
+/// A page of the SMS inbox, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsInbox {
+    pub conversations: Vec<SmsConversation>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// One contact's SMS conversation, a page of messages at a time.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SmsThread {
+    pub conversation: Option<SmsConversation>,
+    pub messages: Vec<SmsMessage>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct InboxQuery {
     #[serde(default)]
@@ -280,11 +427,12 @@ struct InboxQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(operation_id = "sms_conversations", get, path = "/api/sms/conversations", tag = "sms", params(InboxQuery), responses((status = 200, description = "OK", body = SmsInbox), crate::openapi::Problems))]
 async fn conversations(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     QueryParams(q): QueryParams<InboxQuery>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsInbox>, Problem> {
     caller.require_permission(Permission::MessagesRead)?;
     let assigned_to = match q.assigned.as_deref().map(str::trim) {
         None | Some("") => String::new(),
@@ -305,25 +453,31 @@ async fn conversations(
         ))
         .await
         .into_answer("messaging")?;
-    Ok(Json(json!({
-        "conversations": page.conversations.iter().map(conversation_json).collect::<Result<Vec<_>, _>>()?,
-        "next_cursor": null_if_empty(&page.next_cursor),
-    })))
+    Ok(Json(SmsInbox {
+        conversations: page
+            .conversations
+            .iter()
+            .map(conversation_json)
+            .collect::<Result<Vec<_>, _>>()?,
+        next_cursor: text(&page.next_cursor),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct Page {
     cursor: Option<String>,
     limit: Option<u32>,
 }
 
+#[utoipa::path(operation_id = "sms_conversation", get, path = "/api/sms/conversations/{contact_id}", tag = "sms", params(("contact_id" = String, Path, description = "contact id"), Page), responses((status = 200, description = "OK", body = SmsThread), crate::openapi::Problems))]
 async fn conversation(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(contact_id): PathParam,
     QueryParams(page): QueryParams<Page>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsThread>, Problem> {
     caller.require_permission(Permission::MessagesRead)?;
     let found = state
         .messaging
@@ -340,18 +494,19 @@ async fn conversation(
         ))
         .await
         .into_answer("messaging")?;
-    Ok(Json(json!({
-        "conversation": found.conversation.as_ref().map(conversation_json).transpose()?,
-        "messages": found.messages.iter().map(message_json).collect::<Result<Vec<_>, _>>()?,
-        "next_cursor": null_if_empty(&found.next_cursor),
-    })))
+    Ok(Json(SmsThread {
+        conversation: found.conversation.as_ref().map(conversation_json).transpose()?,
+        messages: found.messages.iter().map(message_json).collect::<Result<Vec<_>, _>>()?,
+        next_cursor: text(&found.next_cursor),
+    }))
 }
 
+#[utoipa::path(operation_id = "sms_read", post, path = "/api/sms/conversations/{contact_id}/read", tag = "sms", params(("contact_id" = String, Path, description = "contact id")), responses((status = 200, description = "OK", body = SmsConversation), crate::openapi::Problems))]
 async fn read(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(contact_id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsConversation>, Problem> {
     caller.require_permission(Permission::MessagesSend)?;
     let done = state
         .messaging
@@ -369,19 +524,20 @@ async fn read(
     Ok(Json(conversation_json(&done)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Assign {
     /// A user id, or null for nobody.
     user_id: Option<String>,
 }
 
+#[utoipa::path(operation_id = "sms_assign", post, path = "/api/sms/conversations/{contact_id}/assign", tag = "sms", params(("contact_id" = String, Path, description = "contact id")), request_body = Assign, responses((status = 200, description = "OK", body = SmsConversation), crate::openapi::Problems))]
 async fn assign(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(contact_id): PathParam,
     JsonBody(body): JsonBody<Assign>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SmsConversation>, Problem> {
     caller.require_permission(Permission::MessagesSend)?;
     let user_id = match body.user_id.as_deref().map(str::trim) {
         None | Some("") => String::new(),
@@ -403,3 +559,8 @@ async fn assign(
         .into_answer("messaging")?;
     Ok(Json(conversation_json(&done)?))
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(send, templates, put_template, preview, conversations, conversation, read, assign))]
+pub struct Api;

@@ -13,11 +13,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::bookings::keyed;
-use super::{public_or_null, unix};
+use super::{public_id, text, unix_seconds};
 use crate::AppState;
 use crate::auth::SignedIn;
 
@@ -32,57 +31,147 @@ pub fn router() -> Router<AppState> {
         .route("/api/tasks/{id}/cancel", post(cancel))
 }
 
-fn text_or_null(s: &str) -> Value {
-    if s.is_empty() { Value::Null } else { json!(s) }
+/// Who a task is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskContact {
+    /// `contact_…`.
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warmness_score: Option<i32>,
+}
+
+/// The booking a task is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskBooking {
+    /// `booking_…`.
+    pub id: Option<String>,
+    /// Unix seconds.
+    pub appointment_datetime: Option<i64>,
+    pub urgency_level: Option<String>,
+    pub status: String,
 }
 
 /// A task as spec 000 shows it: the contact and booking it is about, its
 /// priority as of now, times as Unix seconds.
-pub fn task_json(t: &pb::Task) -> Result<Value, Error> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Task {
+    /// `task_…`.
+    pub id: Option<String>,
+    /// `call`, `welcome_call`, `rescue_call`, `confirmation_call`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub contact: TaskContact,
+    pub booking: Option<TaskBooking>,
+    /// Spec 000's formula, as of the moment it was read.
+    pub priority_score: i32,
+    /// `URGENT`, `HIGH`, `MEDIUM` or `LOW`.
+    pub priority_category: String,
+    /// A rule's hint: `urgent`, `high`, `medium`, `low`.
+    pub priority_hint: Option<String>,
+    /// Unix seconds.
+    pub due_datetime: Option<i64>,
+    /// `todo`, `in_progress`, `completed`, `cancelled`.
+    pub status: String,
+    pub notes: String,
+    /// `user_…`; absent when unassigned.
+    pub assigned_to: Option<String>,
+    pub created_by: String,
+    pub created_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    /// `success`, `no_answer`, … as the person completing it said.
+    pub outcome: Option<String>,
+    pub rule_id: Option<String>,
+    pub rule_version: Option<i32>,
+    pub run_id: Option<String>,
+}
+
+/// A task as spec 000 shows it.
+pub fn task_json(t: &pb::Task) -> Result<Task, Error> {
     let contact = match &t.contact {
-        Some(c) => json!({
-            "id": public_or_null::<ContactId>(&c.id)?,
-            "name": c.name,
-            "phone": text_or_null(&c.phone),
-            "warmness_score": c.warmness_score,
-        }),
-        None => json!({ "id": public_or_null::<ContactId>(&t.contact_id)? }),
+        Some(c) => TaskContact {
+            id: public_id::<ContactId>(&c.id)?,
+            name: Some(c.name.clone()),
+            phone: text(&c.phone),
+            warmness_score: Some(c.warmness_score),
+        },
+        None => TaskContact {
+            id: public_id::<ContactId>(&t.contact_id)?,
+            name: None,
+            phone: None,
+            warmness_score: None,
+        },
     };
     let booking = match &t.booking {
-        Some(b) => json!({
-            "id": public_or_null::<BookingId>(&b.id)?,
-            "appointment_datetime": unix(&b.appointment_at),
-            "urgency_level": text_or_null(&b.urgency_level),
-            "status": b.status,
+        Some(b) => Some(TaskBooking {
+            id: public_id::<BookingId>(&b.id)?,
+            appointment_datetime: unix_seconds(&b.appointment_at),
+            urgency_level: text(&b.urgency_level),
+            status: b.status.clone(),
         }),
-        None => Value::Null,
+        None => None,
     };
-    Ok(json!({
-        "id": public_or_null::<TaskId>(&t.id)?,
-        "type": t.r#type,
-        "contact": contact,
-        "booking": booking,
-        "priority_score": t.priority_score,
-        "priority_category": t.priority_category,
-        "priority_hint": text_or_null(&t.priority_hint),
-        "due_datetime": unix(&t.due_at),
-        "status": t.status,
-        "notes": t.notes,
-        "assigned_to": public_or_null::<UserId>(&t.assigned_to)?,
-        "created_by": t.created_by,
-        "created_at": unix(&t.created_at),
-        "completed_at": unix(&t.completed_at),
-        "outcome": text_or_null(&t.outcome),
-        "rule_id": text_or_null(&t.rule_id),
-        "rule_version": (t.rule_version > 0).then_some(t.rule_version),
-        "run_id": text_or_null(&t.run_id),
-    }))
+    Ok(Task {
+        id: public_id::<TaskId>(&t.id)?,
+        kind: t.r#type.clone(),
+        contact,
+        booking,
+        priority_score: t.priority_score,
+        priority_category: t.priority_category.clone(),
+        priority_hint: text(&t.priority_hint),
+        due_datetime: unix_seconds(&t.due_at),
+        status: t.status.clone(),
+        notes: t.notes.clone(),
+        assigned_to: public_id::<UserId>(&t.assigned_to)?,
+        created_by: t.created_by.clone(),
+        created_at: unix_seconds(&t.created_at),
+        completed_at: unix_seconds(&t.completed_at),
+        outcome: text(&t.outcome),
+        rule_id: text(&t.rule_id),
+        rule_version: (t.rule_version > 0).then_some(t.rule_version),
+        run_id: text(&t.run_id),
+    })
 }
 
 /// Spec 000's answer to a change: `{"success": true, "task": …}`.
-fn changed(answer: Result<tonic::Response<pb::Task>, tonic::Status>) -> Result<Json<Value>, Problem> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskChanged {
+    pub success: bool,
+    pub task: Task,
+}
+
+/// One task.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OneTask {
+    pub task: Task,
+}
+
+/// How many of the caller's open tasks are overdue, due today, and later.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskCounts {
+    pub overdue: u32,
+    pub today: u32,
+    pub upcoming: u32,
+}
+
+/// A page of the queue, highest priority first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskQueue {
+    pub tasks: Vec<Task>,
+    pub counts: TaskCounts,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn changed(answer: Result<tonic::Response<pb::Task>, tonic::Status>) -> Result<Json<TaskChanged>, Problem> {
     let task = answer.into_answer("automation")?;
-    Ok(Json(json!({ "success": true, "task": task_json(&task)? })))
+    Ok(Json(TaskChanged {
+        success: true,
+        task: task_json(&task)?,
+    }))
 }
 
 /// A task id from the path, as the fleet's UUID.
@@ -100,7 +189,8 @@ fn user_or(field: &str, raw: &str, words: &[&str]) -> Result<String, Error> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Queue {
     /// A user id, `me`, `all` or `unassigned`; default: the caller.
     assigned_to: Option<String>,
@@ -110,11 +200,12 @@ struct Queue {
     cursor: Option<String>,
 }
 
+#[utoipa::path(operation_id = "tasks_queue", get, path = "/api/tasks", tag = "tasks", params(Queue), responses((status = 200, description = "OK", body = TaskQueue), crate::openapi::Problems))]
 async fn queue(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     QueryParams(q): QueryParams<Queue>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskQueue>, Problem> {
     caller.require_permission(Permission::TasksRead)?;
     let assigned_to = match q.assigned_to.as_deref().map(str::trim) {
         None | Some("me") => String::new(),
@@ -136,18 +227,23 @@ async fn queue(
         .await
         .into_answer("automation")?;
     let counts = found.counts.unwrap_or_default();
-    Ok(Json(json!({
-        "tasks": found.tasks.iter().map(task_json).collect::<Result<Vec<_>, _>>()?,
-        "counts": {"overdue": counts.overdue, "today": counts.today, "upcoming": counts.upcoming},
-        "next_cursor": text_or_null(&found.next_cursor),
-    })))
+    Ok(Json(TaskQueue {
+        tasks: found.tasks.iter().map(task_json).collect::<Result<Vec<_>, _>>()?,
+        counts: TaskCounts {
+            overdue: counts.overdue,
+            today: counts.today,
+            upcoming: counts.upcoming,
+        },
+        next_cursor: text(&found.next_cursor),
+    }))
 }
 
+#[utoipa::path(operation_id = "tasks_show", get, path = "/api/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = OneTask), crate::openapi::Problems))]
 async fn show(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<OneTask>, Problem> {
     caller.require_permission(Permission::TasksRead)?;
     let task = state
         .tasks
@@ -155,10 +251,12 @@ async fn show(
         .get_task(request(pb::GetTaskRequest { id: task_uuid(&id)? }, &caller))
         .await
         .into_answer("automation")?;
-    Ok(Json(json!({ "task": task_json(&task)? })))
+    Ok(Json(OneTask {
+        task: task_json(&task)?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Create {
     contact_id: String,
@@ -185,12 +283,13 @@ fn seconds(field: &str, at: i64) -> Result<prost_types::Timestamp, Error> {
         .ok_or_else(|| Error::invalid(field, "is not a time in Unix seconds"))
 }
 
+#[utoipa::path(operation_id = "tasks_create", post, path = "/api/tasks", tag = "tasks", request_body = Create, responses((status = 201, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn create(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Create>,
-) -> Result<(StatusCode, Json<Value>), Problem> {
+) -> Result<(StatusCode, Json<TaskChanged>), Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     let booking_id = match body.booking_id.trim() {
         "" => String::new(),
@@ -215,11 +314,14 @@ async fn create(
     let task = state.tasks.clone().create_task(call).await.into_answer("automation")?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "success": true, "task": task_json(&task)? })),
+        Json(TaskChanged {
+            success: true,
+            task: task_json(&task)?,
+        }),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Complete {
     #[serde(default)]
@@ -228,13 +330,14 @@ struct Complete {
     outcome: String,
 }
 
+#[utoipa::path(operation_id = "tasks_complete", post, path = "/api/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path, description = "id")), request_body = Complete, responses((status = 200, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn complete(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Complete>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskChanged>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     let call = keyed(
         request(
@@ -250,11 +353,12 @@ async fn complete(
     changed(state.tasks.clone().complete_task(call).await)
 }
 
+#[utoipa::path(operation_id = "tasks_claim", post, path = "/api/tasks/{id}/claim", tag = "tasks", params(("id" = String, Path, description = "id")), responses((status = 200, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn claim(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskChanged>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     changed(
         state
@@ -265,7 +369,7 @@ async fn claim(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Reassign {
     /// A user id, or null/empty for nobody.
@@ -273,12 +377,13 @@ struct Reassign {
     assigned_to: Option<String>,
 }
 
+#[utoipa::path(operation_id = "tasks_reassign", post, path = "/api/tasks/{id}/reassign", tag = "tasks", params(("id" = String, Path, description = "id")), request_body = Reassign, responses((status = 200, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn reassign(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<Reassign>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskChanged>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     let assigned_to = user_or("assigned_to", body.assigned_to.as_deref().unwrap_or_default(), &[])?;
     changed(
@@ -296,19 +401,20 @@ async fn reassign(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Snooze {
     /// Unix seconds.
     until: i64,
 }
 
+#[utoipa::path(operation_id = "tasks_snooze", post, path = "/api/tasks/{id}/snooze", tag = "tasks", params(("id" = String, Path, description = "id")), request_body = Snooze, responses((status = 200, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn snooze(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<Snooze>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskChanged>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     changed(
         state
@@ -325,19 +431,20 @@ async fn snooze(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Cancel {
     #[serde(default)]
     reason: String,
 }
 
+#[utoipa::path(operation_id = "tasks_cancel", post, path = "/api/tasks/{id}/cancel", tag = "tasks", params(("id" = String, Path, description = "id")), request_body = Cancel, responses((status = 200, description = "OK", body = TaskChanged), crate::openapi::Problems))]
 async fn cancel(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
     PathParam(id): PathParam,
     JsonBody(body): JsonBody<Cancel>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<TaskChanged>, Problem> {
     caller.require_permission(Permission::TasksWrite)?;
     changed(
         state
@@ -353,3 +460,8 @@ async fn cancel(
             .await,
     )
 }
+
+/// This module's routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(queue, create, show, complete, claim, reassign, snooze, cancel))]
+pub struct Api;
