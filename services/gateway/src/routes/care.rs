@@ -139,8 +139,8 @@ pub struct Client {
     pub care_team: Vec<TeamMember>,
     /// Absent unless the caller may see medical details.
     pub medical: Option<Medical>,
-    /// The caller's access: `team`, `client`, `view_only`, `messaging`,
-    /// `full_access` or `admin`.
+    /// The caller's access: `coordinator` or `carer` (the care team),
+    /// `client`, `view_only`, `messaging`, `full_access` (family) or `admin`.
     pub access: String,
     pub created_at: Option<i64>,
     pub updated_at: Option<i64>,

@@ -103,9 +103,26 @@ pub struct DocumentDownload {
     pub download_expires_at: Option<i64>,
 }
 
+/// The multipart form `POST /api/documents` reads (a description: the
+/// handler reads the parts one by one).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// The document itself; its name's extension must agree with its content.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The client it is about (`client_…`).
+    client_id: String,
+    /// `prescription`, `test_result`, `medical_record`, `insurance` or `other`.
+    category: String,
+    description: Option<String>,
+    /// Who may see it (docs/care.md).
+    visibility: Option<String>,
+}
+
 /// `POST /api/documents` (multipart: `client_id`, `category`,
 /// `description`?, `visibility`?, and `file`).
-#[utoipa::path(operation_id = "documents_upload", post, path = "/api/documents", tag = "documents", responses((status = 201, description = "Uploaded", body = OneDocument), crate::openapi::Problems))]
+#[utoipa::path(operation_id = "documents_upload", post, path = "/api/documents", tag = "documents", request_body(content = inline(UploadForm), content_type = "multipart/form-data"), responses((status = 201, description = "Uploaded", body = OneDocument), crate::openapi::Problems))]
 async fn upload(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,

@@ -1,0 +1,243 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { Outcome, Task } from '../api/types';
+import { Badge, Button, ErrorAlert, Field, fieldClass, fieldError } from '../ui/controls';
+import { formatUnix } from '../ui/time';
+import { OUTCOMES, taskTypeLabel, useStaff, useTaskAction, type TaskAction } from './api';
+import { PRIORITY_STYLE, dueInWords, priorityOf } from './priority';
+import { fromDateTimeLocal, snoozeChoices } from './snooze';
+
+type Panel = 'none' | 'complete' | 'snooze' | 'reassign';
+
+export function TaskCard({
+  task,
+  me,
+  canWrite,
+  canPickStaff,
+  onDone,
+}: {
+  task: Task;
+  me: string;
+  canWrite: boolean;
+  canPickStaff: boolean;
+  /** Announces what happened, for the page's live region. */
+  onDone: (message: string) => void;
+}) {
+  const titleId = useId();
+  const [panel, setPanel] = useState<Panel>('none');
+  const id = task.id ?? '';
+  const action = useTaskAction(id);
+  const priority = priorityOf(task);
+  const style = PRIORITY_STYLE[priority];
+  const who = task.contact?.name || 'Unknown contact';
+  const label = `${taskTypeLabel(task.type)} — ${who}`;
+  const mine = task.assigned_to === me;
+
+  function run(a: TaskAction, message: string) {
+    action.mutate(a, {
+      onSuccess: () => {
+        setPanel('none');
+        onDone(message);
+      },
+    });
+  }
+
+  return (
+    <article aria-labelledby={titleId} className={`rounded-lg border border-slate-300 border-l-8 bg-white p-4 shadow-sm ${style.stripe}`}>
+      <div className="flex flex-wrap items-start gap-2">
+        <Badge className={style.badge}>
+          <span aria-hidden="true" className={`inline-block size-2.5 rounded-full ${style.dot}`} />
+          {style.label}
+          <span className="sr-only"> priority</span>
+        </Badge>
+        {task.status === 'in_progress' && <Badge className="border-sky-300 bg-sky-100 text-sky-900">In progress</Badge>}
+        <span className="ml-auto text-sm text-slate-700">Score {task.priority_score}</span>
+      </div>
+      <h2 id={titleId} className="mt-2 text-lg font-semibold text-slate-900">
+        {label}
+      </h2>
+      <dl className="mt-1 grid gap-x-4 gap-y-1 text-sm text-slate-800 sm:grid-cols-2">
+        <div>
+          <dt className="sr-only">Due</dt>
+          <dd>
+            <span className={task.due_datetime != null && task.due_datetime * 1000 < Date.now() ? 'font-semibold text-red-800' : ''}>
+              {dueInWords(task.due_datetime, Date.now())}
+            </span>
+            {task.due_datetime != null && <span className="text-slate-700"> · {formatUnix(task.due_datetime)}</span>}
+          </dd>
+        </div>
+        {task.contact?.phone && (
+          <div>
+            <dt className="sr-only">Phone</dt>
+            <dd>
+              <a className="font-medium text-teal-900 underline" href={`tel:${task.contact.phone}`}>
+                {task.contact.phone}
+              </a>
+            </dd>
+          </div>
+        )}
+        {task.booking?.appointment_datetime != null && (
+          <div>
+            <dt className="inline font-medium">Appointment: </dt>
+            <dd className="inline">{formatUnix(task.booking.appointment_datetime)}</dd>
+          </div>
+        )}
+        {task.notes && (
+          <div className="sm:col-span-2">
+            <dt className="inline font-medium">Notes: </dt>
+            <dd className="inline whitespace-pre-line">{task.notes}</dd>
+          </div>
+        )}
+      </dl>
+
+      {canWrite && (
+        <div className="mt-3 flex flex-wrap gap-2">
+          <Button variant="primary" aria-expanded={panel === 'complete'} onClick={() => setPanel(panel === 'complete' ? 'none' : 'complete')}>
+            Complete
+          </Button>
+          {!(mine && task.status === 'in_progress') && (
+            <Button disabled={action.isPending} onClick={() => run({ kind: 'claim' }, `Claimed: ${label}`)}>
+              Claim
+            </Button>
+          )}
+          <Button aria-expanded={panel === 'snooze'} onClick={() => setPanel(panel === 'snooze' ? 'none' : 'snooze')}>
+            Snooze
+          </Button>
+          {(canPickStaff || task.assigned_to) && (
+            <Button aria-expanded={panel === 'reassign'} onClick={() => setPanel(panel === 'reassign' ? 'none' : 'reassign')}>
+              Reassign
+            </Button>
+          )}
+        </div>
+      )}
+      {panel === 'none' && action.error && <div className="mt-3"><ErrorAlert error={action.error} /></div>}
+      {panel === 'complete' && <CompleteForm label={label} pending={action.isPending} error={action.error} onSubmit={(notes, outcome) => run({ kind: 'complete', notes, outcome }, `Completed: ${label}`)} />}
+      {panel === 'snooze' && <SnoozeForm label={label} pending={action.isPending} error={action.error} onSubmit={(until) => run({ kind: 'snooze', until }, `Snoozed: ${label}`)} />}
+      {panel === 'reassign' && (
+        <ReassignForm
+          label={label}
+          canPickStaff={canPickStaff}
+          current={task.assigned_to ?? null}
+          pending={action.isPending}
+          error={action.error}
+          onSubmit={(assignedTo) => run({ kind: 'reassign', assignedTo }, `Reassigned: ${label}`)}
+        />
+      )}
+    </article>
+  );
+}
+
+function CompleteForm({ label, pending, error, onSubmit }: { label: string; pending: boolean; error: unknown; onSubmit: (notes: string, outcome: Outcome) => void }) {
+  const [notes, setNotes] = useState('');
+  const [outcome, setOutcome] = useState<Outcome>('success');
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    onSubmit(notes, outcome);
+  }
+  return (
+    <form aria-label={`Complete ${label}`} onSubmit={submit} className="mt-3 space-y-3 rounded-md bg-slate-100 p-3">
+      <ErrorAlert error={error} />
+      <Field label="Outcome" error={fieldError(error, 'outcome')}>
+        {(p) => (
+          <select {...p} value={outcome} onChange={(e) => setOutcome(e.target.value as Outcome)} className={fieldClass()}>
+            {OUTCOMES.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label="Notes" hint="Optional: what happened, for the next person." error={fieldError(error, 'notes')}>
+        {(p) => <textarea {...p} rows={2} value={notes} onChange={(e) => setNotes(e.target.value)} className={fieldClass()} maxLength={2000} />}
+      </Field>
+      <Button type="submit" variant="primary" disabled={pending}>
+        {pending ? 'Completing…' : 'Mark complete'}
+      </Button>
+    </form>
+  );
+}
+
+function SnoozeForm({ label, pending, error, onSubmit }: { label: string; pending: boolean; error: unknown; onSubmit: (until: number) => void }) {
+  const [choices] = useState(() => snoozeChoices(new Date()));
+  const [choice, setChoice] = useState(choices[2]?.key ?? 'custom');
+  const [custom, setCustom] = useState('');
+  const until = choice === 'custom' ? fromDateTimeLocal(custom) : (choices.find((c) => c.key === choice)?.until ?? null);
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    if (until !== null) onSubmit(until);
+  }
+  return (
+    <form aria-label={`Snooze ${label}`} onSubmit={submit} className="mt-3 space-y-3 rounded-md bg-slate-100 p-3">
+      <ErrorAlert error={error} />
+      <Field label="Snooze until" error={fieldError(error, 'until')}>
+        {(p) => (
+          <select {...p} value={choice} onChange={(e) => setChoice(e.target.value)} className={fieldClass()}>
+            {choices.map((c) => (
+              <option key={c.key} value={c.key}>
+                {c.label}
+              </option>
+            ))}
+            <option value="custom">Pick a date and time…</option>
+          </select>
+        )}
+      </Field>
+      {choice === 'custom' && (
+        <Field label="Date and time">
+          {(p) => <input {...p} type="datetime-local" value={custom} onChange={(e) => setCustom(e.target.value)} className={fieldClass()} required />}
+        </Field>
+      )}
+      <Button type="submit" variant="primary" disabled={pending || until === null}>
+        {pending ? 'Snoozing…' : 'Snooze'}
+      </Button>
+    </form>
+  );
+}
+
+function ReassignForm({
+  label,
+  canPickStaff,
+  current,
+  pending,
+  error,
+  onSubmit,
+}: {
+  label: string;
+  canPickStaff: boolean;
+  current: string | null;
+  pending: boolean;
+  error: unknown;
+  onSubmit: (assignedTo: string | null) => void;
+}) {
+  const staff = useStaff(canPickStaff);
+  const [to, setTo] = useState('');
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    onSubmit(to === '' ? null : to);
+  }
+  return (
+    <form aria-label={`Reassign ${label}`} onSubmit={submit} className="mt-3 space-y-3 rounded-md bg-slate-100 p-3">
+      <ErrorAlert error={error ?? staff.error} />
+      <Field
+        label="Assign to"
+        hint={canPickStaff ? undefined : 'Only an administrator can pick a colleague; you can hand the task back to the shared queue.'}
+        error={fieldError(error, 'assigned_to')}
+      >
+        {(p) => (
+          <select {...p} value={to} onChange={(e) => setTo(e.target.value)} className={fieldClass()}>
+            <option value="">Nobody (shared queue)</option>
+            {(staff.data ?? [])
+              .filter((u) => u.id !== current)
+              .map((u) => (
+                <option key={u.id} value={u.id}>
+                  {u.name || u.email}
+                </option>
+              ))}
+          </select>
+        )}
+      </Field>
+      <Button type="submit" variant="primary" disabled={pending}>
+        {pending ? 'Reassigning…' : 'Reassign'}
+      </Button>
+    </form>
+  );
+}
