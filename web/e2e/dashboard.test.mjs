@@ -52,7 +52,8 @@ test('staff find a contact by part of its name, send an SMS, and the sandbox has
 
   // The message appears in the conversation, and the box is cleared for the next.
   await page.getByRole('list', { name: `SMS with ${contact.name}` }).getByText(marker).waitFor();
-  assert.equal(await form.getByLabel('Message').inputValue(), '');
+  // (The conversation may show it, through the live push, a moment before the send settles.)
+  await eventually('the send box to clear', async () => (await form.getByLabel('Message').inputValue()) === '');
 
   // What would have been sent, recorded by the sandbox provider.
   const sent = await eventually('the SMS to go out through the sandbox', async () => {

@@ -250,3 +250,25 @@ test('the care team records a health log and uploads a PDF that then appears', a
   assert.equal(problems.length, 1);
   await context.close();
 });
+
+test('the care team flags an update urgent after confirming in a dialog, and it shows URGENT', async () => {
+  const { page, problems, context } = await newPage(browser);
+  await signIn(page, USERS.careTeam);
+  await page.waitForURL(/\/care\/client_/);
+  const flag = page.getByRole('button', { name: /^Flag urgent: / }).first();
+  await flag.waitFor();
+  const name = ((await flag.getAttribute('aria-label')) ?? '').replace(/^Flag urgent: /, '');
+  await flag.click();
+  const dialog = page.getByRole('dialog', { name: `Flag “${name}” urgent?` });
+  await dialog.waitFor();
+  await assertAccessible(page, 'flag urgent dialog');
+  // Escape cancels: nothing is flagged.
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  await flag.click();
+  await dialog.getByRole('button', { name: 'Flag urgent' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByRole('article', { name }).filter({ has: page.getByText('URGENT', { exact: true }) }).first().waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -8,6 +8,8 @@ export const queryKeys = {
   tasks: () => ['tasks'] as const,
   taskQueue: (timeframe: string, assignedTo: string) => ['tasks', timeframe, assignedTo] as const,
   staff: () => ['staff'] as const,
+  /** Settings' list of every user, active or not (under ['staff'], so an invitation refreshes it). */
+  users: () => ['staff', 'all'] as const,
   clients: () => ['clients'] as const,
   feed: (clientId: string) => ['feed', clientId] as const,
   conversations: () => ['conversations'] as const,
@@ -39,4 +41,5 @@ export const queryKeys = {
   report: (kind: 'weekly' | 'monthly', period: string) => ['report', kind, period] as const,
   smsTemplates: () => ['sms-templates'] as const,
   orgSettings: () => ['org-settings'] as const,
+  serviceTypes: () => ['service-types'] as const,
 };

@@ -40,6 +40,8 @@ export type TaskCounts = TaskQueue['counts'];
 export type CompleteBody = Body<'/api/tasks/{id}/complete', 'post'>;
 export type Outcome = NonNullable<CompleteBody['outcome']>;
 export type StaffUser = Ok<'/api/admin/users', 'get'>['users'][number];
+/** `POST /api/admin/users/{id}/deactivate` (and `/activate`): the user as now. */
+export type UserActivity = Ok<'/api/admin/users/{id}/deactivate', 'post'>;
 
 export type Client = Ok<'/api/clients', 'get'>['clients'][number];
 export type FeedPage = Ok<'/api/clients/{id}/updates', 'get'>;
@@ -98,5 +100,9 @@ export type OrgSettings = Ok<'/api/admin/settings', 'get'>;
 export type MessagingBody = Body<'/api/admin/settings/messaging', 'put'>;
 export type StageBody = Body<'/api/contacts/{id}/stage', 'post'>;
 export type InviteBody = Body<'/api/admin/invitations', 'post'>;
+export type ServiceTypes = Ok<'/api/admin/service-types', 'get'>;
+/** How one booking-system service is classified: its type, urgency and recall. */
+export type ServiceTypeMapping = ServiceTypes['service_types'][number];
+export type ServiceTypeBody = Body<'/api/admin/service-types', 'put'>;
 export type Rules = Ok<'/api/automation/rules', 'get'>;
 export type Rule = Rules['rules'][number];

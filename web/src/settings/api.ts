@@ -1,9 +1,9 @@
-/** Settings (admins): templates, messaging, users and invitations, rules. */
+/** Settings (admins): templates, messaging, service types, users and invitations, rules. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { queryKeys } from '../api/keys';
 import { unwrap } from '../api/problem';
-import type { InviteBody, MessagingBody, Rules, TemplateBody } from '../api/types';
+import type { InviteBody, MessagingBody, Rules, ServiceTypeBody, ServiceTypes, StaffUser, TemplateBody } from '../api/types';
 
 export function useTemplates() {
   return useQuery({
@@ -38,8 +38,30 @@ export function useSaveMessaging() {
 
 export function useUsers() {
   return useQuery({
-    queryKey: [...queryKeys.staff(), 'all'],
+    queryKey: queryKeys.users(),
     queryFn: async ({ signal }) => unwrap(await api.GET('/api/admin/users', { signal })),
+  });
+}
+
+/**
+ * Deactivates (signs them out everywhere) or re-activates a user; the list
+ * takes the answer at once, then re-reads every staff listing.
+ */
+export function useSetUserActive() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, active }: { id: string; active: boolean }) =>
+      unwrap(
+        active
+          ? await api.POST('/api/admin/users/{id}/activate', { params: { path: { id } } })
+          : await api.POST('/api/admin/users/{id}/deactivate', { params: { path: { id } } }),
+      ),
+    onSuccess: (user) => {
+      queryClient.setQueryData<{ users: StaffUser[] }>(queryKeys.users(), (old) =>
+        old ? { ...old, users: old.users.map((u) => (u.id === user.id ? user : u)) } : old,
+      );
+      return queryClient.invalidateQueries({ queryKey: queryKeys.staff() });
+    },
   });
 }
 
@@ -55,5 +77,21 @@ export function useRules() {
   return useQuery({
     queryKey: ['rules'],
     queryFn: async ({ signal }): Promise<Rules> => unwrap(await api.GET('/api/automation/rules', { signal })),
+  });
+}
+
+export function useServiceTypes() {
+  return useQuery({
+    queryKey: queryKeys.serviceTypes(),
+    queryFn: async ({ signal }): Promise<ServiceTypes> => unwrap(await api.GET('/api/admin/service-types', { signal })),
+  });
+}
+
+/** Adds or changes one mapping (the API keys it by provider and service id). */
+export function useSaveServiceType() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: ServiceTypeBody) => unwrap(await api.PUT('/api/admin/service-types', { body })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.serviceTypes() }),
   });
 }

@@ -3,7 +3,7 @@
  * empty states. Every control has a visible label; errors are announced
  * (role="alert") and tied to their field with aria-describedby.
  */
-import { useId, type ButtonHTMLAttributes, type ReactNode } from 'react';
+import { useId, type ButtonHTMLAttributes, type ReactNode, type Ref } from 'react';
 import { ApiError, describe } from '../api/problem';
 
 const FIELD =
@@ -18,11 +18,14 @@ export function Field({
   label,
   hint,
   error,
+  hideLabel = false,
   children,
 }: {
   label: string;
   hint?: string;
   error?: string;
+  /** Keep the label for screen readers only (e.g. in a table row, under its column heading). */
+  hideLabel?: boolean;
   children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode;
 }) {
   const id = useId();
@@ -31,7 +34,7 @@ export function Field({
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
   return (
     <div>
-      <label htmlFor={id} className="block text-sm font-medium text-slate-800">
+      <label htmlFor={id} className={hideLabel ? 'sr-only' : 'block text-sm font-medium text-slate-800'}>
         {label}
       </label>
       {hint && (
@@ -54,6 +57,7 @@ export function SelectField({
   label,
   hint,
   error,
+  hideLabel,
   value,
   onChange,
   options,
@@ -61,12 +65,13 @@ export function SelectField({
   label: string;
   hint?: string;
   error?: string;
+  hideLabel?: boolean;
   value: string;
   onChange: (value: string) => void;
   options: readonly { value: string; label: string }[];
 }) {
   return (
-    <Field label={label} hint={hint} error={error}>
+    <Field label={label} hint={hint} error={error} hideLabel={hideLabel}>
       {(p) => (
         <select {...p} value={value} onChange={(e) => onChange(e.target.value)} className={fieldClass()}>
           {options.map((o) => (
@@ -88,7 +93,11 @@ const VARIANT: Record<Variant, string> = {
   ghost: 'text-slate-900 hover:bg-slate-200',
 };
 
-export function Button({ variant = 'secondary', className = '', ...props }: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant }) {
+export function Button({
+  variant = 'secondary',
+  className = '',
+  ...props
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: Variant; ref?: Ref<HTMLButtonElement> }) {
   return (
     <button
       type="button"
