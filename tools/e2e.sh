@@ -2,7 +2,8 @@
 # Browser tests of the web UI against a real `attend run all` with demo data.
 #
 # Uses its own database, NATS subject prefix and ports, so it runs beside a
-# development instance. Expects the `attend` binary (ATTEND_BIN, default
+# development instance; the database and the event stream are removed after.
+# Expects the `attend` binary (ATTEND_BIN, default
 # target/debug/attend) and the built UI (web/dist). Screenshots land in
 # web/test-results/screenshots.
 set -euo pipefail
@@ -35,6 +36,15 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     fi
     dropdb --if-exists -h 127.0.0.1 -U postgres "attend_${run_id}" 2>/dev/null || true
+    # The run's event stream (`<PREFIX>_EVENTS`), through JetStream's API.
+    python3 - "${run_id^^}_EVENTS" <<'PY' 2>/dev/null || true
+import socket, sys
+nats = socket.create_connection(("127.0.0.1", 4222), timeout=5)
+nats.recv(4096)
+stream = sys.argv[1].encode()
+nats.sendall(b'CONNECT {"verbose":false}\r\nSUB _INBOX.e2e 1\r\nPUB $JS.API.STREAM.DELETE.' + stream + b' _INBOX.e2e 0\r\n\r\n')
+nats.recv(4096)
+PY
     rm -rf "$ATTEND_CARE_STORAGE"
 }
 trap cleanup EXIT
