@@ -1,7 +1,7 @@
 import { useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
 import type { CareAppointment, Client } from '../api/types';
 import { session } from '../auth/session';
-import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, LoadFailed } from '../ui/controls';
 import { zoneName } from '../ui/time';
 import {
   byLocalDate,
@@ -103,10 +103,7 @@ export function Appointments({ client }: { client: Client }) {
       {list.isPending ? (
         <Loading label="Loading appointments…" />
       ) : list.isError ? (
-        <div className="space-y-2">
-          <ErrorAlert error={list.error} title="Could not load appointments" />
-          <Button onClick={() => void list.refetch()}>Try again</Button>
-        </div>
+        <LoadFailed error={list.error} title="Could not load appointments" onRetry={() => void list.refetch()} />
       ) : (
         <div aria-busy={list.isFetching}>
           {view === 'month' && <MonthGrid anchor={anchor} today={today} days={days} onOpenDay={openDay} />}

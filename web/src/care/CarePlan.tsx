@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { Client } from '../api/types';
-import { Badge, Button, Empty, ErrorAlert, Loading } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Loading, LoadFailed } from '../ui/controls';
 import { zoneName } from '../ui/time';
 import { WEEKDAYS, dayLabel, durationLabel, sortWeekly, timeLabel } from './calendar';
 import { downloadCalendar, useCarePlan } from './records';
@@ -23,10 +23,7 @@ export function CarePlanView({ client }: { client: Client }) {
   if (plan.isPending) return <Loading label="Loading the care plan…" />;
   if (plan.isError)
     return (
-      <div className="space-y-2">
-        <ErrorAlert error={plan.error} title="Could not load the care plan" />
-        <Button onClick={() => void plan.refetch()}>Try again</Button>
-      </div>
+      <LoadFailed error={plan.error} title="Could not load the care plan" onRetry={() => void plan.refetch()} />
     );
   const p = plan.data;
   if (!p) return <Empty title="No care plan yet">The care coordinator will share {client.name}'s plan here.</Empty>;

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import type { Client, ClientDocument } from '../api/types';
-import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, SelectField } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, SelectField, LoadFailed } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { useDebounced } from '../ui/useDebounced';
 import { DOCUMENT_CATEGORIES, DOCUMENT_VISIBILITIES, canUpload, documentLink, isTeam, label, useDocuments, useUploadDocument } from './records';
@@ -48,10 +48,7 @@ export function Documents({ client }: { client: Client }) {
       {docs.isPending ? (
         <Loading label="Loading documents…" />
       ) : docs.isError ? (
-        <div className="space-y-2">
-          <ErrorAlert error={docs.error} title="Could not load documents" />
-          <Button onClick={() => void docs.refetch()}>Try again</Button>
-        </div>
+        <LoadFailed error={docs.error} title="Could not load documents" onRetry={() => void docs.refetch()} />
       ) : docs.data.length === 0 ? (
         <Empty title={query || category ? 'No documents match' : 'No documents yet'}>
           {query || category ? 'Try another search or category.' : `Documents shared about ${client.name} will appear here.`}

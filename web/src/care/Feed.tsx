@@ -1,5 +1,5 @@
 import type { CareUpdate } from '../api/types';
-import { Badge, Button, Empty, ErrorAlert, Loading } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Loading, LoadFailed } from '../ui/controls';
 import { formatWallClock, isoOf, zoneName } from '../ui/time';
 import { noteTypeLabel, useFeed, visibilityLabel } from './api';
 import { FlagUrgent } from './FlagUrgent';
@@ -11,10 +11,7 @@ export function Feed({ clientId, clientName, showVisibility, canFlag = false }: 
   // failed replaces the feed with the error.
   if (feed.isError && !feed.isFetchNextPageError)
     return (
-      <div className="space-y-2">
-        <ErrorAlert error={feed.error} title="Could not load care updates" />
-        <Button onClick={() => void feed.refetch()}>Try again</Button>
-      </div>
+      <LoadFailed error={feed.error} title="Could not load care updates" onRetry={() => void feed.refetch()} />
     );
   const updates = feed.data.pages.flatMap((p) => p.updates);
   const zone = feed.data.pages[0]?.time_zone;

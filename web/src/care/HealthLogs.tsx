@@ -1,6 +1,6 @@
 import { lazy, Suspense, useState } from 'react';
 import type { Client, HealthDay } from '../api/types';
-import { Button, Empty, ErrorAlert, Loading } from '../ui/controls';
+import { Button, Empty, Loading, LoadFailed } from '../ui/controls';
 import { zoneName } from '../ui/time';
 import { addDays, dayLabel, todayIn } from './calendar';
 import { HealthLogForm } from './HealthLogForm';
@@ -23,10 +23,7 @@ export function HealthLogs({ client }: { client: Client }) {
   if (health.isPending) return <Loading label="Loading health logs…" />;
   if (health.isError)
     return (
-      <div className="space-y-2">
-        <ErrorAlert error={health.error} title="Could not load health logs" />
-        <Button onClick={() => void health.refetch()}>Try again</Button>
-      </div>
+      <LoadFailed error={health.error} title="Could not load health logs" onRetry={() => void health.refetch()} />
     );
   const data = health.data;
   const isThisWeek = data.week_start <= today && today <= data.week_end;

@@ -3,6 +3,7 @@
  * appointments (routes/care.rs, routes/documents.rs), as queries and
  * mutations.
  */
+import { saveBlob } from '../ui/download';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { queryKeys } from '../api/keys';
@@ -186,18 +187,6 @@ export async function downloadCalendar(file: CalendarFile, fileName: string): Pr
   saveBlob(blob, fileName);
 }
 
-/** Saves a blob under a name (an anchor with `download`, clicked). */
-export function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  a.hidden = true;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}
 
 export const DOCUMENT_CATEGORIES = [
   { value: 'prescription', label: 'Prescriptions' },

@@ -6,7 +6,7 @@
 import { useMemo } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import type { Contact } from '../api/types';
-import { Button, Empty, ErrorAlert, Field, fieldClass, Loading } from '../ui/controls';
+import { Button, Empty, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
 import { useDebounced } from '../ui/useDebounced';
 import { stageNames, useContactSearch, usePipelines } from './api';
 import { planSearch, WARMNESS_BANDS, type ContactFilters } from './search';
@@ -143,10 +143,7 @@ export function ContactsPage() {
         {plan.kind === 'too-short' ? null : results.isPending ? (
           <Loading label="Loading contacts…" />
         ) : results.isError ? (
-          <div className="space-y-2">
-            <ErrorAlert error={results.error} title="Could not load contacts" />
-            <Button onClick={() => void results.refetch()}>Try again</Button>
-          </div>
+          <LoadFailed error={results.error} title="Could not load contacts" onRetry={() => void results.refetch()} />
         ) : contacts.length === 0 ? (
           <Empty title={filtered ? 'No contacts match' : 'No contacts yet'}>
             {filtered ? 'Try fewer filters or another spelling.' : 'Leads arrive from forms, ManyChat, texts and bookings.'}

@@ -13,7 +13,7 @@ import { canWriteContacts } from '../auth/roles';
 import { session } from '../auth/session';
 import { usePipelines } from '../contacts/api';
 import { WarmnessBadge } from '../contacts/WarmnessBadge';
-import { Button, Empty, ErrorAlert, Field, fieldClass, Loading } from '../ui/controls';
+import { Button, Empty, ErrorAlert, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
 import { useBoard, useMoveContact } from './api';
 import { allowedTargets, refusal } from './transitions';
 
@@ -108,10 +108,7 @@ function Board({ pipeline, canMove }: { pipeline: Pipeline; canMove: boolean }) 
   if (board.isPending) return <Loading label={`Loading ${pipeline.name}…`} />;
   if (board.isError) {
     return (
-      <div className="space-y-2">
-        <ErrorAlert error={board.error} title={`Could not load ${pipeline.name}`} />
-        <Button onClick={() => void board.refetch()}>Try again</Button>
-      </div>
+      <LoadFailed error={board.error} title={`Could not load ${pipeline.name}`} onRetry={() => void board.refetch()} />
     );
   }
 

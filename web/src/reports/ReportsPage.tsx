@@ -6,7 +6,7 @@
 import { useMemo, useState, type ReactNode } from 'react';
 import { useSearchParams } from 'react-router';
 import type { Report } from '../api/types';
-import { Button, ErrorAlert, Field, fieldClass, Loading } from '../ui/controls';
+import { Button, ErrorAlert, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
 import { zoneName } from '../ui/time';
 import { downloadCsv, useReport, useReports } from './api';
 import { BarsChart, TrendChart, type Point } from './Charts';
@@ -103,10 +103,7 @@ export function ReportsPage() {
       {report.isPending ? (
         <Loading label="Loading the report…" />
       ) : report.isError ? (
-        <div className="space-y-2">
-          <ErrorAlert error={report.error} title="Could not load the report" />
-          <Button onClick={() => void report.refetch()}>Try again</Button>
-        </div>
+        <LoadFailed error={report.error} title="Could not load the report" onRetry={() => void report.refetch()} />
       ) : (
         <ReportBody report={report.data} kind={kind} span={span} trend={<TrendChart points={trendPoints} unit={span} />} />
       )}

@@ -5,6 +5,7 @@ import { queryKeys } from '../api/keys';
 import { problemFrom, unwrap } from '../api/problem';
 import type { Report } from '../api/types';
 import { session } from '../auth/session';
+import { saveBlob } from '../ui/download';
 import { csvFilename, reportQuery, type ReportKind } from './period';
 
 async function fetchReport(kind: ReportKind, period: string, signal?: AbortSignal): Promise<Report> {
@@ -46,14 +47,5 @@ export async function downloadCsv(kind: ReportKind, period: string): Promise<voi
     const body: unknown = await response.json().catch(() => undefined);
     throw problemFrom(response.status, body);
   }
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = csvFilename(kind, period);
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Give the browser a moment to start the download before letting go.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(await response.blob(), csvFilename(kind, period));
 }

@@ -1,7 +1,7 @@
 /** One contact's SMS conversation, oldest first, with the send box for those who may send. */
 import { useState } from 'react';
 import type { SmsMessage } from '../api/types';
-import { Button, Empty, ErrorAlert, Loading } from '../ui/controls';
+import { Empty, Loading, LoadFailed } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { chronological, useThread } from './api';
 import { Composer } from './Composer';
@@ -31,10 +31,7 @@ export function Conversation({ contactId, contactName, canSend }: { contactId: s
       {thread.isPending ? (
         <Loading label="Loading messages…" />
       ) : thread.isError ? (
-        <div className="space-y-2">
-          <ErrorAlert error={thread.error} title="Could not load the conversation" />
-          <Button onClick={() => void thread.refetch()}>Try again</Button>
-        </div>
+        <LoadFailed error={thread.error} title="Could not load the conversation" onRetry={() => void thread.refetch()} />
       ) : thread.data.messages.length === 0 ? (
         <Empty title="No messages yet" />
       ) : (

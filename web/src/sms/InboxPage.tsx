@@ -9,7 +9,7 @@ import type { SmsConversation } from '../api/types';
 import { canSendSms } from '../auth/roles';
 import { session } from '../auth/session';
 import { useContactNames } from '../contacts/api';
-import { Badge, Button, Empty, ErrorAlert, Loading } from '../ui/controls';
+import { Badge, Empty, ErrorAlert, Loading, LoadFailed } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { useInbox, useMarkRead } from './api';
 import { Conversation } from './Conversation';
@@ -64,10 +64,7 @@ export function InboxPage() {
           {inbox.isPending ? (
             <Loading label="Loading conversations…" />
           ) : inbox.isError ? (
-            <div className="space-y-2">
-              <ErrorAlert error={inbox.error} title="Could not load the inbox" />
-              <Button onClick={() => void inbox.refetch()}>Try again</Button>
-            </div>
+            <LoadFailed error={inbox.error} title="Could not load the inbox" onRetry={() => void inbox.refetch()} />
           ) : conversations.length === 0 ? (
             <Empty title={unreadOnly ? 'No unread conversations' : 'No conversations yet'} />
           ) : (

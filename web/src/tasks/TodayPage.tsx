@@ -1,7 +1,7 @@
 import { useState, useSyncExternalStore } from 'react';
 import { canListStaff, canWorkTasks } from '../auth/roles';
 import { session } from '../auth/session';
-import { Button, Empty, ErrorAlert, Field, fieldClass, Loading } from '../ui/controls';
+import { Button, Empty, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
 import { useTaskQueue, type Queue, type Timeframe } from './api';
 import { byPriority } from './priority';
 import { TaskCard } from './TaskCard';
@@ -90,10 +90,7 @@ export function TodayPage() {
         {tasks.isPending ? (
           <Loading label="Loading tasks…" />
         ) : tasks.isError ? (
-          <div className="space-y-2">
-            <ErrorAlert error={tasks.error} title="Could not load tasks" />
-            <Button onClick={() => void tasks.refetch()}>Try again</Button>
-          </div>
+          <LoadFailed error={tasks.error} title="Could not load tasks" onRetry={() => void tasks.refetch()} />
         ) : tasks.data.tasks.length === 0 ? (
           <Empty title={EMPTY[timeframe]}>
             {timeframe === 'today' && counts && counts.overdue > 0 && (

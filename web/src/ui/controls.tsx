@@ -108,6 +108,17 @@ export function Button({
 }
 
 /** An API error in words, with the fields it names. */
+/** What a screen shows when its data could not be loaded: the API's
+ * words, and a way to ask again. */
+export function LoadFailed({ error, title, onRetry }: { error: unknown; title: string; onRetry: () => void }) {
+  return (
+    <div className="space-y-2">
+      <ErrorAlert error={error} title={title} />
+      <Button onClick={onRetry}>Try again</Button>
+    </div>
+  );
+}
+
 export function ErrorAlert({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   const fields = error instanceof ApiError ? error.fields : [];
