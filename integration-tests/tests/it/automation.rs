@@ -723,6 +723,134 @@ async fn staff_work_the_queue_and_admins_edit_the_rules() {
     fleet.teardown().await;
 }
 
+/// The settings page's parts of the API: an admin sets the opening hours
+/// (refused by the field as the body spells it), reads what a rule did
+/// lately, and staff find whom to hand a task to.
+#[tokio::test]
+async fn admins_set_opening_hours_and_read_what_a_rule_did() {
+    let (fleet, _clock) = fleet_at(tuesday_noon()).await;
+    let (org, staff, admin) = clinic(&fleet, "auto-s").await;
+    let readonly = fleet.user_token(org, "readonly@auto-s.example", "readonly").await;
+    let hours = "/api/admin/settings/business-hours";
+
+    let week = json!([
+        [["09:00", "17:00"]],
+        [["08:00", "12:00"], ["13:00", "18:30"]],
+        [],
+        [],
+        [],
+        [],
+        []
+    ]);
+    let (status, problem) = fleet
+        .api_send(
+            Method::PUT,
+            &admin,
+            hours,
+            Some(&json!({"business_hours": [[["09:00", "17:00"]], [["18:00", "08:00"]], [], [], [], [], []]})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "business_hours[1][0]", "{problem}");
+    assert!(
+        problem["errors"][0]["reason"].as_str().unwrap().contains("open before"),
+        "{problem}"
+    );
+    let (status, problem) = fleet
+        .api_send(Method::PUT, &admin, hours, Some(&json!({"business_hours": [[]]})), &[])
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "business_hours", "{problem}");
+    let (status, _) = fleet
+        .api_send(Method::PUT, &staff, hours, Some(&json!({"business_hours": week})), &[])
+        .await;
+    assert_eq!(status, 403);
+    let (_, before) = fleet.api_get(&admin, "/api/admin/settings").await;
+    assert_eq!(
+        before["business_hours"][1],
+        json!([["09:00", "17:00"]]),
+        "unchanged by refusals: {before}"
+    );
+    let (status, saved) = fleet
+        .api_send(Method::PUT, &admin, hours, Some(&json!({"business_hours": week})), &[])
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["business_hours"], week, "{saved}");
+    let (_, shown) = fleet.api_get(&admin, "/api/admin/settings").await;
+    assert_eq!(shown["business_hours"], week, "{shown}");
+    let (_, audit) = fleet.api_get(&admin, "/api/admin/audit").await;
+    assert!(audit.to_string().contains("settings.business_hours"), "{audit}");
+
+    // A booking runs the booking rule; its runs list the contact's.
+    book(&fleet, "auto-s", "wix-auto-s-1", "0412 999 777", friday_ten()).await;
+    let ann = fleet.contact_by_phone(&staff, "+61412999777").await["contact"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let task = until_task(&fleet, &staff, &ann, "welcome_call").await;
+    let (status, runs) = fleet
+        .api_get(&admin, "/api/automation/rules/rule_on_booking_created/runs?limit=5")
+        .await;
+    assert_eq!(status, 200, "{runs}");
+    let run = &runs["runs"][0];
+    assert_eq!(run["rule_id"], "rule_on_booking_created", "{runs}");
+    assert_eq!(run["contact_id"], ann.as_str(), "{runs}");
+    let named = fleet.api_get(&staff, &format!("/api/contacts/{ann}")).await.1["contact"]["name"].clone();
+    assert!(named.is_string(), "{named}");
+    assert_eq!(run["contact_name"], named, "runs name their contacts: {runs}");
+    assert_eq!(run["matched"], true, "{runs}");
+    assert!(!run["actions"].as_array().unwrap().is_empty(), "{runs}");
+    let (_, unmatched) = fleet
+        .api_get(
+            &admin,
+            "/api/automation/rules/rule_on_booking_created/runs?matched=false",
+        )
+        .await;
+    assert_eq!(unmatched["runs"], json!([]), "{unmatched}");
+    let (status, _) = fleet
+        .api_get(&admin, "/api/automation/rules/rule_nothing_here/runs")
+        .await;
+    assert_eq!(status, 404);
+    let (status, problem) = fleet
+        .api_get(&admin, "/api/automation/rules/rule_on_booking_created/runs?limit=500")
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "limit", "{problem}");
+
+    // Staff see whom a task can go to: active admins and staff, by name.
+    let (status, people) = fleet.api_get(&staff, "/api/tasks/assignees").await;
+    assert_eq!(status, 200, "{people}");
+    let roles: Vec<&str> = people["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["role"].as_str())
+        .collect();
+    assert!(roles.contains(&"staff") && roles.contains(&"admin"), "{people}");
+    assert!(!roles.contains(&"readonly"), "{people}");
+    assert!(people.to_string().find("@").is_none(), "names, not addresses: {people}");
+    let (status, _) = fleet.api_get(&readonly, "/api/tasks/assignees").await;
+    assert_eq!(status, 403);
+    // Any of them can be handed a task, the admin too (new work goes to
+    // staff in turn, but a person may give it to anyone listed); the
+    // read-only user can't.
+    let admin_id = fleet.api_get(&admin, "/api/auth/me").await.1["id"].clone();
+    let readonly_id = fleet.api_get(&readonly, "/api/auth/me").await.1["id"].clone();
+    let reassign = format!("/api/tasks/{}/reassign", task["id"].as_str().unwrap());
+    let (status, moved, _) = fleet
+        .api_post(Some(&staff), &reassign, &json!({"assigned_to": admin_id}))
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["task"]["assigned_to"], admin_id, "{moved}");
+    let (status, problem, _) = fleet
+        .api_post(Some(&staff), &reassign, &json!({"assigned_to": readonly_id}))
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "assigned_to", "{problem}");
+    fleet.teardown().await;
+}
+
 /// The queue sorts in SQL by the same formula the API shows: the two agree
 /// on every task type, urgency, lateness and warmness, rounding included.
 #[tokio::test]
@@ -843,6 +971,35 @@ async fn staff_see_tasks_and_texts_change_live() {
     assert_eq!(push["direction"], "outbound", "{push}");
     assert!(push["message_id"].as_str().unwrap().starts_with("sms_"), "{push}");
     assert!(!push.to_string().contains("Hi Lee"), "no text in a push: {push}");
+
+    // A claim and a snooze reach a colleague's queue too.
+    let (status, claimed, _) = fleet
+        .api_post(Some(&staff), &format!("/api/tasks/{task}/claim"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    loop {
+        let push = push_about(&mut socket, "task", &contact).await;
+        if push["task_id"] == task.as_str() {
+            assert_eq!(push["change"], "claimed", "{push}");
+            break;
+        }
+    }
+    let until = tuesday_noon().timestamp() + 3600;
+    let (status, snoozed, _) = fleet
+        .api_post(
+            Some(&staff),
+            &format!("/api/tasks/{task}/snooze"),
+            &json!({"until": until}),
+        )
+        .await;
+    assert_eq!(status, 200, "{snoozed}");
+    loop {
+        let push = push_about(&mut socket, "task", &contact).await;
+        if push["task_id"] == task.as_str() {
+            assert_eq!(push["change"], "snoozed", "{push}");
+            break;
+        }
+    }
 
     let (status, done, _) = fleet
         .api_post(

@@ -554,7 +554,8 @@ async fn health_logs_are_a_week_by_day_with_gaps_and_implausible_readings_are_na
     assert_eq!(celsius[..2], [json!(36.7), json!(37.0)], "charted in °C");
     assert_eq!(week["series"]["temperature"]["unit"], "°C");
 
-    // Implausible readings and bad units are named; nothing is written.
+    // Implausible readings and bad units are named as the body spells
+    // them; nothing is written.
     let (status, refused) = post(
         &fleet,
         &carer,
@@ -570,9 +571,9 @@ async fn health_logs_are_a_week_by_day_with_gaps_and_implausible_readings_are_na
     assert_eq!(
         fields(&refused),
         [
-            "vitals.systolic",
-            "vitals.temperature_unit",
-            "vitals.weight",
+            "vital_signs.blood_pressure.systolic",
+            "vital_signs.temperature.unit",
+            "vital_signs.weight.value",
             "sleep_hours"
         ],
         "{refused}"

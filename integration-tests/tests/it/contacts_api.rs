@@ -364,6 +364,28 @@ async fn lists_filter_by_pipeline_stage_and_warmness_and_name_bad_filters() {
     fleet.teardown().await;
 }
 
+/// A page names the contacts another list holds (conversations, rule
+/// runs) by their ids, in one call; an id that isn't one is named.
+#[tokio::test]
+async fn a_list_by_ids_names_just_those_contacts() {
+    let (fleet, token, ids) = five_contacts().await;
+    let (status, body) = fleet
+        .api_get(&token, &format!("/api/contacts?ids={},{}", ids[0], ids[3]))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut found = names(&body);
+    found.sort();
+    let mut expected = vec![PEOPLE[0].0.to_owned(), PEOPLE[3].0.to_owned()];
+    expected.sort();
+    assert_eq!(found, expected);
+    let (status, body) = fleet
+        .api_get(&token, &format!("/api/contacts?ids={},task_nope", ids[0]))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(fields(&body), ["ids"]);
+    fleet.teardown().await;
+}
+
 /// Lists and searches page by cursor, in either order, without repeating
 /// or skipping anyone; a cursor that isn't one is named.
 #[tokio::test]

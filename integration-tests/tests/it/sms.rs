@@ -479,6 +479,7 @@ async fn a_reply_is_threaded_classified_and_counted_unread() {
         .await;
     let c = &listed["conversations"][0];
     assert_eq!(c["contact_id"], kim.as_str());
+    assert_eq!(c["contact_name"], "Kim Ng", "the inbox names its contacts: {c}");
     assert_eq!(c["unread"], 1);
     assert_eq!(c["last_message"]["classification"], "confirm");
     let facts = fleet

@@ -49,7 +49,33 @@ impl Api {
     ) -> Result<pb::ListRunsResponse, Error> {
         caller.require_permission(Permission::TasksRead)?;
         let org = caller.org()?;
-        let contact = ContactId::parse_uuid_at("contact_id", &req.contact_id)?;
+        let rule = match (req.contact_id.trim(), req.rule_id.trim()) {
+            ("", "") => return Err(Error::invalid("contact_id", "give a contact_id or a rule_id")),
+            (_, "") => None,
+            // An unknown rule is a 404, not an empty list.
+            ("", id) => Some(
+                self.get_rule(
+                    caller.clone(),
+                    pb::GetRuleRequest {
+                        id: id.to_owned(),
+                        version: 0,
+                    },
+                )
+                .await?
+                .id,
+            ),
+            _ => return Err(Error::invalid("rule_id", "give a contact_id or a rule_id, not both")),
+        };
+        let of = match &rule {
+            Some(id) => store::runs::Of::Rule {
+                id,
+                matched: req.matched,
+            },
+            None if req.matched.is_some() => {
+                return Err(Error::invalid("matched", "filters a rule's runs only: give a rule_id"));
+            }
+            None => store::runs::Of::Contact(ContactId::parse_uuid_at("contact_id", &req.contact_id)?),
+        };
         let limit = match req.limit {
             0 => 50,
             n @ 1..=200 => i64::from(n),
@@ -63,7 +89,7 @@ impl Api {
             }
         };
         let mut tx = self.engine.db.tenant(org).await?;
-        let mut runs = store::runs::for_contact(&mut tx, org, contact, before, limit + 1).await?;
+        let mut runs = store::runs::list(&mut tx, org, of, before, limit + 1).await?;
         let next_cursor = cursor::next_page(&mut runs, limit, |r| {
             cursor::encode("runs", &cursor::time_key(r.at), r.id)
         });

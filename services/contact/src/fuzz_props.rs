@@ -73,9 +73,10 @@ proptest! {
         limit in any::<u32>(),
         cursor in prop_oneof![hostile_text(), "[A-Za-z0-9_-]{0,80}"],
         region in any::<u8>(),
+        ids in prop::collection::vec(prop_oneof![hostile_text(), Just(uuid::Uuid::nil().to_string())], 0..3),
     ) {
         let req = pb::ListContactsRequest {
-            pipeline, stage, source, min_warmness, max_warmness, q, sort, limit, cursor,
+            pipeline, stage, source, min_warmness, max_warmness, q, sort, limit, cursor, ids,
         };
         assert_list_request(&req, fuzzing::region(region));
     }

@@ -30,7 +30,7 @@ pub const ERROR_MAX: usize = 1_000;
 const REGIONS: [&str; 6] = ["AU", "US", "GB", "NZ", "DE", "IN"];
 
 /// The fields a list request can be refused for.
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "pipeline",
     "stage",
     "source",
@@ -40,6 +40,7 @@ const FIELDS: [&str; 9] = [
     "sort",
     "limit",
     "cursor",
+    "ids",
 ];
 
 /// The region the byte picks.

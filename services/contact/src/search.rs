@@ -12,6 +12,7 @@ use attend_kit::ids::{ContactId, TypedId};
 use attend_kit::text;
 use attend_kit::{Error, FieldError};
 use attend_proto::contact::v1 as pb;
+use uuid::Uuid;
 
 use crate::api::Api;
 use crate::channel;
@@ -244,6 +245,21 @@ pub(crate) fn list_query(req: &pb::ListContactsRequest, region: Region) -> Resul
             50
         }
     };
+    if req.ids.len() > 200 {
+        problems.push(FieldError::new("ids", "lists more than 200 contacts"));
+    }
+    let ids: Vec<Uuid> = req
+        .ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| match ContactId::parse_uuid(id) {
+            Ok(id) => Some(id.uuid()),
+            Err(_) => {
+                problems.push(FieldError::new("ids", format!("item {} is not a contact id", i + 1)));
+                None
+            }
+        })
+        .collect();
     let after = match req.cursor.trim() {
         "" => None,
         text => match cursor::decode("cursor", tag, text) {
@@ -281,6 +297,7 @@ pub(crate) fn list_query(req: &pb::ListContactsRequest, region: Region) -> Resul
             min_warmness: req.min_warmness,
             max_warmness: req.max_warmness,
             needle,
+            ids,
             warmest: tag == "warmest",
             after,
             limit,
@@ -384,6 +401,7 @@ mod tests {
             sort: "oldest".to_owned(),
             limit: 1_000,
             cursor: "nonsense".to_owned(),
+            ids: vec![uuid::Uuid::nil().to_string(), "contact_x".to_owned()],
             ..Default::default()
         };
         let Err(Error::Invalid(problems)) = list_query(&req, Region::default()) else {
@@ -396,6 +414,7 @@ mod tests {
             fields,
             [
                 "cursor",
+                "ids",
                 "limit",
                 "max_warmness",
                 "min_warmness",

@@ -244,6 +244,16 @@ fn from_event(event: &Received) -> Option<Live> {
                 "cancelled",
             );
         }
+        "automation.task_changed" => {
+            let changed = event.payload::<automation::TaskChanged>().ok()?;
+            let change = match changed.change.as_str() {
+                "claimed" => "claimed",
+                "reassigned" => "reassigned",
+                "snoozed" => "snoozed",
+                _ => return None,
+            };
+            return task_event(org, changed.task, change);
+        }
         "messaging.sms_sent" => return sms_event(org, event.payload::<messaging::SmsSent>().ok()?.message),
         "messaging.sms_delivered" => return sms_event(org, event.payload::<messaging::SmsDelivered>().ok()?.message),
         "messaging.sms_failed" => return sms_event(org, event.payload::<messaging::SmsFailed>().ok()?.message),

@@ -139,4 +139,9 @@ impl IdentityService for Api {
         let caller = Caller::of(&request)?;
         reply(orgs::update_messaging(self, caller, request.into_inner()).await)
     }
+
+    async fn update_business_hours(&self, request: Request<pb::UpdateBusinessHoursRequest>) -> Reply<pb::Organisation> {
+        let caller = Caller::of(&request)?;
+        reply(orgs::update_business_hours(self, caller, request.into_inner()).await)
+    }
 }

@@ -14,7 +14,7 @@ use chrono::NaiveTime;
 
 use crate::api::Api;
 use crate::store;
-use crate::store::orgs::OrgRow;
+use crate::store::orgs::{OrgRow, Setting};
 
 pub(crate) async fn create(
     api: &Api,
@@ -155,29 +155,65 @@ pub(crate) async fn update_messaging(
         .parse::<Region>()
         .unwrap_or_default();
     let settings = messaging_from_proto(&req.settings.unwrap_or_default(), region)?;
-    let row = store::orgs::set_messaging(&mut tx, id, &settings)
-        .await?
-        .ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
     let changed: Vec<&String> = settings["values"]
         .as_object()
         .map(|v| v.keys().collect())
         .unwrap_or_default();
+    let details = serde_json::json!({ "values": changed });
+    replace_setting(tx, &caller, id, Setting::Messaging, &settings, details).await
+}
+
+/// Replaces one of the organisation's settings with a checked value,
+/// audited as `settings.<setting>`; the organisation after.
+async fn replace_setting(
+    mut tx: Tx,
+    caller: &Caller,
+    id: OrgId,
+    setting: Setting,
+    value: &serde_json::Value,
+    details: serde_json::Value,
+) -> Result<pb::Organisation, Error> {
+    let row = store::orgs::set(&mut tx, id, setting, value)
+        .await?
+        .ok_or_else(|| Error::NotFound("organisation".to_owned()))?;
     store::audit::write(
         &mut tx,
         crate::audit::Entry {
             org: id,
             actor: caller.user,
             actor_role: caller.role,
-            action: "settings.messaging",
+            action: match setting {
+                Setting::Messaging => "settings.messaging",
+                Setting::BusinessHours => "settings.business_hours",
+            },
             target_type: "organisation",
             target_id: id.to_string(),
-            details: serde_json::json!({ "values": changed }),
+            details,
         },
     )
     .await?;
     let org = with_ids(&mut tx, row).await?;
     tx.commit().await?;
     Ok(org)
+}
+
+/// Admin: replaces the organisation's opening hours.
+pub(crate) async fn update_business_hours(
+    api: &Api,
+    caller: Caller,
+    req: pb::UpdateBusinessHoursRequest,
+) -> Result<pb::Organisation, Error> {
+    caller.require_permission(Permission::SettingsManage)?;
+    let id = OrgId::parse_uuid_at("org_id", &req.org_id)?;
+    require_within(&caller, id)?;
+    let hours = req
+        .business_hours
+        .as_ref()
+        .ok_or_else(|| Error::invalid("business_hours", "is required: seven days, Monday first"))
+        .and_then(|h| hours_from_proto(h).map_err(|problem| Error::Invalid(vec![problem])))?;
+    let tx = api.db.tenant(id).await?;
+    let details = serde_json::json!({ "business_hours": hours });
+    replace_setting(tx, &caller, id, Setting::BusinessHours, &hours, details).await
 }
 
 /// Checks messaging settings: known values only, links that are web

@@ -79,6 +79,21 @@ impl Error {
         Self::Invalid(vec![FieldError::new(field, reason)])
     }
 
+    /// The same error, with each field at fault renamed by `rename` (a
+    /// peer's name for a field, as the caller's request spells it).
+    #[must_use]
+    pub fn with_fields_renamed(self, rename: impl Fn(&str) -> String) -> Self {
+        match self {
+            Self::Invalid(fields) => Self::Invalid(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError::new(rename(&f.field), f.reason))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// Whether retrying the same request later may succeed.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))
@@ -242,6 +257,18 @@ mod tests {
             ),
             other => panic!("expected Invalid, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn renaming_fields_keeps_the_reasons_and_leaves_other_errors_alone() {
+        let renamed = Error::Invalid(vec![FieldError::new("vitals.pulse", "is too high")])
+            .with_fields_renamed(|f| f.replace("vitals.", "vital_signs."));
+        match renamed {
+            Error::Invalid(fields) => assert_eq!(fields, vec![FieldError::new("vital_signs.pulse", "is too high")]),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        let kept = Error::NotFound("client".to_owned()).with_fields_renamed(|_| "x".to_owned());
+        assert!(matches!(kept, Error::NotFound(ref w) if w == "client"), "{kept:?}");
     }
 
     #[test]

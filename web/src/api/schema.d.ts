@@ -89,6 +89,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/settings/business-hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["settings_update_business_hours"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/settings/messaging": {
         parameters: {
             query?: never;
@@ -343,6 +359,26 @@ export interface paths {
          *     the body) against the contact's past events; nothing changes.
          */
         post: operations["automation_dry_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/automation/rules/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rule's runs (every version), newest first: for each, the contact,
+         *     what each condition saw and what each action did.
+         */
+        get: operations["automation_rule_runs"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1387,6 +1423,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who a task can be reassigned to: the organisation's active admins and
+         *     staff (names and roles only), for anyone who may change tasks.
+         */
+        get: operations["tasks_assignees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{id}": {
         parameters: {
             query?: never;
@@ -1579,6 +1635,21 @@ export interface components {
             user_id?: string | null;
         };
         /**
+         * @description This module's routes in the OpenAPI document.
+         *     Somebody a task can go to.
+         */
+        Assignee: {
+            /** @description `user_…`. */
+            id: string;
+            name: string;
+            /** @description `admin` or `staff`. */
+            role: string;
+        };
+        /** @description The organisation's active practice staff, by name. */
+        Assignees: {
+            assignees: components["schemas"]["Assignee"][];
+        };
+        /**
          * @description What needs a person's attention: cancellations, rescues, no-shows
          *     (docs/reports.md).
          */
@@ -1748,6 +1819,15 @@ export interface components {
             new_patients: number;
             /** Format: int32 */
             returning: number;
+        };
+        /** @description The organisation's opening hours, on its own clock. */
+        BusinessHours: {
+            /**
+             * @description Seven days, Monday first; each a list of `[opens, closes]` local
+             *     times (`HH:MM`) that open before they close and don't overlap; an
+             *     empty list means closed.
+             */
+            business_hours: string[][][];
         };
         Cancel: {
             reason?: string;
@@ -2928,6 +3008,8 @@ export interface components {
             conditions: components["schemas"]["ConditionCheck"][];
             /** @description `contact_…`. */
             contact_id?: string | null;
+            /** @description The contact's name; null when it can't be read (a merged contact). */
+            contact_name?: string | null;
             event_id: string;
             /** @description The event that triggered it (its type and id), or the periodic check. */
             event_type: string;
@@ -3064,6 +3146,11 @@ export interface components {
             assigned_to?: string | null;
             /** @description `contact_…`. */
             contact_id?: string | null;
+            /**
+             * @description The contact's name; null when it can't be read (a merged contact,
+             *     a caller who may not read contacts).
+             */
+            contact_name?: string | null;
             last_message?: components["schemas"]["SmsMessage"] | null;
             /**
              * Format: int32
@@ -3743,6 +3830,52 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrgSettings"];
+                };
+            };
+            /**
+             * @description The request was refused: invalid (400, naming the field), not signed
+             *     in (401), not allowed (403), not found (404), in conflict (409) or
+             *     too many (429).
+             */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+            /** @description A service this request needs is unavailable; try again shortly. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    settings_update_business_hours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BusinessHours"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -4618,6 +4751,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DryRunResult"];
+                };
+            };
+            /**
+             * @description The request was refused: invalid (400, naming the field), not signed
+             *     in (401), not allowed (403), not found (404), in conflict (409) or
+             *     too many (429).
+             */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+            /** @description A service this request needs is unavailable; try again shortly. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    automation_rule_runs: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                /** @description 1 to 200; default 50. */
+                limit?: number;
+                /**
+                 * @description `true`: only the runs whose conditions held; `false`: only those
+                 *     whose didn't; absent: both.
+                 */
+                matched?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description rule id, e.g. rule_on_lead_created */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleRuns"];
                 };
             };
             /**
@@ -5983,6 +6170,12 @@ export interface operations {
                 sort?: string;
                 limit?: number;
                 cursor?: string;
+                /**
+                 * @description Only these contacts: up to 200 `contact_…` ids, comma-separated (to
+                 *     name the contacts of conversations or rule runs in one call).
+                 *     Merged contacts are not listed.
+                 */
+                ids?: string;
             };
             header?: never;
             path?: never;
@@ -7797,6 +7990,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskChanged"];
+                };
+            };
+            /**
+             * @description The request was refused: invalid (400, naming the field), not signed
+             *     in (401), not allowed (403), not found (404), in conflict (409) or
+             *     too many (429).
+             */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+            /** @description A service this request needs is unavailable; try again shortly. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemBody"];
+                };
+            };
+        };
+    };
+    tasks_assignees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assignees"];
                 };
             };
             /**

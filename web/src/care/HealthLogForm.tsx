@@ -88,19 +88,19 @@ export function HealthLogForm({ clientId, today }: { clientId: string; today: st
         </Field>
         <fieldset className="grid grid-cols-2 gap-3 sm:grid-cols-3">
           <legend className="mb-1 text-sm font-semibold text-slate-900">Vital signs (leave empty if not taken)</legend>
-          <Field label="Systolic (mmHg)" error={errorFor(e, 'vitals.systolic', 'vital_signs.blood_pressure.systolic', 'vitals.blood_pressure_unit')}>
+          <Field label="Systolic (mmHg)" error={errorFor(e, 'vital_signs.blood_pressure.systolic', 'vital_signs.blood_pressure.unit')}>
             {(p) => <input {...p} {...num} value={f.systolic} onChange={set('systolic')} className={fieldClass()} />}
           </Field>
-          <Field label="Diastolic (mmHg)" error={errorFor(e, 'vitals.diastolic', 'vital_signs.blood_pressure.diastolic')}>
+          <Field label="Diastolic (mmHg)" error={errorFor(e, 'vital_signs.blood_pressure.diastolic')}>
             {(p) => <input {...p} {...num} value={f.diastolic} onChange={set('diastolic')} className={fieldClass()} />}
           </Field>
-          <Field label="Heart rate (bpm)" error={errorFor(e, 'vitals.heart_rate', 'vital_signs.heart_rate.value', 'vitals.heart_rate_unit')}>
+          <Field label="Heart rate (bpm)" error={errorFor(e, 'vital_signs.heart_rate.value', 'vital_signs.heart_rate.unit')}>
             {(p) => <input {...p} {...num} value={f.heartRate} onChange={set('heartRate')} className={fieldClass()} />}
           </Field>
-          <Field label="Temperature" error={errorFor(e, 'vitals.temperature', 'vital_signs.temperature.value')}>
+          <Field label="Temperature" error={errorFor(e, 'vital_signs.temperature.value')}>
             {(p) => <input {...p} {...num} value={f.temperature} onChange={set('temperature')} className={fieldClass()} />}
           </Field>
-          <Field label="Temperature unit" error={errorFor(e, 'vitals.temperature_unit')}>
+          <Field label="Temperature unit" error={errorFor(e, 'vital_signs.temperature.unit')}>
             {(p) => (
               <select {...p} value={f.temperatureUnit} onChange={set('temperatureUnit')} className={fieldClass()}>
                 <option value="C">°C</option>
@@ -108,10 +108,10 @@ export function HealthLogForm({ clientId, today }: { clientId: string; today: st
               </select>
             )}
           </Field>
-          <Field label="Weight" error={errorFor(e, 'vitals.weight', 'vital_signs.weight.value')}>
+          <Field label="Weight" error={errorFor(e, 'vital_signs.weight.value')}>
             {(p) => <input {...p} {...num} value={f.weight} onChange={set('weight')} className={fieldClass()} />}
           </Field>
-          <Field label="Weight unit" error={errorFor(e, 'vitals.weight_unit')}>
+          <Field label="Weight unit" error={errorFor(e, 'vital_signs.weight.unit')}>
             {(p) => (
               <select {...p} value={f.weightUnit} onChange={set('weightUnit')} className={fieldClass()}>
                 <option value="kg">kg</option>

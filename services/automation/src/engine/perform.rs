@@ -75,13 +75,23 @@ pub(crate) struct TaskPlan {
     pub unless_open: bool,
 }
 
-/// Active staff per organisation, for assigning tasks, asked of identity
-/// at most once a minute.
+/// Active practice staff (admins and staff) per organisation, for
+/// assigning tasks, asked of identity at most once a minute.
 #[derive(Default)]
-pub(crate) struct StaffCache(Mutex<HashMap<OrgId, (Instant, Vec<Uuid>)>>);
+pub(crate) struct StaffCache(Mutex<HashMap<OrgId, (Instant, Vec<Colleague>)>>);
+
+/// Somebody a task can go to.
+#[derive(Debug, Clone, Copy)]
+struct Colleague {
+    id: Uuid,
+    /// Staff, rather than an admin.
+    staff: bool,
+}
 
 impl StaffCache {
-    pub async fn assignees(&self, owners: &Owners, org: OrgId) -> Result<Vec<Uuid>, Error> {
+    /// Everyone who may be given a task, each with whether they are staff
+    /// (rather than an admin).
+    async fn everyone(&self, owners: &Owners, org: OrgId) -> Result<Vec<Colleague>, Error> {
         if let Some(users) = self.0.lock().ok().and_then(|c| {
             c.get(&org)
                 .filter(|(at, _)| at.elapsed() < Duration::from_secs(60))
@@ -95,22 +105,45 @@ impl StaffCache {
             .list_assignees(request(identity::ListAssigneesRequest {}, &Caller::system(org)))
             .await
             .into_answer("identity")?;
-        // Staff first; admins only when there are no staff.
-        let of_role = |role: &str| -> Vec<Uuid> {
-            list.users
-                .iter()
-                .filter(|u| u.role == role)
-                .filter_map(|u| attend_kit::ids::UserId::parse_uuid(&u.id).ok().map(|id| id.uuid()))
-                .collect()
-        };
-        let mut users = of_role("staff");
-        if users.is_empty() {
-            users = of_role("admin");
-        }
+        let users: Vec<Colleague> = list
+            .users
+            .iter()
+            .filter_map(|u| {
+                Some(Colleague {
+                    id: attend_kit::ids::UserId::parse_uuid(&u.id).ok()?.uuid(),
+                    staff: u.role == "staff",
+                })
+            })
+            .collect();
         if let Ok(mut c) = self.0.lock() {
             c.insert(org, (Instant::now(), users.clone()));
         }
         Ok(users)
+    }
+
+    /// Whom new work goes to in turn: the staff; the admins only when
+    /// there are no staff.
+    pub async fn assignees(&self, owners: &Owners, org: OrgId) -> Result<Vec<Uuid>, Error> {
+        let everyone = self.everyone(owners, org).await?;
+        let staff: Vec<Uuid> = everyone.iter().filter(|c| c.staff).map(|c| c.id).collect();
+        Ok(if staff.is_empty() {
+            everyone.into_iter().map(|c| c.id).collect()
+        } else {
+            staff
+        })
+    }
+
+    /// Whether a person may be handed a task: any active admin or staff
+    /// member of the organisation. Someone the cached list lacks (a
+    /// colleague added a moment ago) is asked of identity again.
+    pub async fn may_take(&self, owners: &Owners, org: OrgId, user: Uuid) -> Result<bool, Error> {
+        if self.everyone(owners, org).await?.iter().any(|c| c.id == user) {
+            return Ok(true);
+        }
+        if let Ok(mut c) = self.0.lock() {
+            c.remove(&org);
+        }
+        Ok(self.everyone(owners, org).await?.iter().any(|c| c.id == user))
     }
 }
 

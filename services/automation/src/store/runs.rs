@@ -63,25 +63,55 @@ pub async fn insert(tx: &mut Tx, org: OrgId, run: &NewRun<'_>) -> sqlx::Result<b
         == 1)
 }
 
-/// A contact's runs, newest first, before `(at, id)`.
-pub async fn for_contact(
+/// Whose runs to list.
+#[derive(Debug, Clone, Copy)]
+pub enum Of<'a> {
+    Contact(ContactId),
+    /// A rule's runs (every version), optionally only those whose
+    /// conditions held (or didn't).
+    Rule {
+        id: &'a str,
+        matched: Option<bool>,
+    },
+}
+
+/// A contact's or a rule's runs, newest first, before `(at, id)`.
+pub async fn list(
     tx: &mut Tx,
     org: OrgId,
-    contact: ContactId,
+    of: Of<'_>,
     before: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> sqlx::Result<Vec<RunRow>> {
-    sqlx::query_as(
+    // Written out per case so each uses its own index (contact or rule,
+    // then time).
+    let (whose, contact, rule, matched) = match of {
+        Of::Contact(contact) => (
+            "contact_id = $5 and $6::text is null and $7::boolean is null",
+            Some(contact.uuid()),
+            None,
+            None,
+        ),
+        Of::Rule { id, matched } => (
+            "$5::uuid is null and rule_id = $6 and ($7::boolean is null or matched = $7)",
+            None,
+            Some(id),
+            matched,
+        ),
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select id, rule_id, rule_version, trigger, event_type, event_id, contact_id, booking_id, matched, conditions, at
            from automation.runs
-          where org_id = $1 and contact_id = $2 and ($3::timestamptz is null or (at, id) < ($3, $4))
-          order by at desc, id desc limit $5",
-    )
+          where org_id = $1 and {whose} and ($2::timestamptz is null or (at, id) < ($2, $3))
+          order by at desc, id desc limit $4"
+    )))
     .bind(org.uuid())
-    .bind(contact.uuid())
     .bind(before.map(|b| b.0))
     .bind(before.map(|b| b.1))
     .bind(limit)
+    .bind(contact)
+    .bind(rule)
+    .bind(matched)
     .fetch_all(&mut **tx)
     .await
 }

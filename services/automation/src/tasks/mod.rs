@@ -309,7 +309,20 @@ impl Api {
                 };
                 self.engine.outbox.add(&mut tx, task_draft(org, &fact, &answer)).await?;
             }
-            _ => {}
+            // So a colleague's queue shows who took it, and when it's due.
+            Change::Claim { .. } | Change::Reassign { .. } | Change::Snooze { .. } => {
+                let fact = pb::TaskChanged {
+                    task: Some(answer.clone()),
+                    change: match &change {
+                        Change::Claim { .. } => "claimed",
+                        Change::Reassign { .. } => "reassigned",
+                        _ => "snoozed",
+                    }
+                    .to_owned(),
+                    changed_by: attend_kit::actor::Actor::of(caller).to_string(),
+                };
+                self.engine.outbox.add(&mut tx, task_draft(org, &fact, &answer)).await?;
+            }
         }
         audit::record(&self.engine.outbox, &mut tx, caller, Entry::on(action, "task", id)).await?;
         guard.complete(&mut tx, &answer).await?;
@@ -368,8 +381,7 @@ impl Api {
             raw => {
                 let user = UserId::parse_uuid_at("assigned_to", raw)?.uuid();
                 let org = caller.org()?;
-                let staff = self.engine.staff.assignees(&self.engine.owners, org).await?;
-                if !staff.contains(&user) {
+                if !self.engine.staff.may_take(&self.engine.owners, org, user).await? {
                     return Err(Error::invalid(
                         "assigned_to",
                         "is not an active staff member of this organisation",

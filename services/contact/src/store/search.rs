@@ -18,6 +18,8 @@ pub struct ListQuery {
     pub min_warmness: Option<i32>,
     pub max_warmness: Option<i32>,
     pub needle: Option<Search>,
+    /// Only these contacts (empty: any).
+    pub ids: Vec<Uuid>,
     pub warmest: bool,
     /// The last row of the previous page: its sort key and id.
     pub after: Option<(ListKey, Uuid)>,
@@ -127,6 +129,9 @@ pub async fn list(tx: &mut Tx, org: OrgId, l: &ListQuery) -> sqlx::Result<Vec<Co
     }
     if let Some(source) = &l.source {
         q.push(" and c.source = ").push_bind(source.clone());
+    }
+    if !l.ids.is_empty() {
+        q.push(" and c.id = any(").push_bind(l.ids.clone()).push(")");
     }
     if let Some(min) = l.min_warmness {
         q.push(" and c.warmness_score >= ").push_bind(min);

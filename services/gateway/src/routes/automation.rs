@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/automation/rules/{id}/activate", post(activate))
         .route("/api/automation/rules/{id}/deactivate", post(deactivate))
         .route("/api/automation/rules/{id}/dry-run", post(dry_run))
+        .route("/api/automation/rules/{id}/runs", get(rule_runs))
         .route("/api/contacts/{id}/automation", get(runs))
 }
 
@@ -131,6 +132,8 @@ pub struct RuleRun {
     pub event_id: String,
     /// `contact_…`.
     pub contact_id: Option<String>,
+    /// The contact's name; null when it can't be read (a merged contact).
+    pub contact_name: Option<String>,
     /// `booking_…`.
     pub booking_id: Option<String>,
     /// Whether the rule's conditions held.
@@ -150,6 +153,7 @@ fn run_json(r: &pb::Run) -> Result<RuleRun, Error> {
         event_type: r.event_type.clone(),
         event_id: r.event_id.clone(),
         contact_id: public_id::<ContactId>(&r.contact_id)?,
+        contact_name: None,
         booking_id: public_id::<BookingId>(&r.booking_id)?,
         matched: r.matched,
         conditions: r.conditions.iter().map(condition_json).collect(),
@@ -195,6 +199,23 @@ pub struct RuleRuns {
     pub runs: Vec<RuleRun>,
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
+}
+
+/// A page of runs, with their contacts' names.
+async fn named_runs(
+    state: &AppState,
+    caller: &attend_kit::grpc::Caller,
+    found: &pb::ListRunsResponse,
+) -> Result<RuleRuns, Error> {
+    let mut runs = found.runs.iter().map(run_json).collect::<Result<Vec<_>, _>>()?;
+    let names = super::contacts::names(state, caller, runs.iter().map(|r| &r.contact_id)).await;
+    for r in &mut runs {
+        r.contact_name = r.contact_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
+    Ok(RuleRuns {
+        runs,
+        next_cursor: text(&found.next_cursor),
+    })
 }
 
 /// What the rule would have done for each of the contact's past events.
@@ -420,18 +441,55 @@ async fn runs(
                 contact_id: contact.uuid().to_string(),
                 limit: page.limit.unwrap_or_default(),
                 cursor: page.cursor.unwrap_or_default(),
+                ..Default::default()
             },
             &caller,
         ))
         .await
         .into_answer("automation")?;
-    Ok(Json(RuleRuns {
-        runs: found.runs.iter().map(run_json).collect::<Result<Vec<_>, _>>()?,
-        next_cursor: text(&found.next_cursor),
-    }))
+    Ok(Json(named_runs(&state, &caller, &found).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RulePage {
+    cursor: Option<String>,
+    /// 1 to 200; default 50.
+    limit: Option<u32>,
+    /// `true`: only the runs whose conditions held; `false`: only those
+    /// whose didn't; absent: both.
+    matched: Option<bool>,
+}
+
+/// A rule's runs (every version), newest first: for each, the contact,
+/// what each condition saw and what each action did.
+#[utoipa::path(operation_id = "automation_rule_runs", get, path = "/api/automation/rules/{id}/runs", tag = "automation", params(("id" = String, Path, description = "rule id, e.g. rule_on_lead_created"), RulePage), responses((status = 200, description = "OK", body = RuleRuns), crate::openapi::Problems))]
+async fn rule_runs(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    PathParam(id): PathParam,
+    QueryParams(page): QueryParams<RulePage>,
+) -> Result<Json<RuleRuns>, Problem> {
+    caller.require_permission(Permission::TasksRead)?;
+    let found = state
+        .rules
+        .clone()
+        .list_runs(request(
+            pb::ListRunsRequest {
+                rule_id: id,
+                limit: page.limit.unwrap_or_default(),
+                cursor: page.cursor.unwrap_or_default(),
+                matched: page.matched,
+                ..Default::default()
+            },
+            &caller,
+        ))
+        .await
+        .into_answer("automation")?;
+    Ok(Json(named_runs(&state, &caller, &found).await?))
 }
 
 /// This module's routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, create, show, update, activate, deactivate, dry_run, runs))]
+#[openapi(paths(list, create, show, update, activate, deactivate, dry_run, runs, rule_runs))]
 pub struct Api;

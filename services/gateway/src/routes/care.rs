@@ -1174,6 +1174,24 @@ struct HealthBody {
     notes: String,
 }
 
+/// care's name for a refused vital sign (`vitals.systolic`) as the body
+/// spells it (`vital_signs.blood_pressure.systolic`); other fields as they are.
+fn vital_field(field: &str) -> String {
+    match field {
+        "vitals.systolic" => "vital_signs.blood_pressure.systolic",
+        "vitals.diastolic" => "vital_signs.blood_pressure.diastolic",
+        "vitals.blood_pressure_unit" => "vital_signs.blood_pressure.unit",
+        "vitals.heart_rate" => "vital_signs.heart_rate.value",
+        "vitals.heart_rate_unit" => "vital_signs.heart_rate.unit",
+        "vitals.temperature" => "vital_signs.temperature.value",
+        "vitals.temperature_unit" => "vital_signs.temperature.unit",
+        "vitals.weight" => "vital_signs.weight.value",
+        "vitals.weight_unit" => "vital_signs.weight.unit",
+        other => other,
+    }
+    .to_owned()
+}
+
 /// `POST /api/clients/{id}/health-logs`: the care team records a day
 /// (recording the same day again replaces it).
 #[utoipa::path(operation_id = "care_record_health_log", post, path = "/api/clients/{id}/health-logs", tag = "care", params(("id" = String, Path, description = "id")), request_body = HealthBody, responses((status = 200, description = "OK", body = OneHealthLog), crate::openapi::Problems))]
@@ -1236,7 +1254,8 @@ async fn record_health_log(
             &caller,
         ))
         .await
-        .into_answer("care")?;
+        .into_answer("care")
+        .map_err(|e| e.with_fields_renamed(vital_field))?;
     Ok(Json(OneHealthLog {
         health_log: health_json(&log)?,
     }))

@@ -1,5 +1,5 @@
 //! `/api/admin/settings`: the organisation as its admin configures it:
-//! its time zone and business hours (read), and how its messages read and
+//! its time zone (read), its business hours, and how its messages read and
 //! when they may arrive (template values, quiet hours, the SMS sender).
 
 use std::collections::BTreeMap;
@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/settings", get(show))
         .route("/api/admin/settings/messaging", put(update_messaging))
+        .route("/api/admin/settings/business-hours", put(update_business_hours))
 }
 
 /// When the organisation's messages may not arrive, on its own clock
@@ -160,7 +161,59 @@ async fn update_messaging(
     Ok(Json(settings_json(&saved)))
 }
 
+/// The organisation's opening hours, on its own clock.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BusinessHours {
+    /// Seven days, Monday first; each a list of `[opens, closes]` local
+    /// times (`HH:MM`) that open before they close and don't overlap; an
+    /// empty list means closed.
+    business_hours: Vec<Vec<[String; 2]>>,
+}
+
+/// identity's name for a field of the hours (`business_hours.days[1].intervals[0]`)
+/// as the request spells it (`business_hours[1][0]`).
+fn hours_field(field: &str) -> String {
+    field
+        .replacen("business_hours.days", "business_hours", 1)
+        .replacen("].intervals[", "][", 1)
+}
+
+#[utoipa::path(operation_id = "settings_update_business_hours", put, path = "/api/admin/settings/business-hours", tag = "settings", request_body = BusinessHours, responses((status = 200, description = "OK", body = OrgSettings), crate::openapi::Problems))]
+async fn update_business_hours(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    JsonBody(body): JsonBody<BusinessHours>,
+) -> Result<Json<OrgSettings>, Problem> {
+    caller.require_permission(Permission::SettingsManage)?;
+    let org: OrgId = caller.org()?;
+    let days = body
+        .business_hours
+        .into_iter()
+        .map(|day| pb::business_hours::Day {
+            intervals: day
+                .into_iter()
+                .map(|[opens, closes]| pb::business_hours::Interval { opens, closes })
+                .collect(),
+        })
+        .collect();
+    let saved = state
+        .identity
+        .clone()
+        .update_business_hours(request(
+            pb::UpdateBusinessHoursRequest {
+                org_id: org.uuid().to_string(),
+                business_hours: Some(pb::BusinessHours { days }),
+            },
+            &caller,
+        ))
+        .await
+        .into_answer("identity")
+        .map_err(|e| e.with_fields_renamed(hours_field))?;
+    Ok(Json(settings_json(&saved)))
+}
+
 /// This module's routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(show, update_messaging))]
+#[openapi(paths(show, update_messaging, update_business_hours))]
 pub struct Api;

@@ -382,6 +382,9 @@ pub struct SmsPreview {
 pub struct SmsConversation {
     /// `contact_…`.
     pub contact_id: Option<String>,
+    /// The contact's name; null when it can't be read (a merged contact,
+    /// a caller who may not read contacts).
+    pub contact_name: Option<String>,
     pub last_message: Option<SmsMessage>,
     /// Inbound messages not yet read.
     pub unread: u32,
@@ -392,6 +395,7 @@ pub struct SmsConversation {
 fn conversation_json(c: &pb::Conversation) -> Result<SmsConversation, Error> {
     Ok(SmsConversation {
         contact_id: public_id::<ContactId>(&c.contact_id)?,
+        contact_name: None,
         last_message: c.last_message.as_ref().map(message_json).transpose()?,
         unread: c.unread,
         assigned_to: public_id::<UserId>(&c.assigned_to)?,
@@ -453,12 +457,17 @@ async fn conversations(
         ))
         .await
         .into_answer("messaging")?;
+    let mut conversations = page
+        .conversations
+        .iter()
+        .map(conversation_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = super::contacts::names(&state, &caller, conversations.iter().map(|c| &c.contact_id)).await;
+    for c in &mut conversations {
+        c.contact_name = c.contact_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
     Ok(Json(SmsInbox {
-        conversations: page
-            .conversations
-            .iter()
-            .map(conversation_json)
-            .collect::<Result<Vec<_>, _>>()?,
+        conversations,
         next_cursor: text(&page.next_cursor),
     }))
 }

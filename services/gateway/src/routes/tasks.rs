@@ -23,6 +23,7 @@ use crate::auth::SignedIn;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/tasks", get(queue).post(create))
+        .route("/api/tasks/assignees", get(assignees))
         .route("/api/tasks/{id}", get(show))
         .route("/api/tasks/{id}/complete", post(complete))
         .route("/api/tasks/{id}/claim", post(claim))
@@ -462,6 +463,48 @@ async fn cancel(
 }
 
 /// This module's routes in the OpenAPI document.
+/// Somebody a task can go to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Assignee {
+    /// `user_…`.
+    pub id: String,
+    pub name: String,
+    /// `admin` or `staff`.
+    pub role: String,
+}
+
+/// The organisation's active practice staff, by name.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Assignees {
+    pub assignees: Vec<Assignee>,
+}
+
+/// Who a task can be reassigned to: the organisation's active admins and
+/// staff (names and roles only), for anyone who may change tasks.
+#[utoipa::path(operation_id = "tasks_assignees", get, path = "/api/tasks/assignees", tag = "tasks", responses((status = 200, description = "OK", body = Assignees), crate::openapi::Problems))]
+async fn assignees(State(state): State<AppState>, SignedIn(caller): SignedIn) -> Result<Json<Assignees>, Problem> {
+    caller.require_permission(Permission::TasksWrite)?;
+    let list = state
+        .identity
+        .clone()
+        .list_assignees(request(attend_proto::identity::v1::ListAssigneesRequest {}, &caller))
+        .await
+        .into_answer("identity")?;
+    let mut assignees = list
+        .users
+        .iter()
+        .map(|u| {
+            Ok(Assignee {
+                id: UserId::parse_uuid(&u.id)?.to_string(),
+                name: u.name.clone(),
+                role: u.role.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    assignees.sort_by_key(|a| a.name.to_lowercase());
+    Ok(Json(Assignees { assignees }))
+}
+
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(queue, create, show, complete, claim, reassign, snooze, cancel))]
+#[openapi(paths(queue, create, show, complete, claim, reassign, snooze, cancel, assignees))]
 pub struct Api;

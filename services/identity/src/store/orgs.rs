@@ -149,19 +149,36 @@ pub(crate) async fn name(tx: &mut Tx, id: OrgId) -> sqlx::Result<String> {
         .await
 }
 
-/// Replaces an organisation's messaging settings (in a tenant transaction:
-/// its own only); the row after.
-pub(crate) async fn set_messaging(
+/// A part of an organisation its admin replaces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Setting {
+    /// How its messages read and when they may arrive.
+    Messaging,
+    /// Its opening hours.
+    BusinessHours,
+}
+
+/// Replaces one of an organisation's settings (in a tenant transaction: its
+/// own only); the row after.
+pub(crate) async fn set(
     tx: &mut Tx,
     id: OrgId,
-    settings: &serde_json::Value,
+    setting: Setting,
+    value: &serde_json::Value,
 ) -> sqlx::Result<Option<OrgRow>> {
-    sqlx::query_as(concat!(
-        "update identity.organisations set messaging = $2 where id = $1 returning ",
-        org_columns!()
-    ))
-    .bind(id.uuid())
-    .bind(settings)
-    .fetch_optional(&mut **tx)
-    .await
+    let sql = match setting {
+        Setting::Messaging => concat!(
+            "update identity.organisations set messaging = $2 where id = $1 returning ",
+            org_columns!()
+        ),
+        Setting::BusinessHours => concat!(
+            "update identity.organisations set business_hours = $2 where id = $1 returning ",
+            org_columns!()
+        ),
+    };
+    sqlx::query_as(sql)
+        .bind(id.uuid())
+        .bind(value)
+        .fetch_optional(&mut **tx)
+        .await
 }

@@ -51,6 +51,7 @@ events! {
     automation::v1::TaskCreated => "automation.task_created";
     automation::v1::TaskCompleted => "automation.task_completed";
     automation::v1::TaskCancelled => "automation.task_cancelled";
+    automation::v1::TaskChanged => "automation.task_changed";
     automation::v1::ReminderSent => "automation.reminder_sent";
     care::v1::NoteWritten => "care.note_written";
     care::v1::NoteUrgent => "care.note_urgent";
