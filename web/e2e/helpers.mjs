@@ -127,3 +127,22 @@ export async function eventually(what, probe, { timeout = 15_000, every = 250 } 
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+/**
+ * Fails when the page scrolls sideways at its current width (a phone's
+ * 390 px: everything has to fit), naming a few elements that stick out.
+ */
+export async function assertNoSidewaysScroll(page, screen) {
+  const found = await page.evaluate(() => {
+    const root = document.documentElement;
+    const outside = [...document.body.querySelectorAll('*')]
+      .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+      .slice(0, 5)
+      .map((e) => `<${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''} class="${e.getAttribute('class') ?? ''}"> ${Math.round(e.getBoundingClientRect().right)} px`);
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, outside };
+  });
+  assert.ok(
+    found.scrollWidth <= found.clientWidth,
+    `${screen} scrolls sideways: ${found.scrollWidth} px wide in ${found.clientWidth} px; sticking out:\n${found.outside.join('\n')}`,
+  );
+}

@@ -26,8 +26,9 @@ export const queryKeys = {
   // Staff dashboard: every contact listing (search, board, names) under ['contacts'].
   contacts: () => ['contacts'] as const,
   contactSearch: (params: Record<string, string | number | undefined>) => ['contacts', 'search', params] as const,
-  contactNames: () => ['contacts', 'names'] as const,
   board: (pipeline: string) => ['contacts', 'board', pipeline] as const,
+  /** One stage's column of a board, a page at a time (under its board, so a board's key refreshes all of them). */
+  boardColumn: (pipeline: string, stage: string) => ['contacts', 'board', pipeline, stage] as const,
   /** One contact's page: details, bookings, tasks, timeline, automation runs. */
   contact: (id: string) => ['contact', id] as const,
   touchpoints: (id: string) => ['contact', id, 'touchpoints'] as const,

@@ -40,6 +40,9 @@ export type TaskCounts = TaskQueue['counts'];
 export type CompleteBody = Body<'/api/tasks/{id}/complete', 'post'>;
 export type Outcome = NonNullable<CompleteBody['outcome']>;
 export type StaffUser = Ok<'/api/admin/users', 'get'>['users'][number];
+/** `GET /api/tasks/assignees`: who a task can go to (active admins and staff). */
+export type Assignees = Ok<'/api/tasks/assignees', 'get'>;
+export type Assignee = Assignees['assignees'][number];
 /** `POST /api/admin/users/{id}/deactivate` (and `/activate`): the user as now. */
 export type UserActivity = Ok<'/api/admin/users/{id}/deactivate', 'post'>;
 
@@ -98,6 +101,8 @@ export type RunCondition = AutomationRun['conditions'][number];
 export type Report = Ok<'/api/reports/weekly', 'get'>;
 export type OrgSettings = Ok<'/api/admin/settings', 'get'>;
 export type MessagingBody = Body<'/api/admin/settings/messaging', 'put'>;
+/** Seven days, Monday first, each a list of `[opens, closes]` (`HH:MM`). */
+export type BusinessHoursBody = Body<'/api/admin/settings/business-hours', 'put'>;
 export type StageBody = Body<'/api/contacts/{id}/stage', 'post'>;
 export type InviteBody = Body<'/api/admin/invitations', 'post'>;
 export type ServiceTypes = Ok<'/api/admin/service-types', 'get'>;
@@ -106,3 +111,6 @@ export type ServiceTypeMapping = ServiceTypes['service_types'][number];
 export type ServiceTypeBody = Body<'/api/admin/service-types', 'put'>;
 export type Rules = Ok<'/api/automation/rules', 'get'>;
 export type Rule = Rules['rules'][number];
+/** `GET /api/automation/rules/{id}/runs`: one rule's runs, newest first, a page at a time. */
+export type RuleRuns = Ok<'/api/automation/rules/{id}/runs', 'get'>;
+export type RuleRun = RuleRuns['runs'][number];

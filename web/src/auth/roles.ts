@@ -53,11 +53,6 @@ export function canManageSettings(role: string): boolean {
   return role === 'admin';
 }
 
-/** Whether the role may pick any staff member as assignee (`users:manage`). */
-export function canListStaff(role: string): boolean {
-  return role === 'admin';
-}
-
 export const ROLE_LABEL: Record<string, string> = {
   admin: 'Administrator',
   staff: 'Staff',

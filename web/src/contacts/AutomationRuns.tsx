@@ -3,7 +3,7 @@
  * conditions it checked with what it expected and what it saw, and what
  * each action did.
  */
-import type { RunCondition } from '../api/types';
+import type { AutomationRun, RunCondition } from '../api/types';
 import { Badge, Button, Empty, ErrorAlert, Loading } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { useAutomationRuns } from './api';
@@ -42,6 +42,36 @@ function Conditions({ conditions, caption }: { conditions: RunCondition[]; capti
   );
 }
 
+/**
+ * Why a run did or didn't fire and what it did: the failed conditions in a
+ * sentence, every condition's expected and seen, each action's status.
+ * Shared with Settings' recent runs of a rule.
+ */
+export function RunDetails({ run: r }: { run: AutomationRun }) {
+  const failed = r.conditions.filter((c) => !c.passed);
+  return (
+    <>
+      {!r.matched && failed.length > 0 && (
+        <p className="mt-2 text-sm text-slate-800">
+          Did not fire because {failed.map((c) => `${c.field.replace(/_/g, ' ')} was ${show(c.seen)}, not ${OPS[c.op] ?? c.op} ${show(c.expected)}`).join('; ')}.
+        </p>
+      )}
+      <Conditions conditions={r.conditions} caption={`Conditions of ${r.rule_id}`} />
+      {r.actions.length > 0 && (
+        <ol className="mt-2 space-y-1 text-sm">
+          {r.actions.map((a) => (
+            <li key={a.index}>
+              <span className="font-medium">{a.type.replace(/_/g, ' ')}</span>: {a.status.replace(/_/g, ' ')}
+              {a.detail ? ` — ${a.detail}` : ''}
+              {a.conditions.length > 0 && <Conditions conditions={a.conditions} caption={`Conditions of action ${a.index + 1}`} />}
+            </li>
+          ))}
+        </ol>
+      )}
+    </>
+  );
+}
+
 export function AutomationRuns({ contactId }: { contactId: string }) {
   const runs = useAutomationRuns(contactId);
   if (runs.isPending) return <Loading label="Loading automation runs…" />;
@@ -52,7 +82,6 @@ export function AutomationRuns({ contactId }: { contactId: string }) {
     <div>
       <ul aria-label="Automation runs" className="space-y-3">
         {all.map((r) => {
-          const failed = r.conditions.filter((c) => !c.passed);
           return (
             <li key={r.id}>
               <details className="rounded-md border border-slate-300 bg-white p-3" open={!r.matched}>
@@ -65,23 +94,7 @@ export function AutomationRuns({ contactId }: { contactId: string }) {
                     on {r.event_type || r.trigger} · {r.at ? formatUnix(r.at) : ''} · v{r.rule_version}
                   </span>
                 </summary>
-                {!r.matched && failed.length > 0 && (
-                  <p className="mt-2 text-sm text-slate-800">
-                    Did not fire because {failed.map((c) => `${c.field.replace(/_/g, ' ')} was ${show(c.seen)}, not ${OPS[c.op] ?? c.op} ${show(c.expected)}`).join('; ')}.
-                  </p>
-                )}
-                <Conditions conditions={r.conditions} caption={`Conditions of ${r.rule_id}`} />
-                {r.actions.length > 0 && (
-                  <ol className="mt-2 space-y-1 text-sm">
-                    {r.actions.map((a) => (
-                      <li key={a.index}>
-                        <span className="font-medium">{a.type.replace(/_/g, ' ')}</span>: {a.status.replace(/_/g, ' ')}
-                        {a.detail ? ` — ${a.detail}` : ''}
-                        {a.conditions.length > 0 && <Conditions conditions={a.conditions} caption={`Conditions of action ${a.index + 1}`} />}
-                      </li>
-                    ))}
-                  </ol>
-                )}
+                <RunDetails run={r} />
               </details>
             </li>
           );

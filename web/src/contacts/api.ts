@@ -23,29 +23,6 @@ export function useContactSearch(query: Record<string, string | number>, enabled
   });
 }
 
-/**
- * Contact names by id, for screens whose API answer carries only the id
- * (the SMS inbox). The gateway has no batch lookup, so this reads the
- * organisation's contacts a page of 200 at a time, up to 1,000.
- */
-export function useContactNames() {
-  return useQuery({
-    queryKey: queryKeys.contactNames(),
-    staleTime: 60_000,
-    queryFn: async ({ signal }) => {
-      const names = new Map<string, { name: string; phone: string | null }>();
-      let cursor = '';
-      for (let page = 0; page < 5; page++) {
-        const list = await fetchContacts(cursor ? { limit: 200, cursor } : { limit: 200 }, signal);
-        for (const c of list.contacts) names.set(c.id, { name: c.name, phone: c.phone ?? null });
-        if (!list.next_cursor) break;
-        cursor = list.next_cursor;
-      }
-      return names;
-    },
-  });
-}
-
 export function useContact(id: string) {
   return useQuery({
     queryKey: queryKeys.contact(id),

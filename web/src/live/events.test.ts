@@ -67,12 +67,17 @@ describe('practice staff pushes', () => {
     expect(
       parseLiveEvent(`{"type":"sms","contact_id":"${contact}","message_id":"sms_1","direction":"inbound","status":"received"}`),
     ).toMatchObject({ type: 'sms', contact_id: contact, direction: 'inbound' });
+    expect(parseLiveEvent(`{"type":"task","task_id":"task_1","contact_id":"${contact}","change":"reassigned"}`)).toMatchObject({
+      type: 'task',
+      change: 'reassigned',
+    });
     expect(parseLiveEvent('{"type":"task","task_id":"task_1","change":"created"}')).toBeNull();
     expect(parseLiveEvent('{"type":"sms","contact_id":7}')).toBeNull();
   });
 
   it('refreshes the task queues and the contact page on a task change', () => {
-    for (const change of ['created', 'completed', 'cancelled']) {
+    // Claimed, reassigned and snoozed too: a colleague's queue shows who has it and when it's due.
+    for (const change of ['created', 'completed', 'cancelled', 'claimed', 'reassigned', 'snoozed']) {
       expect(effectOf({ type: 'task', task_id: 't', contact_id: contact, change })).toEqual({
         kind: 'invalidate',
         keys: [['tasks'], ['contact', contact]],

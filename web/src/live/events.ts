@@ -18,8 +18,14 @@ export type LiveEvent =
   | { type: 'message'; client_id: string; message_id: string; sender_id: string }
   | { type: 'read'; client_id: string; user_id: string; message_id: string }
   | { type: 'typing'; client_id: string; user_id: string }
-  // Practice staff (admin, staff, readonly): a task or an SMS changed.
-  | { type: 'task'; task_id: string; contact_id: string; change: 'created' | 'completed' | 'cancelled' | string }
+  // Practice staff (admin, staff, readonly): a task or an SMS changed. Any
+  // task change refreshes the queues the same way, whatever it was.
+  | {
+      type: 'task';
+      task_id: string;
+      contact_id: string;
+      change: 'created' | 'completed' | 'cancelled' | 'claimed' | 'reassigned' | 'snoozed' | string;
+    }
   | { type: 'sms'; contact_id: string; message_id: string; direction: 'inbound' | 'outbound' | string; status: string };
 
 const WITH_CLIENT = new Set(['care_update', 'urgent_care_update', 'message', 'read', 'typing']);

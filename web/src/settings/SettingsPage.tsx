@@ -1,11 +1,13 @@
 /**
  * Settings (admins): SMS templates with a live length and segment
- * counter, quiet hours, business hours (read only: the API has no write),
- * how the booking system's services are classified, users (deactivate and
- * activate, each confirmed in a dialog) and invitations, and the
- * automation rules.
+ * counter, quiet hours, business hours (BusinessHoursForm.tsx), the
+ * automation rules with each one's recent runs (RuleRuns.tsx), how the
+ * booking system's services are classified, users (deactivate and
+ * activate, each confirmed in a dialog) and invitations.
  */
 import { useState, useSyncExternalStore, type ReactNode } from 'react';
+import { BusinessHoursForm } from './BusinessHoursForm';
+import { RuleRunsToggle } from './RuleRuns';
 import { ApiError, describe } from '../api/problem';
 import type { ServiceTypeMapping, SmsTemplate, StaffUser } from '../api/types';
 import { ROLE_LABEL } from '../auth/roles';
@@ -38,8 +40,6 @@ import {
   type MappingDraft,
 } from './serviceTypes';
 
-const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-
 function Panel({ id, title, children }: { id: string; title: string; children: ReactNode }) {
   return (
     <section aria-labelledby={id} className="rounded-lg border border-slate-300 bg-white p-4">
@@ -56,10 +56,8 @@ export function SettingsPage() {
     <div className="space-y-5">
       <h1 className="text-2xl font-bold text-slate-900">Settings</h1>
       <Templates />
-      <div className="grid gap-5 lg:grid-cols-2">
-        <Messaging />
-        <Rules />
-      </div>
+      <Messaging />
+      <Rules />
       <ServiceTypesPanel />
       <Users />
     </div>
@@ -147,39 +145,34 @@ function Messaging() {
   const hours = quiet ?? s.messaging.quiet_hours;
   return (
     <Panel id="messaging-heading" title="Hours">
-      <form
-        aria-label="Quiet hours"
-        className="space-y-2"
-        onSubmit={(e) => {
-          e.preventDefault();
-          // The API replaces all messaging settings: send the others back unchanged.
-          save.mutate({ quiet_hours: hours, values: s.messaging.values, sms_from: s.messaging.sms_from ?? null }, { onSuccess: () => setQuiet(null) });
-        }}
-      >
-        <p className="text-sm text-slate-700">Marketing texts wait until quiet hours end ({s.time_zone}).</p>
-        <div className="grid grid-cols-2 gap-3">
-          <Field label="Quiet from" error={fieldError(save.error, 'quiet_hours.start')}>
-            {(p) => <input {...p} type="time" value={hours.start} onChange={(e) => setQuiet({ ...hours, start: e.target.value })} className={fieldClass()} />}
-          </Field>
-          <Field label="Quiet until" error={fieldError(save.error, 'quiet_hours.end')}>
-            {(p) => <input {...p} type="time" value={hours.end} onChange={(e) => setQuiet({ ...hours, end: e.target.value })} className={fieldClass()} />}
-          </Field>
-        </div>
-        {save.isError && <ErrorAlert error={save.error} title="Not saved" />}
-        {save.isSuccess && !quiet && <p role="status" className="text-sm text-green-900">Saved.</p>}
-        <Button type="submit" variant="primary" disabled={save.isPending || !quiet}>
-          Save quiet hours
-        </Button>
-      </form>
-      <h3 className="mt-4 font-semibold text-slate-900">Business hours</h3>
-      <dl className="mt-1 text-sm">
-        {DAYS.map((d, i) => (
-          <div key={d} className="flex gap-2 py-0.5">
-            <dt className="w-28 text-slate-700">{d}</dt>
-            <dd className="text-slate-900">{(s.business_hours[i] ?? []).map((span) => span.join('–')).join(', ') || 'Closed'}</dd>
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
+        <form
+          aria-label="Quiet hours"
+          className="space-y-2"
+          onSubmit={(e) => {
+            e.preventDefault();
+            // The API replaces all messaging settings: send the others back unchanged.
+            save.mutate({ quiet_hours: hours, values: s.messaging.values, sms_from: s.messaging.sms_from ?? null }, { onSuccess: () => setQuiet(null) });
+          }}
+        >
+          <h3 className="font-semibold text-slate-900">Quiet hours</h3>
+          <p className="text-sm text-slate-700">Marketing texts wait until quiet hours end ({s.time_zone}).</p>
+          <div className="grid grid-cols-2 gap-3">
+            <Field label="Quiet from" error={fieldError(save.error, 'quiet_hours.start')}>
+              {(p) => <input {...p} type="time" value={hours.start} onChange={(e) => setQuiet({ ...hours, start: e.target.value })} className={fieldClass()} />}
+            </Field>
+            <Field label="Quiet until" error={fieldError(save.error, 'quiet_hours.end')}>
+              {(p) => <input {...p} type="time" value={hours.end} onChange={(e) => setQuiet({ ...hours, end: e.target.value })} className={fieldClass()} />}
+            </Field>
           </div>
-        ))}
-      </dl>
+          {save.isError && <ErrorAlert error={save.error} title="Not saved" />}
+          {save.isSuccess && !quiet && <p role="status" className="text-sm text-green-900">Saved.</p>}
+          <Button type="submit" variant="primary" disabled={save.isPending || !quiet}>
+            Save quiet hours
+          </Button>
+        </form>
+        <BusinessHoursForm settings={s} />
+      </div>
     </Panel>
   );
 }
@@ -193,14 +186,15 @@ function Rules() {
       ) : rules.isError ? (
         <ErrorAlert error={rules.error} title="Could not load rules" />
       ) : (
-        <ul className="space-y-1 text-sm" aria-label="Rules">
+        <ul className="divide-y divide-slate-200 text-sm" aria-label="Rules">
           {rules.data.rules.map((r) => (
-            <li key={r.id} className="flex flex-wrap items-center gap-2">
+            <li key={r.id} data-rule={r.id} className="flex flex-wrap items-center gap-x-2 gap-y-1 py-2">
               <span className="font-medium text-slate-900">{r.name}</span>
               <span className="text-slate-700">on {r.trigger.replace(/_/g, ' ')} · v{r.version}</span>
               <Badge className={r.active ? 'border-green-300 bg-green-50 text-green-900' : 'border-slate-300 bg-slate-100 text-slate-900'}>
                 {r.active ? 'Active' : 'Off'}
               </Badge>
+              <RuleRunsToggle rule={r} />
             </li>
           ))}
         </ul>

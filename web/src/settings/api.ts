@@ -1,9 +1,20 @@
-/** Settings (admins): templates, messaging, service types, users and invitations, rules. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+/** Settings (admins): templates, messaging, business hours, service types, users and invitations, rules and their runs. */
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { queryKeys } from '../api/keys';
 import { unwrap } from '../api/problem';
-import type { InviteBody, MessagingBody, Rules, ServiceTypeBody, ServiceTypes, StaffUser, TemplateBody } from '../api/types';
+import type {
+  BusinessHoursBody,
+  InviteBody,
+  MessagingBody,
+  OrgSettings,
+  RuleRuns,
+  Rules,
+  ServiceTypeBody,
+  ServiceTypes,
+  StaffUser,
+  TemplateBody,
+} from '../api/types';
 
 export function useTemplates() {
   return useQuery({
@@ -33,6 +44,22 @@ export function useSaveMessaging() {
   return useMutation({
     mutationFn: async (body: MessagingBody) => unwrap(await api.PUT('/api/admin/settings/messaging', { body })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.orgSettings() }),
+  });
+}
+
+/**
+ * Replaces the week's opening hours. The API answers the settings as saved
+ * (intervals in order), which the page shows at once; a refusal saves
+ * nothing.
+ */
+export function useSaveBusinessHours() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: BusinessHoursBody) => unwrap(await api.PUT('/api/admin/settings/business-hours', { body })),
+    onSuccess: (saved: OrgSettings) => {
+      queryClient.setQueryData(queryKeys.orgSettings(), saved);
+      return queryClient.invalidateQueries({ queryKey: queryKeys.orgSettings() });
+    },
   });
 }
 
@@ -73,9 +100,13 @@ export function useInvite() {
   });
 }
 
+// Not in api/keys.ts (outside this change); built the same way, under ['rules'].
+const rulesKey = () => ['rules'] as const;
+const ruleRunsKey = (id: string, matched: RunFilter) => [...rulesKey(), id, 'runs', matched] as const;
+
 export function useRules() {
   return useQuery({
-    queryKey: ['rules'],
+    queryKey: rulesKey(),
     queryFn: async ({ signal }): Promise<Rules> => unwrap(await api.GET('/api/automation/rules', { signal })),
   });
 }
@@ -93,5 +124,36 @@ export function useSaveServiceType() {
   return useMutation({
     mutationFn: async (body: ServiceTypeBody) => unwrap(await api.PUT('/api/admin/service-types', { body })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.serviceTypes() }),
+  });
+}
+
+/** Which of a rule's runs to list: the API's `matched` (absent for all). */
+export type RunFilter = 'all' | 'fired' | 'not_fired';
+
+export const RUNS_PAGE = 10;
+
+/** The `matched` query parameter for a filter. */
+export function matchedParam(filter: RunFilter): boolean | undefined {
+  return filter === 'all' ? undefined : filter === 'fired';
+}
+
+/** One rule's runs, newest first, ten at a time ("Load more"). */
+export function useRuleRuns(id: string, filter: RunFilter) {
+  return useInfiniteQuery({
+    queryKey: ruleRunsKey(id, filter),
+    initialPageParam: '',
+    queryFn: async ({ pageParam, signal }): Promise<RuleRuns> => {
+      const matched = matchedParam(filter);
+      return unwrap(
+        await api.GET('/api/automation/rules/{id}/runs', {
+          params: {
+            path: { id },
+            query: { limit: RUNS_PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(matched === undefined ? {} : { matched }) },
+          },
+          signal,
+        }),
+      );
+    },
+    getNextPageParam: (last) => last.next_cursor || undefined,
   });
 }

@@ -8,17 +8,14 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import type { SmsConversation } from '../api/types';
 import { canSendSms } from '../auth/roles';
 import { session } from '../auth/session';
-import { useContactNames } from '../contacts/api';
 import { Badge, Empty, ErrorAlert, Loading, LoadFailed } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { useInbox, useMarkRead } from './api';
 import { Conversation } from './Conversation';
 
-type Names = Map<string, { name: string; phone: string | null }>;
-
-function who(c: SmsConversation, names: Names | undefined): string {
-  const known = c.contact_id ? names?.get(c.contact_id) : undefined;
-  if (known?.name) return known.name;
+/** The conversation's contact by name, or by number when the API can't name them. */
+function who(c: SmsConversation): string {
+  if (c.contact_name) return c.contact_name;
   const m = c.last_message;
   return (m ? (m.direction === 'inbound' ? m.from : m.to) : '') || 'Unknown contact';
 }
@@ -30,7 +27,6 @@ export function InboxPage() {
   const { user } = useSyncExternalStore(session.subscribe, session.getState);
   const canSend = canSendSms(user?.role ?? '');
   const inbox = useInbox(unreadOnly);
-  const names = useContactNames();
   const conversations = inbox.data?.conversations ?? [];
   const open = conversations.find((c) => c.contact_id === contactId);
   const unreadTotal = conversations.reduce((n, c) => n + c.unread, 0);
@@ -70,7 +66,7 @@ export function InboxPage() {
           ) : (
             <ul aria-label="Conversations" className="divide-y divide-slate-200 overflow-hidden rounded-lg border border-slate-300 bg-white">
               {conversations.map((c) => {
-                const name = who(c, names.data);
+                const name = who(c);
                 const m = c.last_message;
                 const at = m ? (m.received_at ?? m.sent_at ?? m.created_at) : null;
                 const current = c.contact_id === contactId;
@@ -109,7 +105,7 @@ export function InboxPage() {
           <OpenConversation
             key={contactId}
             contactId={contactId}
-            name={open ? who(open, names.data) : (names.data?.get(contactId)?.name ?? 'Conversation')}
+            name={open ? who(open) : 'Conversation'}
             unread={open?.unread ?? 0}
             canSend={canSend}
             backTo={`/inbox${suffix}`}

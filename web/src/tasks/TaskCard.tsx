@@ -1,44 +1,40 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { Outcome, Task } from '../api/types';
-import { Badge, Button, ErrorAlert, Field, fieldClass, fieldError } from '../ui/controls';
+import { Badge, Button, ErrorAlert, Field, fieldClass, fieldError, LoadFailed } from '../ui/controls';
 import { formatUnix } from '../ui/time';
-import { OUTCOMES, taskTypeLabel, useStaff, useTaskAction, type TaskAction } from './api';
+import { assigneeChoices, OUTCOMES, taskTypeLabel, UNASSIGNED, useAssignees, useTaskAction, type TaskAction } from './api';
 import { PRIORITY_STYLE, dueInWords, priorityOf } from './priority';
 import { fromDateTimeLocal, snoozeChoices } from './snooze';
 
 type Panel = 'none' | 'complete' | 'snooze' | 'reassign';
 
+/** What the page announces when an action is done. */
+const DONE: Record<TaskAction['kind'], string> = { complete: 'Completed', claim: 'Claimed', snooze: 'Snoozed', reassign: 'Reassigned' };
+
 export function TaskCard({
   task,
   me,
   canWrite,
-  canPickStaff,
   onDone,
 }: {
   task: Task;
   me: string;
   canWrite: boolean;
-  canPickStaff: boolean;
   /** Announces what happened, for the page's live region. */
   onDone: (message: string) => void;
 }) {
   const titleId = useId();
   const [panel, setPanel] = useState<Panel>('none');
   const id = task.id ?? '';
-  const action = useTaskAction(id);
+  const action = useTaskAction(id, (a) => onDone(`${DONE[a.kind]}: ${label}`));
   const priority = priorityOf(task);
   const style = PRIORITY_STYLE[priority];
   const who = task.contact?.name || 'Unknown contact';
   const label = `${taskTypeLabel(task.type)} — ${who}`;
   const mine = task.assigned_to === me;
 
-  function run(a: TaskAction, message: string) {
-    action.mutate(a, {
-      onSuccess: () => {
-        setPanel('none');
-        onDone(message);
-      },
-    });
+  function run(a: TaskAction) {
+    action.mutate(a, { onSuccess: () => setPanel('none') });
   }
 
   return (
@@ -95,31 +91,29 @@ export function TaskCard({
             Complete
           </Button>
           {!(mine && task.status === 'in_progress') && (
-            <Button disabled={action.isPending} onClick={() => run({ kind: 'claim' }, `Claimed: ${label}`)}>
+            <Button disabled={action.isPending} onClick={() => run({ kind: 'claim' })}>
               Claim
             </Button>
           )}
           <Button aria-expanded={panel === 'snooze'} onClick={() => setPanel(panel === 'snooze' ? 'none' : 'snooze')}>
             Snooze
           </Button>
-          {(canPickStaff || task.assigned_to) && (
-            <Button aria-expanded={panel === 'reassign'} onClick={() => setPanel(panel === 'reassign' ? 'none' : 'reassign')}>
-              Reassign
-            </Button>
-          )}
+          <Button aria-expanded={panel === 'reassign'} onClick={() => setPanel(panel === 'reassign' ? 'none' : 'reassign')}>
+            Reassign
+          </Button>
         </div>
       )}
       {panel === 'none' && action.error && <div className="mt-3"><ErrorAlert error={action.error} /></div>}
-      {panel === 'complete' && <CompleteForm label={label} pending={action.isPending} error={action.error} onSubmit={(notes, outcome) => run({ kind: 'complete', notes, outcome }, `Completed: ${label}`)} />}
-      {panel === 'snooze' && <SnoozeForm label={label} pending={action.isPending} error={action.error} onSubmit={(until) => run({ kind: 'snooze', until }, `Snoozed: ${label}`)} />}
+      {panel === 'complete' && <CompleteForm label={label} pending={action.isPending} error={action.error} onSubmit={(notes, outcome) => run({ kind: 'complete', notes, outcome })} />}
+      {panel === 'snooze' && <SnoozeForm label={label} pending={action.isPending} error={action.error} onSubmit={(until) => run({ kind: 'snooze', until })} />}
       {panel === 'reassign' && (
         <ReassignForm
           label={label}
-          canPickStaff={canPickStaff}
+          me={me}
           current={task.assigned_to ?? null}
           pending={action.isPending}
           error={action.error}
-          onSubmit={(assignedTo) => run({ kind: 'reassign', assignedTo }, `Reassigned: ${label}`)}
+          onSubmit={(assignedTo) => run({ kind: 'reassign', assignedTo })}
         />
       )}
     </article>
@@ -195,47 +189,52 @@ function SnoozeForm({ label, pending, error, onSubmit }: { label: string; pendin
 
 function ReassignForm({
   label,
-  canPickStaff,
+  me,
   current,
   pending,
   error,
   onSubmit,
 }: {
   label: string;
-  canPickStaff: boolean;
+  me: string;
   current: string | null;
   pending: boolean;
   error: unknown;
   onSubmit: (assignedTo: string | null) => void;
 }) {
-  const staff = useStaff(canPickStaff);
-  const [to, setTo] = useState('');
+  const assignees = useAssignees(true);
+  const choices = assigneeChoices(assignees.data ?? [], current, me);
+  // Until someone picks, the first choice (the queue, or the first colleague).
+  const [picked, setPicked] = useState<string | null>(null);
+  const to = picked ?? choices[0]?.value ?? null;
   function submit(e: FormEvent) {
     e.preventDefault();
-    onSubmit(to === '' ? null : to);
+    if (to !== null) onSubmit(to === UNASSIGNED ? null : to);
   }
   return (
     <form aria-label={`Reassign ${label}`} onSubmit={submit} className="mt-3 space-y-3 rounded-md bg-slate-100 p-3">
-      <ErrorAlert error={error ?? staff.error} />
-      <Field
-        label="Assign to"
-        hint={canPickStaff ? undefined : 'Only an administrator can pick a colleague; you can hand the task back to the shared queue.'}
-        error={fieldError(error, 'assigned_to')}
-      >
-        {(p) => (
-          <select {...p} value={to} onChange={(e) => setTo(e.target.value)} className={fieldClass()}>
-            <option value="">Nobody (shared queue)</option>
-            {(staff.data ?? [])
-              .filter((u) => u.id !== current)
-              .map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name || u.email}
+      {/* A refused colleague is said under the picker; anything else here. */}
+      {!fieldError(error, 'assigned_to') && <ErrorAlert error={error} />}
+      {assignees.isError ? (
+        <LoadFailed error={assignees.error} title="Could not load your colleagues" onRetry={() => void assignees.refetch()} />
+      ) : (
+        <Field label="Assign to" error={fieldError(error, 'assigned_to')}>
+          {(p) => (
+            <select {...p} value={to ?? ''} onChange={(e) => setPicked(e.target.value)} className={fieldClass()} disabled={assignees.isPending}>
+              {assignees.isPending && <option value="">Loading colleagues…</option>}
+              {choices.map((c) => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
                 </option>
               ))}
-          </select>
-        )}
-      </Field>
-      <Button type="submit" variant="primary" disabled={pending}>
+            </select>
+          )}
+        </Field>
+      )}
+      {!assignees.isPending && !assignees.isError && choices.length === 0 && (
+        <p className="text-sm text-slate-800">There is nobody else to give this task to.</p>
+      )}
+      <Button type="submit" variant="primary" disabled={pending || assignees.isPending || to === null}>
         {pending ? 'Reassigning…' : 'Reassign'}
       </Button>
     </form>

@@ -1,5 +1,5 @@
 import { useState, useSyncExternalStore } from 'react';
-import { canListStaff, canWorkTasks } from '../auth/roles';
+import { canWorkTasks } from '../auth/roles';
 import { session } from '../auth/session';
 import { Button, Empty, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
 import { useTaskQueue, type Queue, type Timeframe } from './api';
@@ -107,7 +107,6 @@ export function TodayPage() {
                   task={task}
                   me={user?.id ?? ''}
                   canWrite={canWorkTasks(role)}
-                  canPickStaff={canListStaff(role)}
                   onDone={setAnnouncement}
                 />
               </li>

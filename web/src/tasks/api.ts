@@ -3,7 +3,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { queryKeys } from '../api/keys';
 import { unwrap } from '../api/problem';
-import type { Outcome } from '../api/types';
+import type { Assignee, Outcome } from '../api/types';
+import { ROLE_LABEL } from '../auth/roles';
 
 export type Timeframe = 'overdue' | 'today' | 'upcoming' | 'all';
 /** `me`, `unassigned` or `all` (the API's `assigned_to`). */
@@ -19,23 +20,43 @@ export function useTaskQueue(timeframe: Timeframe, queue: Queue) {
           signal,
         }),
       ),
-    // Tasks are not on the live channel: poll gently, and on focus.
+    // The live channel refreshes it on every task change (live/events.ts);
+    // the poll is for what it can't push: a task falling due.
     refetchInterval: 60_000,
   });
 }
 
-/** Staff an admin may assign to (only admins may list users). */
-export function useStaff(enabled: boolean) {
+/**
+ * Who a task can go to (`GET /api/tasks/assignees`: the active admins and
+ * staff, by name), for anyone who may change tasks. Under ['staff'], so an
+ * invitation or a deactivation in Settings refreshes it.
+ */
+export function useAssignees(enabled: boolean) {
   return useQuery({
-    queryKey: queryKeys.staff(),
+    queryKey: [...queryKeys.staff(), 'assignees'],
     enabled,
     staleTime: 5 * 60_000,
-    queryFn: async ({ signal }) => {
-      const data = unwrap(await api.GET('/api/admin/users', { signal }));
-      return data.users.filter((u) => u.is_active && (u.role === 'staff' || u.role === 'admin'));
-    },
+    queryFn: async ({ signal }) => unwrap(await api.GET('/api/tasks/assignees', { signal })).assignees,
   });
 }
+
+/**
+ * The reassign picker's choices: everyone but the task's current assignee,
+ * by name (the role when a user has none, "you" beside the caller), after
+ * the shared queue unless the task is already there.
+ */
+export function assigneeChoices(assignees: readonly Assignee[], current: string | null, me: string): { value: string; label: string }[] {
+  const people = assignees
+    .filter((a) => a.id !== current)
+    .map((a) => {
+      const name = a.name.trim() || ROLE_LABEL[a.role] || a.role;
+      return { value: a.id, label: a.id === me ? `${name} (you)` : name };
+    });
+  return current === null ? people : [{ value: UNASSIGNED, label: 'Unassigned (back to the queue)' }, ...people];
+}
+
+/** The picker's value for "nobody": the API's `assigned_to: null`. */
+export const UNASSIGNED = '';
 
 export type TaskAction =
   | { kind: 'complete'; notes: string; outcome: Outcome }
@@ -63,11 +84,17 @@ async function perform(id: string, action: TaskAction) {
   }
 }
 
-/** Changes a task, then refreshes every task listing and its counts. */
-export function useTaskAction(id: string) {
+/**
+ * Changes a task, then refreshes every task listing and its counts.
+ * `onDone` is told here rather than by `mutate`'s own callbacks: those are
+ * dropped when the card unmounts, and a completed or reassigned task
+ * leaves the list (the refetch, or the live push) as soon as it's done.
+ */
+export function useTaskAction(id: string, onDone?: (action: TaskAction) => void) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (action: TaskAction) => perform(id, action),
+    onSuccess: (_answer, action) => onDone?.(action),
     onSettled: () => queryClient.invalidateQueries({ queryKey: queryKeys.tasks() }),
   });
 }
