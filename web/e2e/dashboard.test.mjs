@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { USERS, apiAs, assertAccessible, eventually, launch, newPage, screenshots, signIn } from './helpers.mjs';
+import { PHONE, USERS, apiAs, assertAccessible, assertNoSidewaysScroll, eventually, launch, newPage, screenshots, signIn } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -79,7 +79,12 @@ test('a card moves along an allowed transition and is refused an illegal one', a
   const staff = await apiAs(USERS.staff);
   const { pipelines } = await staff.call('GET', '/api/pipelines');
   const pipeline = pipelines.find((p) => p.id === 'pre_appointment') ?? pipelines[0];
-  const { contacts } = await staff.call('GET', `/api/contacts?pipeline=${pipeline.id}&limit=200`);
+  // What each column should show at first: its stage's warmest 25, and whether there are more.
+  const firstPages = new Map();
+  for (const stage of pipeline.stages) {
+    firstPages.set(stage.id, await staff.call('GET', `/api/contacts?pipeline=${pipeline.id}&stage=${stage.id}&sort=warmest&limit=25`));
+  }
+  const contacts = [...firstPages.values()].flatMap((p) => p.contacts);
   const stageOf = (id) => pipeline.stages.find((s) => s.id === id);
   // A contact whose stage has a next stage which itself has a stage it can't reach.
   let pick;
@@ -104,6 +109,28 @@ test('a card moves along an allowed transition and is refused an illegal one', a
   const card = page.locator(`article[data-contact="${contact.id}"]`);
   const column = (stage) => page.locator(`section[data-stage="${stage}"]`);
   await column(from.id).locator(`article[data-contact="${contact.id}"]`).waitFor();
+
+  // Each column loads its own stage, warmest first, 25 at a time; its count
+  // says "25+" while there are more, and "Show more" brings them.
+  for (const stage of pipeline.stages) {
+    const { contacts: first, next_cursor: more } = firstPages.get(stage.id);
+    const shown = more ? `${first.length}+` : String(first.length);
+    const spoken = more ? `more than ${first.length} contacts` : `${first.length} contact${first.length === 1 ? '' : 's'}`;
+    await page.getByRole('heading', { level: 2, name: `${stage.name} ${spoken}`, exact: true }).waitFor();
+    assert.equal(await column(stage.id).getByTestId('stage-count').locator('[aria-hidden="true"]').textContent(), shown);
+    const cards = column(stage.id).locator('article[data-contact]');
+    assert.deepEqual(
+      await cards.evaluateAll((all) => all.map((a) => a.dataset.contact)),
+      first.map((c) => c.id),
+      `${stage.name} shows its warmest 25 in the API's order`,
+    );
+    const showMore = column(stage.id).getByRole('button', { name: `Show more in ${stage.name}`, exact: true });
+    assert.equal(await showMore.count(), more ? 1 : 0, `${stage.name} offers "Show more" exactly when it has more`);
+    if (more) {
+      await showMore.click();
+      await eventually(`more of ${stage.name} to load`, async () => (await cards.count()) > first.length);
+    }
+  }
   await assertAccessible(page, 'Pipelines');
 
   // The keyboard/phone alternative lists exactly the allowed stages, in board order.
@@ -131,6 +158,10 @@ test('a card moves along an allowed transition and is refused an illegal one', a
   assert.equal(after.contact.current_stage, to.id, 'the API still has the allowed stage');
   await assertAccessible(page, 'Pipelines, after a refused move');
   await screenshots(page, 'pipelines');
+  // On a phone the columns stack: nothing scrolls sideways.
+  await page.setViewportSize(PHONE);
+  await assertNoSidewaysScroll(page, `Pipelines at ${PHONE.width} px`);
+  await assertAccessible(page, 'Pipelines at phone width');
   assert.deepEqual(problems, [], 'no errors in the page');
   await context.close();
 });

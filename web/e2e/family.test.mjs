@@ -1,9 +1,11 @@
 // Spec 001's family portal: a view-only family member reads Margaret
 // Lee's care updates, finds no message box, and sees a care update that
-// a care-team member posts in another browser arrive live.
+// a care-team member posts in another browser arrive live; after the live
+// connection drops, the page catches up on what it missed.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { PHONE, USERS, assertAccessible, launch, newPage, screenshots, signIn } from './helpers.mjs';
+import { PHONE, SCREENSHOTS, USERS, apiAs, assertAccessible, eventually, launch, newPage, screenshots, signIn } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -122,4 +124,73 @@ test('a family member with messaging access writes to the care team, who see it 
   assert.deepEqual(carer.problems, []);
   await carer.context.close();
   await family.context.close();
+});
+
+test('a family member whose live connection drops sees the update posted meanwhile once it is back, without a reload', async () => {
+  const family = await newPage(browser, PHONE);
+  const { page, context } = family;
+  // The page's socket goes through a route the test can cut. Not
+  // `context.setOffline`: Chromium's offline mode leaves open WebSockets
+  // alone (microsoft/playwright#4910), and going back online makes
+  // react-query refetch stale queries by itself, which would hide a page
+  // that doesn't catch up when the socket comes back.
+  let down = false;
+  let refused = 0;
+  let current = null; // the page's open socket (one per tab)
+  await context.routeWebSocket(
+    (url) => url.pathname === '/api/ws',
+    (ws) => {
+      if (down) {
+        // The gateway is unreachable: the attempt fails and the page retries.
+        refused += 1;
+        void ws.close({ code: 1011, reason: 'e2e: unreachable' });
+        return;
+      }
+      ws.connectToServer();
+      current = ws;
+    },
+  );
+
+  await signIn(page, USERS.family);
+  await page.waitForURL(/\/family\/client_/);
+  const clientId = new URL(page.url()).pathname.split('/')[2];
+  const feed = page.getByRole('list', { name: 'Care updates for Margaret Lee' });
+  await feed.getByRole('article').first().waitFor();
+  const live = page.getByRole('status').filter({ hasText: 'Live' });
+  await live.waitFor();
+  await page.evaluate(() => {
+    window.__noReload = true;
+  });
+
+  // The connection drops; the page says so.
+  down = true;
+  assert.ok(current, 'the page opened its socket through the route');
+  await current.close({ code: 1012, reason: 'e2e: connection dropped' });
+  await page.getByRole('status').filter({ hasText: 'Reconnecting…' }).waitFor();
+  await assertAccessible(page, 'family feed while reconnecting');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'family-feed-reconnecting-phone.png') });
+
+  // Meanwhile the care team posts an update the family may see.
+  const team = await apiAs(USERS.careTeam);
+  const title = `Lunch in the garden ${Date.now()}`;
+  await team.call('POST', `/api/clients/${clientId}/progress-notes`, {
+    title,
+    content: 'Margaret had her lunch outside in the sun and ate all of it.',
+    note_type: 'daily_update',
+    visibility: 'family_and_team',
+    urgent: false,
+  });
+  // The page tried again after the post and still couldn't get through:
+  // the update can only have reached it once the connection is back.
+  const refusedAtPost = refused;
+  await eventually('a reconnect attempt after the post', () => refused > refusedAtPost);
+  assert.equal(await page.getByRole('heading', { name: title }).count(), 0, 'not shown while disconnected');
+
+  // Back: the next attempt (at most 10 s away) connects, and the page refetches what it shows.
+  down = false;
+  await page.getByRole('heading', { name: title }).waitFor({ timeout: 20_000 });
+  await live.waitFor();
+  assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was not reloaded');
+  assert.deepEqual(family.problems, [], 'no errors in the page');
+  await context.close();
 });

@@ -3,8 +3,9 @@
 // see them (seed-demo's Margaret Lee).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BASE_URL, PHONE, USERS, apiAs, assertAccessible, launch, newPage, screenshots, signIn } from './helpers.mjs';
+import { BASE_URL, PHONE, SCREENSHOTS, USERS, apiAs, assertAccessible, assertNoSidewaysScroll, launch, newPage, screenshots, signIn } from './helpers.mjs';
 
 let browser;
 let client; // Margaret Lee, as the API shows her
@@ -272,3 +273,74 @@ test('the care team flags an update urgent after confirming in a dialog, and it 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** The client's sections in the order of the tab bar, and what shows each has loaded (family, care team). */
+const SECTIONS = [
+  {
+    name: 'Updates',
+    family: (page) => page.getByRole('list', { name: 'Care updates for Margaret Lee' }).getByRole('article').first(),
+    care: (page) => page.getByRole('form', { name: 'Write a care update' }),
+  },
+  {
+    name: 'Health',
+    family: (page) => page.getByRole('figure', { name: /Blood pressure/ }).locator('.recharts-line-curve').first(),
+    care: (page) => page.getByRole('form', { name: 'Record a health log' }),
+  },
+  {
+    name: 'Appointments',
+    family: (page) => page.getByRole('form', { name: 'Appointment reminders' }),
+    care: (page) => page.getByRole('form', { name: 'Book an appointment' }),
+  },
+  { name: 'Care plan', family: (page) => page.getByRole('table', { name: 'Weekly schedule' }), care: (page) => page.getByRole('table', { name: 'Weekly schedule' }) },
+  {
+    name: 'Documents',
+    family: (page) => page.getByRole('article', { name: 'medication list.pdf' }),
+    care: (page) => page.getByRole('form', { name: 'Upload a document' }),
+  },
+  {
+    name: 'Messages',
+    family: (page) => page.getByRole('list', { name: 'Messages about Margaret Lee' }).or(page.getByText(/^No messages yet/)),
+    care: (page) => page.getByRole('list', { name: 'Messages about Margaret Lee' }).or(page.getByText(/^No messages yet/)),
+  },
+];
+
+for (const [who, email, home] of [
+  ['family', USERS.familyFull, /\/family\/client_/],
+  ['care', USERS.careTeam, /\/care\/client_/],
+]) {
+  test(`on a phone the ${who === 'family' ? 'family portal' : 'care workspace'}'s sections all fit, none scrolls sideways, and the tab bar works from the keyboard`, async () => {
+    const { page, problems, context } = await newPage(browser, PHONE);
+    await signIn(page, email);
+    await page.waitForURL(home);
+    const tabs = page.getByRole('navigation', { name: 'Margaret Lee: sections' });
+    const links = tabs.getByRole('link');
+    assert.deepEqual(await links.allInnerTexts(), SECTIONS.map((s) => s.name));
+    // Every section is on screen at once: none hidden past the edge.
+    for (const link of await links.all()) {
+      const box = await link.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${await link.innerText()} is within the screen`);
+    }
+
+    for (const [i, section] of SECTIONS.entries()) {
+      const link = tabs.getByRole('link', { name: section.name, exact: true });
+      if (i === 0) {
+        await link.click();
+      } else {
+        // The previous section's tab has focus; Tab reaches this one, Enter opens it.
+        await page.keyboard.press('Tab');
+        assert.equal(await link.evaluate((e) => e === document.activeElement), true, `Tab moves to ${section.name}`);
+        await page.keyboard.press('Enter');
+      }
+      await section[who](page).waitFor({ state: 'attached' });
+      assert.equal(await link.getAttribute('aria-current'), 'page', `${section.name} is marked as the current section`);
+      assert.equal(await tabs.locator('[aria-current="page"]').count(), 1, 'one current section');
+      await assertNoSidewaysScroll(page, `${who}: ${section.name} at ${PHONE.width} px`);
+      const slug = section.name.toLowerCase().replace(/ /g, '-');
+      await page.screenshot({ path: path.join(SCREENSHOTS, `client-tabs-${who}-${slug}-phone.png`), fullPage: true });
+      await link.focus();
+    }
+    await assertAccessible(page, `${who} sections on a phone`);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}

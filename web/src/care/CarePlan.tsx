@@ -98,24 +98,24 @@ export function CarePlanView({ client }: { client: Client }) {
             <caption className="sr-only">Weekly schedule</caption>
             <thead className="bg-slate-100 text-left">
               <tr>
-                <th scope="col" className="px-3 py-2">Day</th>
-                <th scope="col" className="px-3 py-2">Time</th>
-                <th scope="col" className="px-3 py-2">Activity</th>
-                <th scope="col" className="px-3 py-2">Who</th>
+                <th scope="col" className="px-2 py-2 sm:px-3">Day</th>
+                <th scope="col" className="px-2 py-2 sm:px-3">Time</th>
+                <th scope="col" className="px-2 py-2 sm:px-3">Activity</th>
+                <th scope="col" className="px-2 py-2 sm:px-3">Who</th>
               </tr>
             </thead>
             <tbody>
               {schedule.map((s, i) => (
                 <tr key={i} className="border-t border-slate-200 align-top">
-                  <th scope="row" className="px-3 py-2 text-left font-medium text-slate-900">
-                    {WEEKDAYS.includes(s.day_of_week as (typeof WEEKDAYS)[number]) ? capital(s.day_of_week) : s.day_of_week}
+                  <th scope="row" className="px-2 py-2 text-left font-medium text-slate-900 sm:px-3">
+                    <DayName day={s.day_of_week} />
                   </th>
-                  <td className="px-3 py-2 whitespace-nowrap text-slate-900">
+                  <td className="px-2 py-2 whitespace-nowrap text-slate-900 sm:px-3">
                     {timeLabel(s.time)}
                     <span className="block text-xs text-slate-700">{durationLabel(s.duration_minutes)}</span>
                   </td>
-                  <td className="px-3 py-2 text-slate-900">{s.activity}</td>
-                  <td className="px-3 py-2 text-slate-900">{s.assigned_name || '—'}</td>
+                  <td className="px-2 py-2 text-slate-900 sm:px-3">{s.activity}</td>
+                  <td className="px-2 py-2 text-slate-900 sm:px-3">{s.assigned_name || '—'}</td>
                 </tr>
               ))}
             </tbody>
@@ -123,5 +123,22 @@ export function CarePlanView({ client }: { client: Client }) {
         )}
       </section>
     </div>
+  );
+}
+
+/**
+ * A schedule day: "Wed" on a phone, where four columns must fit in 390 px,
+ * "Wednesday" from `sm` up; a screen reader always hears the whole name.
+ */
+function DayName({ day }: { day: string }) {
+  if (!WEEKDAYS.includes(day as (typeof WEEKDAYS)[number])) return <>{day}</>;
+  const name = capital(day);
+  return (
+    <>
+      <span aria-hidden="true" className="sm:hidden">
+        {name.slice(0, 3)}
+      </span>
+      <span className="sr-only sm:not-sr-only">{name}</span>
+    </>
   );
 }

@@ -67,31 +67,36 @@ export const RECORD_LINKS = [
   { path: 'documents', label: 'Documents' },
 ] as const;
 
+/**
+ * The client's sections as links (the current one has `aria-current="page"`,
+ * which NavLink sets). On a phone the six don't fit in a row, and a tab bar
+ * that scrolls sideways hides half of them, so below `sm` they are a grid
+ * of buttons, all visible, the current one filled (3 × 2 at 390 px, 2 × 3
+ * on the narrowest phones, where "Appointments" needs the room); from `sm`
+ * up, a row of underlined tabs that wraps rather than scrolls.
+ */
 export function ClientTabs({ base, client }: { base: string; client: Client }) {
+  const links = [
+    { to: `${base}/${client.id}`, label: 'Updates', end: true },
+    ...RECORD_LINKS.map((l) => ({ to: `${base}/${client.id}/${l.path}`, label: l.label, end: false })),
+    { to: `${base}/${client.id}/messages`, label: 'Messages', end: false },
+  ];
   const tab = ({ isActive }: { isActive: boolean }) =>
-    `inline-flex min-h-11 items-center border-b-4 px-3 text-sm font-semibold ${
-      isActive ? 'border-teal-800 text-teal-950' : 'border-transparent text-slate-800 hover:border-slate-400'
+    `flex min-h-11 items-center justify-center rounded-md border px-1 text-center text-sm font-semibold sm:rounded-none sm:border-0 sm:border-b-4 sm:px-3 ${
+      isActive
+        ? 'border-teal-800 bg-teal-800 text-white sm:bg-transparent sm:text-teal-950'
+        : 'border-slate-300 bg-white text-slate-800 hover:bg-slate-100 sm:border-transparent sm:bg-transparent sm:hover:border-slate-400 sm:hover:bg-transparent'
     }`;
   return (
-    <nav aria-label={`${client.name}: sections`} className="overflow-x-auto border-b border-slate-300">
-      <ul className="flex gap-1 whitespace-nowrap">
-        <li>
-          <NavLink end to={`${base}/${client.id}`} className={tab}>
-            Updates
-          </NavLink>
-        </li>
-        {RECORD_LINKS.map((l) => (
-          <li key={l.path}>
-            <NavLink to={`${base}/${client.id}/${l.path}`} className={tab}>
+    <nav aria-label={`${client.name}: sections`} className="sm:border-b sm:border-slate-300">
+      <ul className="grid grid-cols-2 gap-1.5 min-[380px]:grid-cols-3 sm:flex sm:flex-wrap sm:gap-1">
+        {links.map((l) => (
+          <li key={l.to}>
+            <NavLink end={l.end} to={l.to} className={tab}>
               {l.label}
             </NavLink>
           </li>
         ))}
-        <li>
-          <NavLink to={`${base}/${client.id}/messages`} className={tab}>
-            Messages
-          </NavLink>
-        </li>
       </ul>
     </nav>
   );

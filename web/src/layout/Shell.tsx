@@ -3,6 +3,7 @@ import { NavLink, Outlet, useLocation } from 'react-router';
 import { ROLE_LABEL, areasFor, type Area } from '../auth/roles';
 import { session } from '../auth/session';
 import { useLiveStatus } from '../live/LiveProvider';
+import type { LiveStatus } from '../live/socket';
 
 const AREA_LINKS: Record<Area, { to: string; label: string }[]> = {
   today: [{ to: '/today', label: 'Today' }],
@@ -15,14 +16,17 @@ const AREA_LINKS: Record<Area, { to: string; label: string }[]> = {
   family: [{ to: '/family', label: 'Care updates' }],
 };
 
+/** What the header says about the tab's live connection: its words and dot. */
+const LIVE_STATUS: Record<LiveStatus, [string, string]> = {
+  live: ['Live', 'bg-green-600'],
+  connecting: ['Connecting…', 'bg-amber-500'],
+  // Dropped and retrying: what the page shows may be behind until it is back.
+  reconnecting: ['Reconnecting…', 'bg-amber-500'],
+  stopped: ['Offline', 'bg-slate-500'],
+};
+
 function LiveIndicator() {
-  const status = useLiveStatus();
-  const [text, dot] =
-    status === 'live'
-      ? ['Live', 'bg-green-600']
-      : status === 'stopped'
-        ? ['Offline', 'bg-slate-500']
-        : ['Connecting…', 'bg-amber-500'];
+  const [text, dot] = LIVE_STATUS[useLiveStatus()];
   return (
     <span className="inline-flex items-center gap-1.5 text-xs font-medium text-slate-200" role="status" aria-live="polite">
       <span aria-hidden="true" className={`size-2 rounded-full ${dot}`} />

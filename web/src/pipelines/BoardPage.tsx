@@ -1,11 +1,14 @@
 /**
  * Pipelines: a board per pipeline, a column per stage in board order, a
- * card per contact. A card moves by dragging it onto another column, or
+ * card per contact. Each column loads its own stage, warmest first, 25
+ * cards at a time with "Show more" (columns.ts), so a big stage is never
+ * cut short. A card moves by dragging it onto another column, or
  * with its "Move to…" list (keyboard and phone), and only along the moves
  * the pipeline allows; anything else is refused in words and the card
  * stays where it was.
  */
-import { useMemo, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { describe } from '../api/problem';
 import type { Contact, Pipeline } from '../api/types';
@@ -14,10 +17,12 @@ import { session } from '../auth/session';
 import { usePipelines } from '../contacts/api';
 import { WarmnessBadge } from '../contacts/WarmnessBadge';
 import { Button, Empty, ErrorAlert, Field, fieldClass, Loading, LoadFailed } from '../ui/controls';
-import { useBoard, useMoveContact } from './api';
+import { useColumn, useMoveContact } from './api';
+import { cardsOf, countLabel, findCard } from './columns';
 import { allowedTargets, refusal } from './transitions';
 
 type Notice = { kind: 'refused' | 'moved'; text: string } | null;
+type Stage = Pipeline['stages'][number];
 
 export function BoardPage() {
   const { user } = useSyncExternalStore(session.subscribe, session.getState);
@@ -64,19 +69,12 @@ export function BoardPage() {
 }
 
 function Board({ pipeline, canMove }: { pipeline: Pipeline; canMove: boolean }) {
-  const board = useBoard(pipeline.id);
+  const queryClient = useQueryClient();
   const move = useMoveContact(pipeline.id);
   const [notice, setNotice] = useState<Notice>(null);
   const [over, setOver] = useState<string | null>(null);
-  const dragging = useRef<string | null>(null);
+  const dragging = useRef<Contact | null>(null);
   const stageName = (id: string) => pipeline.stages.find((s) => s.id === id)?.name ?? id;
-
-  const byStage = useMemo(() => {
-    const columns = new Map<string, Contact[]>(pipeline.stages.map((s) => [s.id, []]));
-    for (const c of board.data?.contacts ?? []) columns.get(c.current_stage)?.push(c);
-    for (const list of columns.values()) list.sort((a, b) => b.warmness_score - a.warmness_score || a.name.localeCompare(b.name));
-    return columns;
-  }, [board.data, pipeline.stages]);
 
   const tryMove = (contact: Contact, to: string) => {
     const from = contact.current_stage;
@@ -88,7 +86,7 @@ function Board({ pipeline, canMove }: { pipeline: Pipeline; canMove: boolean }) 
     }
     setNotice(null);
     move.mutate(
-      { contact, pipeline: pipeline.id, to },
+      { contact, to },
       {
         onSuccess: () => setNotice({ kind: 'moved', text: `Moved ${contact.name} from ${stageName(from)} to ${stageName(to)}.` }),
         onError: (error) => setNotice({ kind: 'refused', text: `Can't move from ${stageName(from)} to ${stageName(to)}: ${describe(error)}` }),
@@ -99,18 +97,11 @@ function Board({ pipeline, canMove }: { pipeline: Pipeline; canMove: boolean }) 
   const onDrop = (e: DragEvent, to: string) => {
     e.preventDefault();
     setOver(null);
-    const id = e.dataTransfer.getData('text/plain') || dragging.current;
+    const id = e.dataTransfer.getData('text/plain');
+    const contact = (id ? findCard(queryClient, pipeline.id, id) : undefined) ?? dragging.current;
     dragging.current = null;
-    const contact = board.data?.contacts.find((c) => c.id === id);
     if (contact) tryMove(contact, to);
   };
-
-  if (board.isPending) return <Loading label={`Loading ${pipeline.name}…`} />;
-  if (board.isError) {
-    return (
-      <LoadFailed error={board.error} title={`Could not load ${pipeline.name}`} onRetry={() => void board.refetch()} />
-    );
-  }
 
   return (
     <>
@@ -131,66 +122,131 @@ function Board({ pipeline, canMove }: { pipeline: Pipeline; canMove: boolean }) 
       ) : (
         <p className="text-sm text-slate-700">Your role can view the board but not move contacts.</p>
       )}
-      {board.data.truncated && <p className="text-sm text-amber-900">Showing the first {board.data.contacts.length} contacts.</p>}
       <div
         role="region"
         aria-label={`${pipeline.name} board`}
         tabIndex={0}
         className="flex flex-col gap-3 pb-2 md:flex-row md:gap-2 md:overflow-x-auto"
       >
-        {pipeline.stages.map((stage) => {
-          const cards = byStage.get(stage.id) ?? [];
-          const headingId = `stage-${stage.id}`;
-          return (
-            <section
-              key={stage.id}
-              aria-labelledby={headingId}
-              data-stage={stage.id}
-              onDragOver={(e) => {
-                if (!canMove) return;
-                e.preventDefault();
-                e.dataTransfer.dropEffect = 'move';
-                setOver(stage.id);
-              }}
-              onDragLeave={() => setOver((o) => (o === stage.id ? null : o))}
-              onDrop={(e) => canMove && onDrop(e, stage.id)}
-              className={`flex min-h-32 flex-col rounded-lg border bg-slate-100 p-2 md:min-w-[9.5rem] md:flex-1 ${
-                over === stage.id ? 'border-teal-800 ring-2 ring-teal-800' : 'border-slate-300'
-              }`}
-            >
-              <h2 id={headingId} className="flex items-baseline justify-between px-1 pb-2 text-sm font-bold text-slate-900">
-                {stage.name}
-                <span className="rounded-full bg-white px-2 text-xs font-semibold text-slate-800">
-                  {cards.length}
-                  <span className="sr-only"> contacts</span>
-                </span>
-              </h2>
-              {cards.length === 0 ? (
-                <p className="px-1 text-sm text-slate-700">No contacts</p>
-              ) : (
-                <ul className="space-y-2" aria-label={`${stage.name} contacts`}>
-                  {cards.map((c) => (
-                    <li key={c.id}>
-                      <Card
-                        contact={c}
-                        pipeline={pipeline}
-                        canMove={canMove}
-                        busy={move.isPending && move.variables?.contact.id === c.id}
-                        onDragStart={() => {
-                          dragging.current = c.id;
-                          setNotice(null);
-                        }}
-                        onMove={(to) => tryMove(c, to)}
-                      />
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </section>
-          );
-        })}
+        {pipeline.stages.map((stage) => (
+          <Column
+            key={stage.id}
+            pipeline={pipeline}
+            stage={stage}
+            canMove={canMove}
+            over={over === stage.id}
+            busyCard={move.isPending ? move.variables?.contact.id : undefined}
+            onDragOver={() => setOver(stage.id)}
+            onDragLeave={() => setOver((o) => (o === stage.id ? null : o))}
+            onDrop={(e) => onDrop(e, stage.id)}
+            onDragStart={(c) => {
+              dragging.current = c;
+              setNotice(null);
+            }}
+            onMove={tryMove}
+          />
+        ))}
       </div>
     </>
+  );
+}
+
+/**
+ * One stage: its own cards, loaded a page at a time, warmest first. The
+ * header counts what is loaded, and says "25+" while the stage has more.
+ */
+function Column({
+  pipeline,
+  stage,
+  canMove,
+  over,
+  busyCard,
+  onDragOver,
+  onDragLeave,
+  onDrop,
+  onDragStart,
+  onMove,
+}: {
+  pipeline: Pipeline;
+  stage: Stage;
+  canMove: boolean;
+  over: boolean;
+  busyCard: string | undefined;
+  onDragOver: () => void;
+  onDragLeave: () => void;
+  onDrop: (e: DragEvent) => void;
+  onDragStart: (contact: Contact) => void;
+  onMove: (contact: Contact, to: string) => void;
+}) {
+  const column = useColumn(pipeline.id, stage.id);
+  const cards = cardsOf(column.data);
+  const headingId = `stage-${stage.id}`;
+  const count = countLabel(cards.length, column.hasNextPage);
+  return (
+    <section
+      aria-labelledby={headingId}
+      aria-busy={column.isFetching}
+      data-stage={stage.id}
+      onDragOver={(e) => {
+        if (!canMove) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'move';
+        onDragOver();
+      }}
+      onDragLeave={onDragLeave}
+      onDrop={(e) => canMove && onDrop(e)}
+      className={`flex min-w-0 flex-col rounded-lg border bg-slate-100 p-2 md:min-h-32 md:min-w-[9.5rem] md:flex-1 ${
+        over ? 'border-teal-800 ring-2 ring-teal-800' : 'border-slate-300'
+      }`}
+    >
+      <h2 id={headingId} className="flex items-baseline justify-between gap-2 px-1 pb-2 text-sm font-bold text-slate-900">
+        {stage.name}
+        {column.data && (
+          <span data-testid="stage-count" className="shrink-0 rounded-full bg-white px-2 text-xs font-semibold text-slate-800">
+            <span aria-hidden="true">{count.shown}</span>
+            <span className="sr-only"> {count.spoken}</span>
+          </span>
+        )}
+      </h2>
+      {column.isPending ? (
+        <Loading label={`Loading ${stage.name}…`} />
+      ) : column.isError && !column.data ? (
+        <LoadFailed error={column.error} title={`Could not load ${stage.name}`} onRetry={() => void column.refetch()} />
+      ) : cards.length === 0 ? (
+        <p className="px-1 text-sm text-slate-700">No contacts</p>
+      ) : (
+        <ul className="space-y-2" aria-label={`${stage.name} contacts`}>
+          {cards.map((c) => (
+            <li key={c.id}>
+              <Card
+                contact={c}
+                pipeline={pipeline}
+                canMove={canMove}
+                busy={busyCard === c.id}
+                onDragStart={() => onDragStart(c)}
+                onMove={(to) => onMove(c, to)}
+              />
+            </li>
+          ))}
+        </ul>
+      )}
+      {column.isError && column.data ? (
+        <div className="mt-2">
+          {column.isFetchNextPageError ? (
+            <LoadFailed error={column.error} title={`Could not load more of ${stage.name}`} onRetry={() => void column.fetchNextPage()} />
+          ) : (
+            <LoadFailed error={column.error} title={`Could not refresh ${stage.name}`} onRetry={() => void column.refetch()} />
+          )}
+        </div>
+      ) : (
+        column.hasNextPage && (
+          <Button className="mt-2 w-full" disabled={column.isFetchingNextPage} onClick={() => void column.fetchNextPage()}>
+            {column.isFetchingNextPage ? 'Loading more…' : 'Show more'}
+            <span className="sr-only"> in {stage.name}</span>
+          </Button>
+        )
+      )}
+    </section>
   );
 }
 
