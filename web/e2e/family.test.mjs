@@ -118,6 +118,9 @@ test('a family member with messaging access writes to the care team, who see it 
 
   await carer.page.getByRole('list', { name: 'Messages about Margaret Lee' }).getByText(text).waitFor({ timeout: 20_000 });
   assert.equal(await carer.page.evaluate(() => window.__noReload), true, 'the care team page was not reloaded');
+  // The care team see who wrote it, by name.
+  const sent = carer.page.getByRole('listitem').filter({ hasText: text });
+  assert.match(await sent.innerText(), /Demo family\.messaging \(Family\)/);
   await assertAccessible(carer.page, 'care-team messages');
   await screenshots(carer.page, 'care-messages');
   assert.deepEqual(family.problems, []);

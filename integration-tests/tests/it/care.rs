@@ -218,6 +218,11 @@ async fn a_family_sees_only_what_its_link_allows_and_hears_of_urgent_updates_at_
         ["Roses are out", "Lunch in the garden"],
         "newest first, no internal note"
     );
+    // Each says who wrote it, by name.
+    assert!(
+        feed["updates"][0]["author_name"].as_str().is_some_and(|n| n.starts_with("Test ")),
+        "{feed}"
+    );
     let shown = chrono::DateTime::parse_from_rfc3339(feed["updates"][0]["created_local"].as_str().unwrap()).unwrap();
     let sydney = shown.with_timezone(&chrono_tz::Australia::Sydney);
     assert_eq!(
@@ -1014,6 +1019,12 @@ async fn care_updates_and_messages_reach_the_family_live_and_a_view_only_member_
         inbox["conversations"][0]["last_message"]["content"],
         "Is Mum eating well this week?"
     );
+    assert!(
+        inbox["conversations"][0]["last_message"]["sender_name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Test ")),
+        "the sender by name: {inbox}"
+    );
     let (_, viewer_inbox) = fleet.api_get(&viewer, "/api/messages").await;
     assert_eq!(viewer_inbox["conversations"][0]["can_write"], false, "{viewer_inbox}");
 
@@ -1046,6 +1057,7 @@ async fn care_updates_and_messages_reach_the_family_live_and_a_view_only_member_
         .api_get(&viewer, &format!("/api/messages/{margaret}?q=EATING%20week"))
         .await;
     assert_eq!(found["messages"].as_array().unwrap().len(), 1, "{found}");
+    assert!(found["messages"][0]["sender_name"].is_string(), "{found}");
     let (_, none) = fleet
         .api_get(&viewer, &format!("/api/messages/{margaret}?q=zebra"))
         .await;

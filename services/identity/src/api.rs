@@ -107,6 +107,11 @@ impl IdentityService for Api {
         reply(users::assignees(self, caller).await)
     }
 
+    async fn list_user_names(&self, request: Request<pb::ListUserNamesRequest>) -> Reply<pb::ListUserNamesResponse> {
+        let caller = Caller::of(&request)?;
+        reply(users::names(self, caller, request.into_inner()).await)
+    }
+
     async fn set_user_active(&self, request: Request<pb::SetUserActiveRequest>) -> Reply<pb::User> {
         let caller = Caller::of(&request)?;
         reply(users::set_active(self, caller, request.into_inner()).await)

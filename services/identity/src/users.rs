@@ -166,6 +166,40 @@ pub(crate) async fn assignees(api: &Api, caller: Caller) -> Result<pb::ListUsers
     })
 }
 
+/// The names of users of the caller's organisation, by id: who wrote a
+/// care update or a message. Names only, to anyone signed in there.
+pub(crate) async fn names(
+    api: &Api,
+    caller: Caller,
+    req: pb::ListUserNamesRequest,
+) -> Result<pb::ListUserNamesResponse, Error> {
+    let org = caller.org()?;
+    if caller.user.is_none() && caller.role != Role::System {
+        return Err(Error::Forbidden("only a signed-in user reads names".to_owned()));
+    }
+    if req.ids.len() > 200 {
+        return Err(Error::invalid("ids", "lists more than 200 users"));
+    }
+    let ids = req
+        .ids
+        .iter()
+        .map(|id| UserId::parse_uuid(id).map(|u| u.uuid()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| Error::invalid("ids", "lists something that is not a user id"))?;
+    let mut tx = api.db.tenant(org).await?;
+    let rows = store::users::names(&mut tx, org, &ids).await?;
+    tx.commit().await?;
+    Ok(pb::ListUserNamesResponse {
+        users: rows
+            .into_iter()
+            .map(|(id, name)| pb::UserName {
+                id: id.to_string(),
+                name,
+            })
+            .collect(),
+    })
+}
+
 pub(crate) async fn set_active(api: &Api, caller: Caller, req: pb::SetUserActiveRequest) -> Result<pb::User, Error> {
     caller.require_permission(Permission::UsersManage)?;
     let org = caller.org()?;

@@ -2597,6 +2597,8 @@ export interface components {
             /** @description `msg_…`. */
             id: string;
             sender_id?: string | null;
+            /** @description The sender's name; null when it can't be read. */
+            sender_name?: string | null;
             /** @description The sender's role: `care_team`, `family`, `client`, `admin`. */
             sender_role: string;
         };
@@ -2653,6 +2655,8 @@ export interface components {
             /** @description The client's documents attached (`doc_…`). */
             attachment_ids: string[];
             author_id?: string | null;
+            /** @description Who wrote it; null when it can't be read. */
+            author_name?: string | null;
             client_id: string;
             content: string;
             /** Format: int64 */

@@ -61,6 +61,7 @@ function UpdateCard({ update, showVisibility, flag }: { update: CareUpdate; show
         {update.title || noteTypeLabel(update.note_type)}
       </h3>
       <p className="mt-1 whitespace-pre-line text-slate-800">{update.content}</p>
+      {update.author_name && <p className="mt-2 text-sm text-slate-700">By {update.author_name}</p>}
       {/* The care team flags an update urgent; an internal-only one can't be (the family can't see it). */}
       {flag && !update.urgent && update.visibility !== 'internal_only' && <FlagUrgent clientId={flag} update={update} />}
     </article>

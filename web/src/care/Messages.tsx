@@ -5,13 +5,7 @@ import { useSendTyping, useSomeoneTyping } from '../live/LiveProvider';
 import { Button, ErrorAlert, Field, fieldClass, fieldError, Loading } from '../ui/controls';
 import { formatWallClock, isoOf } from '../ui/time';
 import { useConversation, useMarkRead, useSendMessage } from './api';
-
-const SENDER: Record<string, string> = {
-  admin: 'Administrator',
-  care_team: 'Care team',
-  family: 'Family',
-  client: 'Client',
-};
+import { senderOf } from './sender';
 
 export function Messages({ client }: { client: Client }) {
   const { user } = useSyncExternalStore(session.subscribe, session.getState);
@@ -53,7 +47,7 @@ export function Messages({ client }: { client: Client }) {
             <li key={m.id} className={`flex ${mine(m) ? 'justify-end' : 'justify-start'}`}>
               <div className={`max-w-[85%] rounded-lg border px-3 py-2 ${mine(m) ? 'border-teal-300 bg-teal-50' : 'border-slate-300 bg-white'}`}>
                 <p className="text-xs font-semibold text-slate-700">
-                  {mine(m) ? 'You' : (SENDER[m.sender_role] ?? m.sender_role)} ·{' '}
+                  {mine(m) ? 'You' : senderOf(m)} ·{' '}
                   <time dateTime={isoOf(m.created_local)}>{formatWallClock(m.created_local)}</time>
                 </p>
                 <p className="mt-1 whitespace-pre-line text-slate-900">{m.content}</p>

@@ -47,6 +47,37 @@ pub struct User {
     pub last_login_at: Option<i64>,
 }
 
+/// The names of users of the caller's organisation by public id, to say
+/// who wrote a care update or a message. A list still shows without them:
+/// when identity doesn't answer, names are null (logged).
+pub async fn user_names<'a>(
+    state: &AppState,
+    caller: &Caller,
+    ids: impl IntoIterator<Item = &'a Option<String>>,
+) -> std::collections::HashMap<String, String> {
+    use attend_kit::ids::UserId;
+    let mut found = std::collections::HashMap::new();
+    for chunk in super::distinct_uuids::<UserId>(ids).chunks(200) {
+        let answer = state
+            .identity
+            .clone()
+            .list_user_names(request(pb::ListUserNamesRequest { ids: chunk.to_vec() }, caller))
+            .await
+            .into_answer("identity");
+        match answer {
+            Ok(list) => {
+                for u in list.users {
+                    if let Ok(id) = UserId::parse_uuid(&u.id) {
+                        found.insert(id.to_string(), u.name);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "user names for a list"),
+        }
+    }
+    found
+}
+
 /// A user as the API shows them.
 pub fn user_json(user: &pb::User) -> Result<User, attend_kit::Error> {
     use attend_kit::ids::UserId;

@@ -271,6 +271,8 @@ pub struct Note {
     pub id: String,
     pub client_id: String,
     pub author_id: Option<String>,
+    /// Who wrote it; null when it can't be read.
+    pub author_name: Option<String>,
     pub title: String,
     pub content: String,
     /// `daily_update`, `medical`, `activity`, `incident`, `general`.
@@ -309,6 +311,7 @@ fn note_json(n: &pb::Note) -> Result<Note, Error> {
         id: NoteId::parse_uuid(&n.id)?.to_string(),
         client_id: ClientId::parse_uuid(&n.client_id)?.to_string(),
         author_id: public_id::<UserId>(&n.author_id)?,
+        author_name: None,
         title: n.title.clone(),
         content: n.content.clone(),
         note_type: n.note_type.clone(),
@@ -903,7 +906,11 @@ async fn list_notes(
         ))
         .await
         .into_answer("care")?;
-    let notes = listed.notes.iter().map(note_json).collect::<Result<Vec<_>, _>>()?;
+    let mut notes = listed.notes.iter().map(note_json).collect::<Result<Vec<_>, _>>()?;
+    let names = super::auth::user_names(&state, &caller, notes.iter().map(|n| &n.author_id)).await;
+    for n in &mut notes {
+        n.author_name = n.author_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
     Ok(Json(Feed {
         updates: notes,
         next_cursor: text(&listed.next_cursor),

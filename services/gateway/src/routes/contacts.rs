@@ -105,14 +105,7 @@ pub async fn names<'a>(
     caller: &attend_kit::grpc::Caller,
     ids: impl IntoIterator<Item = &'a Option<String>>,
 ) -> std::collections::HashMap<String, String> {
-    let mut wanted: Vec<String> = ids
-        .into_iter()
-        .flatten()
-        .filter_map(|id| ContactId::parse_public(id).ok())
-        .map(|id| id.uuid().to_string())
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
+    let wanted = super::distinct_uuids::<ContactId>(ids);
     let mut found = std::collections::HashMap::new();
     if caller.require_permission(Permission::ContactsRead).is_err() {
         return found;

@@ -41,6 +41,8 @@ pub struct Message {
     /// The client's id: one conversation per client.
     pub conversation_id: String,
     pub sender_id: Option<String>,
+    /// The sender's name; null when it can't be read.
+    pub sender_name: Option<String>,
     /// The sender's role: `care_team`, `family`, `client`, `admin`.
     pub sender_role: String,
     pub content: String,
@@ -106,6 +108,7 @@ fn message_json(m: &pb::Message) -> Result<Message, Error> {
         id: MessageId::parse_uuid(&m.id)?.to_string(),
         conversation_id: ClientId::parse_uuid(&m.client_id)?.to_string(),
         sender_id: public_id::<UserId>(&m.sender_id)?,
+        sender_name: None,
         sender_role: m.sender_role.clone(),
         content: m.content.clone(),
         created_at: unix_seconds(&m.created_at),
@@ -134,7 +137,7 @@ async fn conversations(
         .list_conversations(request(pb::ListConversationsRequest {}, &caller))
         .await
         .into_answer("care")?;
-    let conversations = listed
+    let mut conversations = listed
         .conversations
         .iter()
         .map(|c| {
@@ -147,6 +150,18 @@ async fn conversations(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    let names = super::auth::user_names(
+        &state,
+        &caller,
+        conversations
+            .iter()
+            .filter_map(|c| c.last_message.as_ref())
+            .map(|m| &m.sender_id),
+    )
+    .await;
+    for m in conversations.iter_mut().filter_map(|c| c.last_message.as_mut()) {
+        m.sender_name = m.sender_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
     let unread: i32 = listed.conversations.iter().map(|c| c.unread).sum();
     Ok(Json(Conversations { conversations, unread }))
 }
@@ -183,12 +198,17 @@ async fn messages(
         ))
         .await
         .into_answer("care")?;
+    let mut messages = listed
+        .messages
+        .iter()
+        .map(message_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = super::auth::user_names(&state, &caller, messages.iter().map(|m| &m.sender_id)).await;
+    for m in &mut messages {
+        m.sender_name = m.sender_id.as_ref().and_then(|id| names.get(id).cloned());
+    }
     Ok(Json(Thread {
-        messages: listed
-            .messages
-            .iter()
-            .map(message_json)
-            .collect::<Result<Vec<_>, _>>()?,
+        messages,
         next_cursor: text(&listed.next_cursor),
         reads: listed.reads.iter().map(receipt_json).collect::<Result<Vec<_>, _>>()?,
         unread: listed.unread,

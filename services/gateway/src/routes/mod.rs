@@ -37,6 +37,22 @@ pub fn public_id<T: attend_kit::ids::TypedId + std::fmt::Display>(
     Ok(Some(T::parse_uuid(uuid)?.to_string()))
 }
 
+/// The distinct UUIDs of public ids (`user_…`) a list shows, to ask their
+/// owner about them in one call; ids that aren't `T`s are left out.
+pub fn distinct_uuids<'a, T: attend_kit::ids::TypedId>(
+    ids: impl IntoIterator<Item = &'a Option<String>>,
+) -> Vec<String> {
+    let mut uuids: Vec<String> = ids
+        .into_iter()
+        .flatten()
+        .filter_map(|id| T::parse_public(id).ok())
+        .map(|id| id.uuid().to_string())
+        .collect();
+    uuids.sort_unstable();
+    uuids.dedup();
+    uuids
+}
+
 /// Text that is absent when empty.
 pub fn text(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_owned())

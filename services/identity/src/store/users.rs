@@ -132,6 +132,15 @@ pub(crate) async fn list(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<UserRow>> 
 }
 
 /// The organisation's active admins and staff, by name.
+/// The names of these users of the organisation (any that exist).
+pub(crate) async fn names(tx: &mut Tx, org: OrgId, ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("select id, name from identity.users where org_id = $1 and id = any($2)")
+        .bind(org.uuid())
+        .bind(ids)
+        .fetch_all(&mut **tx)
+        .await
+}
+
 pub(crate) async fn assignees(tx: &mut Tx, org: OrgId) -> sqlx::Result<Vec<UserRow>> {
     sqlx::query_as(concat!(
         "select ",
