@@ -220,7 +220,9 @@ async fn a_family_sees_only_what_its_link_allows_and_hears_of_urgent_updates_at_
     );
     // Each says who wrote it, by name.
     assert!(
-        feed["updates"][0]["author_name"].as_str().is_some_and(|n| n.starts_with("Test ")),
+        feed["updates"][0]["author_name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Test ")),
         "{feed}"
     );
     let shown = chrono::DateTime::parse_from_rfc3339(feed["updates"][0]["created_local"].as_str().unwrap()).unwrap();
