@@ -1,7 +1,7 @@
 import { useState, useSyncExternalStore, type FormEvent, type KeyboardEvent } from 'react';
 import type { CareAppointment, Client } from '../api/types';
 import { session } from '../auth/session';
-import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, LoadFailed } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, LoadFailed, SubmitRow } from '../ui/controls';
 import { zoneName } from '../ui/time';
 import {
   byLocalDate,
@@ -353,14 +353,7 @@ function Reminders({ clientId }: { clientId: string }) {
         </div>
         {fieldError(save.error, 'days_before') && <p className="text-sm font-medium text-red-800">{fieldError(save.error, 'days_before')}</p>}
       </fieldset>
-      <div className="flex flex-wrap items-center gap-3">
-        <Button type="submit" variant="primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save reminders'}
-        </Button>
-        <p role="status" className="text-sm font-medium text-green-900">
-          {saved}
-        </p>
-      </div>
+      <SubmitRow pending={save.isPending} label="Save reminders" pendingLabel="Saving…" status={saved} />
     </form>
   );
 }
@@ -429,14 +422,7 @@ function NewAppointmentForm({ clientId, today, onCreated }: { clientId: string; 
       <Field label="Appointment notes" error={fieldError(e, 'notes')}>
         {(p) => <textarea {...p} rows={2} value={notes} onChange={(x) => setNotes(x.target.value)} className={fieldClass()} />}
       </Field>
-      <div className="flex flex-wrap items-center gap-3">
-        <Button type="submit" variant="primary" disabled={create.isPending}>
-          {create.isPending ? 'Booking…' : 'Book appointment'}
-        </Button>
-        <p role="status" className="text-sm font-medium text-green-900">
-          {done}
-        </p>
-      </div>
+      <SubmitRow pending={create.isPending} label="Book appointment" pendingLabel="Booking…" status={done} />
     </form>
   );
 }

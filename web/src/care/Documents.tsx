@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import type { Client, ClientDocument } from '../api/types';
-import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, SelectField, LoadFailed } from '../ui/controls';
+import { Badge, Button, Empty, ErrorAlert, Field, fieldClass, fieldError, Loading, SelectField, LoadFailed, SubmitRow } from '../ui/controls';
 import { formatUnix } from '../ui/time';
 import { useDebounced } from '../ui/useDebounced';
 import { DOCUMENT_CATEGORIES, DOCUMENT_VISIBILITIES, canUpload, documentLink, isTeam, label, useDocuments, useUploadDocument } from './records';
@@ -182,14 +182,7 @@ function UploadForm({ clientId, team }: { clientId: string; team: boolean }) {
       <Field label="Description" error={fieldError(upload.error, 'description')}>
         {(p) => <input {...p} value={description} onChange={(e) => setDescription(e.target.value)} className={fieldClass()} />}
       </Field>
-      <div className="flex flex-wrap items-center gap-3">
-        <Button type="submit" variant="primary" disabled={upload.isPending || !file}>
-          {upload.isPending ? 'Uploading…' : 'Upload'}
-        </Button>
-        <p role="status" className="text-sm font-medium text-green-900">
-          {done}
-        </p>
-      </div>
+      <SubmitRow pending={upload.isPending} disabled={!file} label="Upload" pendingLabel="Uploading…" status={done} />
     </form>
   );
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { NewHealthLog } from '../api/types';
-import { Button, ErrorAlert, Field, fieldClass, fieldError } from '../ui/controls';
+import { ErrorAlert, Field, fieldClass, fieldError, SubmitRow } from '../ui/controls';
 import { numberOrNull, splitList } from './health';
 import { useRecordHealthLog } from './records';
 
@@ -149,14 +149,7 @@ export function HealthLogForm({ clientId, today }: { clientId: string; today: st
         <Field label="Notes" error={errorFor(e, 'notes')}>
           {(p) => <textarea {...p} rows={2} value={f.notes} onChange={set('notes')} className={fieldClass()} />}
         </Field>
-        <div className="flex flex-wrap items-center gap-3">
-          <Button type="submit" variant="primary" disabled={record.isPending}>
-            {record.isPending ? 'Saving…' : 'Save health log'}
-          </Button>
-          <p role="status" className="text-sm font-medium text-green-900">
-            {saved}
-          </p>
-        </div>
+        <SubmitRow pending={record.isPending} label="Save health log" pendingLabel="Saving…" status={saved} />
       </form>
     </details>
   );

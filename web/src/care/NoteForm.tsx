@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { Button, ErrorAlert, Field, fieldClass, fieldError, SelectField } from '../ui/controls';
+import { ErrorAlert, Field, fieldClass, fieldError, SelectField, SubmitRow } from '../ui/controls';
 import { NOTE_TYPES, VISIBILITIES, usePostUpdate } from './api';
 
 /** The care team writes a care update (POST /api/clients/{id}/progress-notes). */
@@ -50,14 +50,7 @@ export function NoteForm({ clientId, clientName }: { clientId: string; clientNam
           Urgent <span className="font-normal text-slate-700">(the family is told at once)</span>
         </label>
       </div>
-      <div className="flex flex-wrap items-center gap-3">
-        <Button type="submit" variant="primary" disabled={post.isPending}>
-          {post.isPending ? 'Posting…' : 'Post update'}
-        </Button>
-        <p role="status" className="text-sm font-medium text-green-900">
-          {posted}
-        </p>
-      </div>
+      <SubmitRow pending={post.isPending} label="Post update" pendingLabel="Posting…" status={posted} />
     </form>
   );
 }

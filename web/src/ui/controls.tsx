@@ -107,7 +107,6 @@ export function Button({
   );
 }
 
-/** An API error in words, with the fields it names. */
 /** What a screen shows when its data could not be loaded: the API's
  * words, and a way to ask again. */
 export function LoadFailed({ error, title, onRetry }: { error: unknown; title: string; onRetry: () => void }) {
@@ -119,6 +118,36 @@ export function LoadFailed({ error, title, onRetry }: { error: unknown; title: s
   );
 }
 
+/**
+ * A form's submit button (its label says when it is busy) and the status
+ * line that announces what was done.
+ */
+export function SubmitRow({
+  pending,
+  disabled = false,
+  label,
+  pendingLabel,
+  status,
+}: {
+  pending: boolean;
+  disabled?: boolean;
+  label: string;
+  pendingLabel: string;
+  status: ReactNode;
+}) {
+  return (
+    <div className="flex flex-wrap items-center gap-3">
+      <Button type="submit" variant="primary" disabled={pending || disabled}>
+        {pending ? pendingLabel : label}
+      </Button>
+      <p role="status" className="text-sm font-medium text-green-900">
+        {status}
+      </p>
+    </div>
+  );
+}
+
+/** An API error in words, with the fields it names. */
 export function ErrorAlert({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
   const fields = error instanceof ApiError ? error.fields : [];
